@@ -1,0 +1,147 @@
+/* cli.c - shared command-line helpers; see cli.h. */
+#include "config.h"
+#include "cli.h"
+#include "lib/tmpfile.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("tfrec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_error_lib(const struct tfr_error *err)
+{
+	cli_error("%s", err->msg[0] ? err->msg : tfr_status_str(err->status));
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tfrec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'tfrec %s%s--help' for more information.\n",
+		cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	default: return -1;
+	}
+	if (*end) {
+		end++;
+		if (*end == 'i')
+			end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+		if (*end)
+			return -1;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int cli_parse_part(const char *s, unsigned *i, unsigned *n)
+{
+	const char *slash = strchr(s, '/');
+	char left[32];
+	uint64_t a, b;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(left))
+		return -1;
+	memcpy(left, s, (size_t)(slash - s));
+	left[slash - s] = '\0';
+	if (cli_parse_u64(left, &a) || cli_parse_u64(slash + 1, &b))
+		return -1;
+	if (b < 1 || b > 1000000 || a < 1 || a > b)
+		return -1;
+	*i = (unsigned)a;
+	*n = (unsigned)b;
+	return 0;
+}
+
+int cli_close_stdout(void)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+	int e = errno;
+
+	if (fclose(stdout) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		fprintf(stderr, "tfrec: cannot write standard output: %s\n",
+			strerror(e ? e : EIO));
+		return 1;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	tfr_tmpfile_unlink_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void cli_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}

@@ -1,0 +1,47 @@
+/*
+ * cli.h - what every subcommand shares.
+ *
+ * To add a command: write cmd-NAME.c with an int cmd_NAME(int, char **),
+ * declare it here, add one line to the table in tfrec.c, write
+ * man/tfrec-NAME.1 and add both to Makefile.am.
+ *
+ * Exit codes: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef TFR_CLI_H
+#define TFR_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/status.h"
+
+#define EXIT_USAGE 2
+
+int cmd_inspect(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_shard(int argc, char **argv);
+
+/* "tfrec: " + message + newline on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the library's message for err. */
+void cli_error_lib(const struct tfr_error *err);
+/* Usage error for command cmd; returns EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parse a decimal unsigned integer; 0 on success, -1 if malformed. */
+int cli_parse_u64(const char *s, uint64_t *out);
+/* Parse a size such as 4096, 64K, 256M, 2G (powers of 1024). */
+int cli_parse_size(const char *s, uint64_t *out);
+/* Parse "I/N" with 1 <= I <= N. */
+int cli_parse_part(const char *s, unsigned *i, unsigned *n);
+
+/* Flush and check stdout; on error prints a message.  Returns 0 or 1. */
+int cli_close_stdout(void);
+
+/* Install SIGINT/SIGTERM/SIGHUP handlers that remove temporary files. */
+void cli_install_signals(void);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * cmd-index.c - tfrec index: DALI .idx sidecars.
+ */
+#include "config.h"
+#include "cli.h"
+#include "lib/buf.h"
+#include "lib/index.h"
+#include "lib/record.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+"usage: tfrec index [OPTIONS] FILE...\n"
+"\n"
+"Write FILE.idx beside each uncompressed TFRecord FILE, in the format of\n"
+"DALI's tfrecord2idx: one line \"OFFSET SIZE\" per record, where SIZE is the\n"
+"whole framed record (header and footer included).  Every header and its\n"
+"CRC is checked; payload CRCs are not (use tfrec verify).\n"
+"\n"
+"  -o, --output PATH  write the index to PATH instead ('-' for stdout);\n"
+"                     only with a single FILE\n"
+"  -h, --help         show this help\n"
+"\n"
+"Exit status: 0 on success, 1 on failure, 2 on usage errors.\n";
+
+int cmd_index(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL;
+	struct tfr_buf b;
+	struct tfr_error err;
+	int c, i, status = 0;
+
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return cli_close_stdout();
+		default:
+			return cli_usage("index", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("index", "no input files");
+	if (output && argc - optind != 1)
+		return cli_usage("index", "--output takes a single input file");
+	cli_install_signals();
+	tfr_buf_init(&b, 0);
+	for (i = optind; i < argc; i++) {
+		uint64_t n;
+		char *dest = NULL;
+
+		b.len = 0;
+		if (tfr_index_build(argv[i], &b, &n, &err)) {
+			cli_error_lib(&err);
+			status = 1;
+			continue;
+		}
+		if (output && !strcmp(output, "-")) {
+			fwrite(b.data ? (const char *)b.data : "", 1, b.len, stdout);
+			continue;
+		}
+		if (!output) {
+			size_t l = strlen(argv[i]) + 5;
+
+			dest = malloc(l);
+			if (!dest) {
+				cli_error("out of memory");
+				status = 1;
+				continue;
+			}
+			snprintf(dest, l, "%s.idx", argv[i]);
+		}
+		if (tfr_file_write_atomic(dest ? dest : output, b.data ? (const char *)b.data : "",
+					  b.len, 1, &err)) {
+			cli_error_lib(&err);
+			status = 1;
+		}
+		free(dest);
+	}
+	tfr_buf_release(&b);
+	if (cli_close_stdout())
+		status = 1;
+	return status;
+}

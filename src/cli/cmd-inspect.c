@@ -1,0 +1,471 @@
+/*
+ * cmd-inspect.c - tfrec inspect: what TFRecord files hold.
+ */
+#include "config.h"
+#include "cli.h"
+#include "lib/buf.h"
+#include "lib/example.h"
+#include "lib/json.h"
+#include "lib/record.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char usage_text[] =
+"usage: tfrec inspect [OPTIONS] FILE...\n"
+"\n"
+"Show each TFRecord file's compression, record count, sizes and feature\n"
+"schema.  Compression (none, GZIP, ZLIB) is detected from the bytes.\n"
+"\n"
+"  -c, --count        only count records (fast: seeks over payloads of\n"
+"                     uncompressed files; CRCs of payloads are not checked)\n"
+"  -j, --json         one JSON object per file per line\n"
+"  -d, --dump         print every record as a JSON line\n"
+"  -n, --limit N      with --dump, stop after N records per file\n"
+"      --max-record SIZE  refuse records larger than SIZE (default 1G)\n"
+"  -h, --help         show this help\n"
+"\n"
+"Exit status: 0 if every file was read, 1 otherwise, 2 on usage errors.\n";
+
+#define MAX_KEYS 4096
+
+struct schema_key {
+	char *key;
+	int kind;          /* tfr_feature_kind, -1 mixed */
+	int is_list;       /* a SequenceExample feature list */
+	uint64_t min, max, present;
+};
+
+struct stats {
+	uint64_t records, stream_bytes, min, max, sum;
+	uint64_t examples, seqs, others;
+	struct schema_key *keys;
+	size_t nkeys;
+	int keys_truncated;
+};
+
+static void stats_release(struct stats *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++)
+		free(s->keys[i].key);
+	free(s->keys);
+	memset(s, 0, sizeof(*s));
+}
+
+static void note_key(struct stats *s, const char *key, int kind, int is_list,
+		     uint64_t count)
+{
+	struct schema_key *k = NULL;
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++) {
+		if (s->keys[i].is_list == is_list && !strcmp(s->keys[i].key, key)) {
+			k = &s->keys[i];
+			break;
+		}
+	}
+	if (!k) {
+		if (s->nkeys == MAX_KEYS) {
+			s->keys_truncated = 1;
+			return;
+		}
+		if ((s->nkeys & (s->nkeys - 1)) == 0) {
+			size_t ncap = s->nkeys ? s->nkeys * 2 : 16;
+			struct schema_key *p = realloc(s->keys, ncap * sizeof(*p));
+
+			if (!p) {
+				s->keys_truncated = 1;
+				return;
+			}
+			s->keys = p;
+		}
+		k = &s->keys[s->nkeys];
+		k->key = strdup(key);
+		if (!k->key) {
+			s->keys_truncated = 1;
+			return;
+		}
+		s->nkeys++;
+		k->kind = kind;
+		k->is_list = is_list;
+		k->min = k->max = count;
+		k->present = 0;
+	}
+	if (k->kind != kind)
+		k->kind = -1;
+	if (count < k->min)
+		k->min = count;
+	if (count > k->max)
+		k->max = count;
+	k->present++;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	const struct schema_key *x = a, *y = b;
+
+	if (x->is_list != y->is_list)
+		return x->is_list - y->is_list;
+	return strcmp(x->key, y->key);
+}
+
+static void schema_add(struct stats *s, const struct tfr_example *ex)
+{
+	struct tfr_feature_view v;
+	size_t i, n = tfr_example_nfeatures(ex), nl = tfr_example_nlists(ex);
+
+	for (i = 0; i < n; i++) {
+		tfr_example_feature(ex, i, &v);
+		note_key(s, v.key, v.kind, 0, v.count);
+	}
+	for (i = 0; i < nl; i++) {
+		size_t steps;
+		const char *key = tfr_example_list(ex, i, &steps);
+		int kind = TFR_FEATURE_NONE;
+
+		if (steps) {
+			tfr_example_list_step(ex, i, 0, &v);
+			kind = v.kind;
+		}
+		note_key(s, key, kind, 1, steps);
+	}
+}
+
+static int dump_feature(struct tfr_buf *b, const struct tfr_feature_view *v)
+{
+	size_t i;
+	int rc = 0;
+
+	switch (v->kind) {
+	case TFR_FEATURE_NONE:
+		return tfr_buf_puts(b, "{}");
+	case TFR_FEATURE_INT64:
+		rc = tfr_buf_puts(b, "{\"int64\":[");
+		for (i = 0; !rc && i < v->count; i++)
+			rc = tfr_buf_printf(b, "%s%" PRId64, i ? "," : "", v->ints[i]);
+		break;
+	case TFR_FEATURE_FLOAT:
+		rc = tfr_buf_puts(b, "{\"float\":[");
+		for (i = 0; !rc && i < v->count; i++) {
+			if (i)
+				rc = tfr_buf_puts(b, ",");
+			if (!rc)
+				rc = tfr_json_float(b, v->floats[i]);
+		}
+		break;
+	case TFR_FEATURE_BYTES: {
+		int text = 1;
+
+		for (i = 0; text && i < v->count; i++)
+			text = tfr_utf8_text(v->bytes[i].data, v->bytes[i].len);
+		rc = tfr_buf_puts(b, text ? "{\"bytes\":[" : "{\"bytes_base64\":[");
+		for (i = 0; !rc && i < v->count; i++) {
+			if (i)
+				rc = tfr_buf_puts(b, ",");
+			if (!rc)
+				rc = text ? tfr_json_str(b, v->bytes[i].data, v->bytes[i].len)
+					  : tfr_json_base64(b, v->bytes[i].data, v->bytes[i].len);
+		}
+		break;
+	}
+	}
+	if (!rc)
+		rc = tfr_buf_puts(b, "]}");
+	return rc;
+}
+
+static int dump_record(struct tfr_buf *b, const char *file,
+		       const struct tfr_record *rec, const struct tfr_example *ex)
+{
+	struct tfr_feature_view v;
+	size_t i, n;
+	int rc;
+
+	b->len = 0;
+	rc = tfr_buf_puts(b, "{\"file\":");
+	if (!rc)
+		rc = tfr_json_cstr(b, file);
+	if (!rc)
+		rc = tfr_buf_printf(b, ",\"index\":%" PRIu64 ",\"offset\":%" PRIu64
+				    ",\"length\":%" PRIu64 ",", rec->index,
+				    rec->offset, rec->len);
+	if (rc)
+		return rc;
+	if (!ex) {
+		rc = tfr_buf_puts(b, "\"type\":\"other\",\"data_base64\":");
+		if (!rc)
+			rc = tfr_json_base64(b, rec->data, rec->len);
+		if (!rc)
+			rc = tfr_buf_puts(b, "}\n");
+		return rc;
+	}
+	rc = tfr_buf_puts(b, tfr_example_kind(ex) == TFR_PAYLOAD_EXAMPLE
+				     ? "\"type\":\"example\",\"features\":{"
+				     : "\"type\":\"sequence_example\",\"features\":{");
+	n = tfr_example_nfeatures(ex);
+	for (i = 0; !rc && i < n; i++) {
+		tfr_example_feature(ex, i, &v);
+		rc = i ? tfr_buf_puts(b, ",") : 0;
+		if (!rc)
+			rc = tfr_json_cstr(b, v.key);
+		if (!rc)
+			rc = tfr_buf_puts(b, ":");
+		if (!rc)
+			rc = dump_feature(b, &v);
+	}
+	if (!rc)
+		rc = tfr_buf_puts(b, "}");
+	n = tfr_example_nlists(ex);
+	if (!rc && tfr_example_kind(ex) == TFR_PAYLOAD_SEQUENCE_EXAMPLE) {
+		rc = tfr_buf_puts(b, ",\"feature_lists\":{");
+		for (i = 0; !rc && i < n; i++) {
+			size_t steps, s;
+			const char *key = tfr_example_list(ex, i, &steps);
+
+			rc = i ? tfr_buf_puts(b, ",") : 0;
+			if (!rc)
+				rc = tfr_json_cstr(b, key);
+			if (!rc)
+				rc = tfr_buf_puts(b, ":[");
+			for (s = 0; !rc && s < steps; s++) {
+				tfr_example_list_step(ex, i, s, &v);
+				rc = s ? tfr_buf_puts(b, ",") : 0;
+				if (!rc)
+					rc = dump_feature(b, &v);
+			}
+			if (!rc)
+				rc = tfr_buf_puts(b, "]");
+		}
+		if (!rc)
+			rc = tfr_buf_puts(b, "}");
+	}
+	if (!rc)
+		rc = tfr_buf_puts(b, "}\n");
+	return rc;
+}
+
+struct opts {
+	int count, json, dump;
+	uint64_t limit;
+	uint64_t max_record;
+};
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-") || stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
+static void print_summary(const struct opts *o, const char *path,
+			  enum tfr_compression comp, struct stats *s,
+			  uint64_t fbytes, struct tfr_buf *b)
+{
+	size_t i;
+
+	if (s->nkeys)
+		qsort(s->keys, s->nkeys, sizeof(s->keys[0]), cmp_keys);
+	if (o->json) {
+		b->len = 0;
+		tfr_buf_puts(b, "{\"file\":");
+		tfr_json_cstr(b, path);
+		tfr_buf_printf(b, ",\"compression\":\"%s\",\"records\":%" PRIu64
+			       ",\"bytes\":%" PRIu64, tfr_compression_name(comp),
+			       s->records, fbytes);
+		if (!o->count) {
+			tfr_buf_printf(b, ",\"stream_bytes\":%" PRIu64
+				       ",\"record_bytes\":{\"min\":%" PRIu64
+				       ",\"mean\":%.1f,\"max\":%" PRIu64 "}"
+				       ",\"payloads\":{\"example\":%" PRIu64
+				       ",\"sequence_example\":%" PRIu64
+				       ",\"other\":%" PRIu64 "},\"features\":[",
+				       s->stream_bytes, s->min,
+				       s->records ? (double)s->sum / (double)s->records : 0.0,
+				       s->max, s->examples, s->seqs, s->others);
+			for (i = 0; i < s->nkeys; i++) {
+				struct schema_key *k = &s->keys[i];
+
+				tfr_buf_puts(b, i ? ",{\"key\":" : "{\"key\":");
+				tfr_json_cstr(b, k->key);
+				tfr_buf_printf(b, ",\"kind\":\"%s\",%s\"min\":%" PRIu64
+					       ",\"max\":%" PRIu64 ",\"records\":%" PRIu64 "}",
+					       k->kind < 0 ? "mixed" : tfr_feature_kind_name(k->kind),
+					       k->is_list ? "\"feature_list\":true," : "",
+					       k->min, k->max, k->present);
+			}
+			tfr_buf_puts(b, "]");
+			if (s->keys_truncated)
+				tfr_buf_puts(b, ",\"features_truncated\":true");
+		}
+		tfr_buf_puts(b, "}\n");
+		fwrite(b->data, 1, b->len, stdout);
+		return;
+	}
+	if (o->count) {
+		printf("%" PRIu64 " %s\n", s->records, path);
+		return;
+	}
+	printf("%s\n", path);
+	printf("  compression   %s\n", tfr_compression_name(comp));
+	printf("  records       %" PRIu64 "\n", s->records);
+	printf("  bytes         %" PRIu64 " in file, %" PRIu64 " in records\n",
+	       fbytes, s->stream_bytes);
+	if (s->records)
+		printf("  record size   min %" PRIu64 ", mean %.1f, max %" PRIu64 "\n",
+		       s->min, (double)s->sum / (double)s->records, s->max);
+	printf("  payloads      %" PRIu64 " Example, %" PRIu64
+	       " SequenceExample, %" PRIu64 " other\n",
+	       s->examples, s->seqs, s->others);
+	if (s->nkeys) {
+		int w = 8;
+
+		for (i = 0; i < s->nkeys; i++)
+			if ((int)strlen(s->keys[i].key) > w)
+				w = (int)strlen(s->keys[i].key);
+		if (w > 40)
+			w = 40;
+		printf("  features      (key, kind, values per record, records with it)\n");
+		for (i = 0; i < s->nkeys; i++) {
+			struct schema_key *k = &s->keys[i];
+			char range[64];
+
+			if (k->min == k->max)
+				snprintf(range, sizeof(range), "%" PRIu64, k->min);
+			else
+				snprintf(range, sizeof(range), "%" PRIu64 "..%" PRIu64,
+					 k->min, k->max);
+			printf("    %-*s  %-6s %s%-10s %" PRIu64 "\n", w, k->key,
+			       k->kind < 0 ? "mixed" : tfr_feature_kind_name(k->kind),
+			       k->is_list ? "list " : "", range, k->present);
+		}
+		if (s->keys_truncated)
+			printf("    (more than %d keys; the rest are not listed)\n", MAX_KEYS);
+	}
+}
+
+static int inspect_file(const struct opts *o, const char *path, struct tfr_buf *b)
+{
+	struct tfr_reader_opts ro = { .compression = TFR_COMP_AUTO,
+				      .max_record = o->max_record };
+	struct tfr_reader *r;
+	struct tfr_record rec;
+	struct tfr_error err;
+	struct stats s;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	rc = tfr_reader_open(&r, path, &ro, &err);
+	if (rc) {
+		cli_error_lib(&err);
+		return 1;
+	}
+	for (;;) {
+		rc = o->count ? tfr_reader_next_header(r, &rec, &err)
+			      : tfr_reader_next(r, &rec, &err);
+		if (rc)
+			break;
+		if (s.records == 0 || rec.len < s.min)
+			s.min = rec.len;
+		if (rec.len > s.max)
+			s.max = rec.len;
+		s.sum += rec.len;
+		s.records++;
+		s.stream_bytes += rec.len + TFR_RECORD_OVERHEAD;
+		if (o->count)
+			continue;
+		if (o->dump && o->limit && rec.index >= o->limit)
+			break;
+		{
+			struct tfr_example *ex = NULL;
+			struct tfr_error perr;
+
+			if (tfr_example_parse(&ex, rec.data, rec.len, &perr) == TFR_OK) {
+				if (tfr_example_kind(ex) == TFR_PAYLOAD_EXAMPLE)
+					s.examples++;
+				else
+					s.seqs++;
+				if (!o->dump)
+					schema_add(&s, ex);
+			} else {
+				s.others++;
+			}
+			if (o->dump) {
+				if (dump_record(b, path, &rec, ex))
+					cli_error("'%s': record %" PRIu64 " is too large to dump",
+						  path, rec.index);
+				else
+					fwrite(b->data, 1, b->len, stdout);
+			}
+			tfr_example_free(ex);
+		}
+	}
+	if (rc < 0) {
+		cli_error_lib(&err);
+		tfr_reader_free(r);
+		stats_release(&s);
+		return 1;
+	}
+	if (!o->dump)
+		print_summary(o, path, tfr_reader_compression(r), &s, file_size(path), b);
+	tfr_reader_free(r);
+	stats_release(&s);
+	return 0;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "count", no_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "dump", no_argument, NULL, 'd' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "max-record", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { 0 };
+	struct tfr_buf b;
+	int c, i, status = 0;
+
+	while ((c = getopt_long(argc, argv, "cjdn:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.count = 1; break;
+		case 'j': o.json = 1; break;
+		case 'd': o.dump = 1; break;
+		case 'n':
+			if (cli_parse_u64(optarg, &o.limit))
+				return cli_usage("inspect", "invalid --limit '%s'", optarg);
+			break;
+		case 'M':
+			if (cli_parse_size(optarg, &o.max_record) || !o.max_record)
+				return cli_usage("inspect", "invalid --max-record '%s'", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return cli_close_stdout();
+		default:
+			return cli_usage("inspect", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("inspect", "no input files");
+	if (o.dump && o.count)
+		return cli_usage("inspect", "--dump and --count do not go together");
+	if (o.limit && !o.dump)
+		return cli_usage("inspect", "--limit needs --dump");
+	tfr_buf_init(&b, 0);
+	for (i = optind; i < argc; i++)
+		if (inspect_file(&o, argv[i], &b))
+			status = 1;
+	tfr_buf_release(&b);
+	if (cli_close_stdout())
+		status = 1;
+	return status;
+}

@@ -1,0 +1,81 @@
+/* tmpfile.c - temporary output names and their cleanup; see tmpfile.h. */
+#include "config.h"
+#include "tmpfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Slots hold malloc'd strings published with atomic stores, so the
+ * signal handler never sees a half-written pointer. */
+static char *slots[TFR_TMPFILE_SLOTS];
+
+int tfr_tmpfile_register(const char *path)
+{
+	char *copy = strdup(path);
+	int i;
+
+	if (!copy)
+		return -1;
+	for (i = 0; i < TFR_TMPFILE_SLOTS; i++) {
+		char *expected = NULL;
+
+		if (__atomic_compare_exchange_n(&slots[i], &expected, copy, 0,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return i;
+	}
+	free(copy);
+	return -1;
+}
+
+void tfr_tmpfile_unregister(int slot)
+{
+	char *p;
+
+	if (slot < 0 || slot >= TFR_TMPFILE_SLOTS)
+		return;
+	p = __atomic_exchange_n(&slots[slot], NULL, __ATOMIC_SEQ_CST);
+	free(p);
+}
+
+void tfr_tmpfile_unlink_all(void)
+{
+	int i;
+
+	for (i = 0; i < TFR_TMPFILE_SLOTS; i++) {
+		char *p = __atomic_load_n(&slots[i], __ATOMIC_SEQ_CST);
+
+		if (p)
+			unlink(p);
+	}
+}
+
+int tfr_tmpfile_create(const char *final_path, char **tmp_path)
+{
+	static unsigned long counter;
+	size_t n = strlen(final_path) + 64;
+	char *name = malloc(n);
+	int fd, tries;
+
+	if (!name) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (tries = 0; tries < 100; tries++) {
+		unsigned long c = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+
+		snprintf(name, n, "%s.tmp-%ld-%lu", final_path, (long)getpid(), c);
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0) {
+			*tmp_path = name;
+			return fd;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	free(name);
+	return -1;
+}

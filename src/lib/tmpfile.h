@@ -1,0 +1,32 @@
+/*
+ * tmpfile.h - registry of temporary output files.
+ *
+ * Every output is written under a temporary name in its final directory
+ * and renamed when complete (see record.h).  While a temporary name
+ * exists it is registered here, so that a signal handler can remove all
+ * of them with tfr_tmpfile_unlink_all(), which only calls unlink() and is
+ * async-signal-safe.  Registration is thread-safe.  At most
+ * TFR_TMPFILE_SLOTS names are tracked; beyond that registration still
+ * succeeds but the name is not removed on a signal.
+ */
+#ifndef TFR_TMPFILE_H
+#define TFR_TMPFILE_H
+
+#define TFR_TMPFILE_SLOTS 1024
+
+/* Remember path (copied); returns a slot handle, or -1 when full. */
+int tfr_tmpfile_register(const char *path);
+/* Forget a slot (after rename or unlink); -1 is ignored. */
+void tfr_tmpfile_unregister(int slot);
+/* Unlink every registered name.  Async-signal-safe. */
+void tfr_tmpfile_unlink_all(void);
+
+/*
+ * Make a unique temporary name next to final_path and open it for
+ * writing (O_CREAT|O_EXCL, mode 0666 before umask).  On success stores
+ * the malloc'd name in *tmp_path and returns the fd; on failure returns
+ * -1 with errno set.
+ */
+int tfr_tmpfile_create(const char *final_path, char **tmp_path);
+
+#endif
