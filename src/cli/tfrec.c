@@ -17,6 +17,7 @@ struct command {
 static const struct command commands[] = {
 
 
+	{ "convert", cmd_convert, "turn images into float16 Example shards" },
 	{ "inspect", cmd_inspect, "show what TFRecord files hold" },
 	{ "verify", cmd_verify, "check framing, CRCs, Examples and index sidecars" },
 	{ "index", cmd_index, "write DALI .idx sidecars" },

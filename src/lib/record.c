@@ -574,6 +574,7 @@ struct tfr_writer {
 	size_t out_len;
 	uint64_t stream_bytes, file_bytes, records;
 	struct sha256_ctx sha;
+	char *idx_path;       /* copy of opts.index_path */
 	char *idx;            /* DALI index text, one line per record */
 	size_t idx_len, idx_cap;
 };
@@ -622,7 +623,11 @@ int tfr_writer_open(struct tfr_writer **wp, const char *path,
 		w->opts = *opts;
 	w->path = strdup(path);
 	w->out = malloc(OUT_CHUNK);
-	if (!w->path || !w->out) {
+	if (w->opts.index_path) {
+		w->idx_path = strdup(w->opts.index_path);
+		w->opts.index_path = w->idx_path;
+	}
+	if (!w->path || !w->out || (w->opts.index_path && !w->idx_path)) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -864,6 +869,7 @@ void tfr_writer_abort(struct tfr_writer *w)
 	free(w->path);
 	free(w->out);
 	free(w->idx);
+	free(w->idx_path);
 	free(w);
 }
 

@@ -1,0 +1,469 @@
+/*
+ * cmd-convert.c - tfrec convert: images to float16 Example shards.
+ */
+#include "config.h"
+#include "cli.h"
+#include "progress.h"
+#include "lib/buf.h"
+#include "lib/convert.h"
+#include "lib/dataset.h"
+#include "lib/fileio.h"
+#include "lib/image.h"
+#include "lib/json.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+"usage: tfrec convert [OPTIONS] -o PREFIX INPUT...\n"
+"\n"
+"Decode, augment, resize and normalize images (JPEG, PNG; sniffed from the\n"
+"bytes) into tf.train.Example records of float16 tensors, written as\n"
+"PREFIX-00000-of-0000N.tfrecord shards with a PREFIX.json manifest.  A\n"
+"directory INPUT is walked recursively in sorted order; its first-level\n"
+"folders name the classes (ids by sorted name, in PREFIX-labels.txt).\n"
+"\n"
+"Inputs:\n"
+"  -o, --output PREFIX     output prefix (required)\n"
+"  -l, --list FILE         read 'PATH [LABEL]' lines ('-': stdin); paths are\n"
+"                          relative to the list's folder\n"
+"      --max-pixels N      refuse images above N pixels (default 100000000)\n"
+"      --max-file SIZE     refuse files above SIZE (default 256M)\n"
+"Augment and encode:\n"
+"      --resize WxH        resize to exactly W x H\n"
+"      --resize-short N    resize so the short side is N, keeping the aspect\n"
+"      --crop WxH          centre crop to W x H (after resizing)\n"
+"      --random-crop       take the crop at a random place\n"
+"      --flip              random horizontal flip\n"
+"      --copies N          N augmented copies of each image (default 1)\n"
+"      --seed S            seed for every random choice (default 0)\n"
+"      --normalize MODE    unit (x/255, default), imagenet, or none (0..255)\n"
+"      --mean A[,B,C]      per-channel mean of x/255 (with --std)\n"
+"      --std A[,B,C]       per-channel std of x/255\n"
+"      --layout hwc|chw    storage order (default hwc)\n"
+"      --channels 1|3      gray or RGB (default 3)\n"
+"      --dtype TYPE        float16 (default), float32 or uint8\n"
+"      --encoded           store the original file bytes instead\n"
+"Shards:\n"
+"      --shards N          exactly N shards\n"
+"      --records-per-shard K\n"
+"      --shard-size SIZE   at most SIZE bytes each (default 256M)\n"
+"      --shuffle           shuffle the records before dealing them out\n"
+"      --compression C     none (default), gzip or zlib\n"
+"      --index             write DALI .idx sidecars (uncompressed only)\n"
+"      --part I/N          make only part I of N of the shards\n"
+"      --resume            keep shards that are already complete and sound\n"
+"      --on-error MODE     fail (default) or skip bad images\n"
+"  -j, --jobs N            worker threads (default: all cores)\n"
+"  -q, --quiet             no progress bar and no summary\n"
+"  -h, --help              show this help\n"
+"\n"
+"Output bytes are identical for every -j and every --part split.\n"
+"Exit status: 0 on success, 1 on failure, 2 on usage errors.\n";
+
+enum {
+	OPT_RESIZE = 256, OPT_RESIZE_SHORT, OPT_CROP, OPT_RANDOM_CROP, OPT_FLIP,
+	OPT_COPIES, OPT_SEED, OPT_NORMALIZE, OPT_MEAN, OPT_STD, OPT_LAYOUT,
+	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_SHARDS, OPT_RPS, OPT_SHARD_SIZE,
+	OPT_SHUFFLE, OPT_COMPRESSION, OPT_INDEX, OPT_PART, OPT_RESUME,
+	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
+};
+
+static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
+{
+	char *x = strchr(s, 'x'), left[24];
+	uint64_t a, b;
+
+	if (!x)
+		x = strchr(s, 'X');
+	if (!x || (size_t)(x - s) >= sizeof(left))
+		return -1;
+	memcpy(left, s, (size_t)(x - s));
+	left[x - s] = '\0';
+	if (cli_parse_u64(left, &a) || cli_parse_u64(x + 1, &b) ||
+	    a < 1 || b < 1 || a > 65535 || b > 65535)
+		return -1;
+	*w = (uint32_t)a;
+	*h = (uint32_t)b;
+	return 0;
+}
+
+static int parse_floats(const char *s, float v[3], int *n)
+{
+	char *end;
+	int k = 0;
+
+	while (k < 3) {
+		v[k++] = strtof(s, &end);
+		if (end == s)
+			return -1;
+		if (*end == '\0')
+			break;
+		if (*end != ',')
+			return -1;
+		s = end + 1;
+	}
+	if (*end)
+		return -1;
+	*n = k;
+	return 0;
+}
+
+struct settings {
+	const char *normalize;
+	float mean[3], std[3];
+	int nmean, nstd;
+	const char *sharding;
+	uint64_t shard_value;
+};
+
+static void options_json(struct tfr_buf *b, const struct tfr_convert_opts *o,
+			 const struct settings *st, const char *on_error)
+{
+	const struct tfr_augment *a = &o->aug;
+
+	tfr_buf_puts(b, "{");
+	if (o->encoded) {
+		tfr_buf_puts(b, "\"encoded\": true, ");
+	} else {
+		if (a->resize == TFR_RESIZE_EXACT)
+			tfr_buf_printf(b, "\"resize\": [%u, %u], ", a->resize_w, a->resize_h);
+		else if (a->resize == TFR_RESIZE_SHORT)
+			tfr_buf_printf(b, "\"resize_short\": %u, ", a->resize_short);
+		if (a->crop_w)
+			tfr_buf_printf(b, "\"crop\": [%u, %u], \"random_crop\": %s, ",
+				       a->crop_w, a->crop_h, a->random_crop ? "true" : "false");
+		tfr_buf_printf(b, "\"flip\": %s, \"normalize\": \"%s\", ",
+			       a->flip ? "true" : "false", st->normalize);
+		if (st->nmean)
+			tfr_buf_printf(b, "\"mean\": [%.9g, %.9g, %.9g], \"std\": [%.9g, %.9g, %.9g], ",
+				       (double)st->mean[0], (double)st->mean[1], (double)st->mean[2],
+				       (double)st->std[0], (double)st->std[1], (double)st->std[2]);
+		tfr_buf_printf(b, "\"dtype\": \"%s\", \"layout\": \"%s\", ",
+			       tfr_dtype_name(a->dtype), a->layout == TFR_LAYOUT_HWC ? "hwc" : "chw");
+	}
+	tfr_buf_printf(b, "\"channels\": %u, \"copies\": %u, \"seed\": %" PRIu64
+		       ", \"shuffle\": %s, \"%s\": %" PRIu64 ", \"compression\": \"%s\", "
+		       "\"index\": %s, \"on_error\": \"%s\", \"max_pixels\": %" PRIu64 "}",
+		       a->channels, o->copies, o->seed, o->shuffle ? "true" : "false",
+		       st->sharding, st->shard_value, tfr_compression_name(o->compression),
+		       o->index ? "true" : "false", on_error,
+		       o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
+}
+
+int cmd_convert(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "list", required_argument, NULL, 'l' },
+		{ "resize", required_argument, NULL, OPT_RESIZE },
+		{ "resize-short", required_argument, NULL, OPT_RESIZE_SHORT },
+		{ "crop", required_argument, NULL, OPT_CROP },
+		{ "random-crop", no_argument, NULL, OPT_RANDOM_CROP },
+		{ "flip", no_argument, NULL, OPT_FLIP },
+		{ "copies", required_argument, NULL, OPT_COPIES },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "normalize", required_argument, NULL, OPT_NORMALIZE },
+		{ "mean", required_argument, NULL, OPT_MEAN },
+		{ "std", required_argument, NULL, OPT_STD },
+		{ "layout", required_argument, NULL, OPT_LAYOUT },
+		{ "channels", required_argument, NULL, OPT_CHANNELS },
+		{ "dtype", required_argument, NULL, OPT_DTYPE },
+		{ "encoded", no_argument, NULL, OPT_ENCODED },
+		{ "shards", required_argument, NULL, OPT_SHARDS },
+		{ "records-per-shard", required_argument, NULL, OPT_RPS },
+		{ "shard-size", required_argument, NULL, OPT_SHARD_SIZE },
+		{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
+		{ "compression", required_argument, NULL, OPT_COMPRESSION },
+		{ "index", no_argument, NULL, OPT_INDEX },
+		{ "part", required_argument, NULL, OPT_PART },
+		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "on-error", required_argument, NULL, OPT_ON_ERROR },
+		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+		{ "max-file", required_argument, NULL, OPT_MAX_FILE },
+		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tfr_convert_opts o;
+	struct settings st = { "unit", { 0 }, { 0 }, 0, 0, "shard_size", 256u << 20 };
+	struct tfr_dataset ds;
+	struct tfr_convert_result res;
+	struct tfr_error err;
+	struct tfr_buf oj;
+	struct progress prog;
+	const char *list = NULL, *on_error = "fail";
+	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
+	uint64_t v;
+
+	memset(&o, 0, sizeof(o));
+	o.aug.channels = 3;
+	o.aug.dtype = TFR_DTYPE_FLOAT16;
+	o.aug.layout = TFR_LAYOUT_HWC;
+	o.copies = 1;
+	o.part_i = o.part_n = 1;
+	o.plan.mode = TFR_PLAN_BYTES;
+	o.plan.value = 256u << 20;
+
+	while ((c = getopt_long(argc, argv, "o:l:j:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.prefix = optarg; break;
+		case 'l': list = optarg; break;
+		case OPT_RESIZE:
+			if (parse_wxh(optarg, &o.aug.resize_w, &o.aug.resize_h))
+				return cli_usage("convert", "invalid --resize '%s' (want WxH)", optarg);
+			o.aug.resize = TFR_RESIZE_EXACT;
+			break;
+		case OPT_RESIZE_SHORT:
+			if (cli_parse_u64(optarg, &v) || v < 1 || v > 65535)
+				return cli_usage("convert", "invalid --resize-short '%s'", optarg);
+			o.aug.resize = TFR_RESIZE_SHORT;
+			o.aug.resize_short = (uint32_t)v;
+			break;
+		case OPT_CROP:
+			if (parse_wxh(optarg, &o.aug.crop_w, &o.aug.crop_h))
+				return cli_usage("convert", "invalid --crop '%s' (want WxH)", optarg);
+			break;
+		case OPT_RANDOM_CROP: o.aug.random_crop = 1; break;
+		case OPT_FLIP: o.aug.flip = 1; break;
+		case OPT_COPIES:
+			if (cli_parse_u64(optarg, &v) || v < 1 || v > 10000)
+				return cli_usage("convert", "invalid --copies '%s' (1..10000)", optarg);
+			o.copies = (uint32_t)v;
+			break;
+		case OPT_SEED:
+			if (cli_parse_u64(optarg, &o.seed))
+				return cli_usage("convert", "invalid --seed '%s'", optarg);
+			break;
+		case OPT_NORMALIZE:
+			if (strcmp(optarg, "unit") && strcmp(optarg, "imagenet") &&
+			    strcmp(optarg, "none"))
+				return cli_usage("convert", "invalid --normalize '%s' (unit, imagenet or none)", optarg);
+			st.normalize = optarg;
+			norm_given = 1;
+			break;
+		case OPT_MEAN:
+			if (parse_floats(optarg, st.mean, &st.nmean))
+				return cli_usage("convert", "invalid --mean '%s'", optarg);
+			break;
+		case OPT_STD:
+			if (parse_floats(optarg, st.std, &st.nstd))
+				return cli_usage("convert", "invalid --std '%s'", optarg);
+			break;
+		case OPT_LAYOUT:
+			if (!strcmp(optarg, "hwc"))
+				o.aug.layout = TFR_LAYOUT_HWC;
+			else if (!strcmp(optarg, "chw"))
+				o.aug.layout = TFR_LAYOUT_CHW;
+			else
+				return cli_usage("convert", "invalid --layout '%s' (hwc or chw)", optarg);
+			break;
+		case OPT_CHANNELS:
+			if (strcmp(optarg, "1") && strcmp(optarg, "3"))
+				return cli_usage("convert", "invalid --channels '%s' (1 or 3)", optarg);
+			o.aug.channels = (uint32_t)(optarg[0] - '0');
+			break;
+		case OPT_DTYPE:
+			if (!strcmp(optarg, "float16"))
+				o.aug.dtype = TFR_DTYPE_FLOAT16;
+			else if (!strcmp(optarg, "float32"))
+				o.aug.dtype = TFR_DTYPE_FLOAT32;
+			else if (!strcmp(optarg, "uint8"))
+				o.aug.dtype = TFR_DTYPE_UINT8;
+			else
+				return cli_usage("convert", "invalid --dtype '%s'", optarg);
+			break;
+		case OPT_ENCODED: o.encoded = 1; break;
+		case OPT_SHARDS:
+		case OPT_RPS:
+		case OPT_SHARD_SIZE:
+			nsharding++;
+			if (c == OPT_SHARD_SIZE ? cli_parse_size(optarg, &v) : cli_parse_u64(optarg, &v))
+				return cli_usage("convert", "invalid value '%s'", optarg);
+			if (v < 1)
+				return cli_usage("convert", "shard options take a positive value");
+			o.plan.mode = c == OPT_SHARDS ? TFR_PLAN_SHARDS
+				    : c == OPT_RPS ? TFR_PLAN_RECORDS : TFR_PLAN_BYTES;
+			o.plan.value = v;
+			st.sharding = c == OPT_SHARDS ? "shards" : c == OPT_RPS ? "records_per_shard"
+										 : "shard_size";
+			st.shard_value = v;
+			break;
+		case OPT_SHUFFLE: o.shuffle = 1; break;
+		case OPT_COMPRESSION: {
+			int k = tfr_compression_parse(optarg);
+
+			if (k < 0)
+				return cli_usage("convert", "invalid --compression '%s' (none, gzip or zlib)", optarg);
+			o.compression = (enum tfr_compression)k;
+			break;
+		}
+		case OPT_INDEX: o.index = 1; break;
+		case OPT_PART:
+			if (cli_parse_part(optarg, &o.part_i, &o.part_n))
+				return cli_usage("convert", "invalid --part '%s' (want I/N, 1 <= I <= N)", optarg);
+			break;
+		case OPT_RESUME: o.resume = 1; break;
+		case OPT_ON_ERROR:
+			if (!strcmp(optarg, "skip"))
+				o.skip_errors = 1;
+			else if (strcmp(optarg, "fail"))
+				return cli_usage("convert", "invalid --on-error '%s' (fail or skip)", optarg);
+			on_error = optarg;
+			break;
+		case OPT_MAX_PIXELS:
+			if (cli_parse_u64(optarg, &o.max_pixels) || !o.max_pixels)
+				return cli_usage("convert", "invalid --max-pixels '%s'", optarg);
+			break;
+		case OPT_MAX_FILE:
+			if (cli_parse_size(optarg, &o.max_file) || !o.max_file)
+				return cli_usage("convert", "invalid --max-file '%s'", optarg);
+			break;
+		case OPT_NO_FSYNC: o.no_fsync = 1; break;
+		case 'j':
+			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
+				return cli_usage("convert", "invalid --jobs '%s'", optarg);
+			o.threads = (int)v;
+			break;
+		case 'q': quiet = 1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return cli_close_stdout();
+		default:
+			return cli_usage("convert", "unknown option");
+		}
+	}
+	if (!o.prefix)
+		return cli_usage("convert", "an output prefix (-o PREFIX) is required");
+	if (optind >= argc && !list)
+		return cli_usage("convert", "no inputs (give directories, files or --list)");
+	if (nsharding > 1)
+		return cli_usage("convert", "give only one of --shards, --records-per-shard and --shard-size");
+	if (o.aug.random_crop && !o.aug.crop_w)
+		return cli_usage("convert", "--random-crop needs --crop");
+	if (o.aug.resize == TFR_RESIZE_EXACT && o.aug.crop_w &&
+	    (o.aug.crop_w > o.aug.resize_w || o.aug.crop_h > o.aug.resize_h))
+		return cli_usage("convert", "--crop is larger than --resize");
+	if (o.aug.resize == TFR_RESIZE_SHORT && o.aug.crop_w &&
+	    (o.aug.crop_w > o.aug.resize_short && o.aug.crop_h > o.aug.resize_short))
+		return cli_usage("convert", "--crop is larger than --resize-short on both sides");
+	if ((st.nmean != 0) != (st.nstd != 0))
+		return cli_usage("convert", "--mean and --std go together");
+	if (st.nmean && norm_given)
+		return cli_usage("convert", "give --normalize or --mean/--std, not both");
+	if (st.nmean && (st.nmean != (int)o.aug.channels && st.nmean != 1))
+		return cli_usage("convert", "--mean needs 1 or %u values", o.aug.channels);
+	if (st.nstd && (st.nstd != st.nmean))
+		return cli_usage("convert", "--std needs as many values as --mean");
+	if (o.aug.dtype == TFR_DTYPE_UINT8 && (norm_given || st.nmean))
+		return cli_usage("convert", "--dtype uint8 stores pixels: --normalize, --mean and --std do not apply");
+	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || norm_given ||
+			  st.nmean || o.copies > 1))
+		return cli_usage("convert", "--encoded keeps the original bytes: augment options do not apply");
+	if (o.index && o.compression != TFR_COMP_NONE)
+		return cli_usage("convert", "--index needs uncompressed shards (DALI seeks by offset)");
+	for (i = 0; st.nstd && i < st.nstd; i++)
+		if (!(st.std[i] > 0))
+			return cli_usage("convert", "--std values must be positive");
+
+	/* Normalization. */
+	if (st.nmean) {
+		for (i = st.nmean; i < 3; i++) {
+			st.mean[i] = st.mean[0];
+			st.std[i] = st.std[0];
+		}
+		st.normalize = "custom";
+		tfr_augment_set_norm(&o.aug, st.mean, st.std);
+	} else if (!strcmp(st.normalize, "imagenet")) {
+		static const float m3[3] = { 0.485f, 0.456f, 0.406f }, s3[3] = { 0.229f, 0.224f, 0.225f };
+		static const float m1[3] = { 0.449f, 0.449f, 0.449f }, s1[3] = { 0.226f, 0.226f, 0.226f };
+
+		tfr_augment_set_norm(&o.aug, o.aug.channels == 3 ? m3 : m1,
+				     o.aug.channels == 3 ? s3 : s1);
+	} else if (!strcmp(st.normalize, "none") || o.aug.dtype == TFR_DTYPE_UINT8) {
+		tfr_augment_set_identity(&o.aug);
+		if (o.aug.dtype == TFR_DTYPE_UINT8)
+			st.normalize = "none";
+	} else {
+		static const float m0[3] = { 0, 0, 0 }, s0[3] = { 1, 1, 1 };
+
+		tfr_augment_set_norm(&o.aug, m0, s0);
+	}
+
+	cli_install_signals();
+	tfr_dataset_init(&ds);
+	for (i = optind; i < argc; i++)
+		if (tfr_dataset_add_path(&ds, argv[i], &err)) {
+			cli_error_lib(&err);
+			tfr_dataset_release(&ds);
+			return 1;
+		}
+	if (list && tfr_dataset_add_list(&ds, list, &err)) {
+		cli_error_lib(&err);
+		tfr_dataset_release(&ds);
+		return 1;
+	}
+	if (ds.nbad && !o.skip_errors) {
+		cli_error("cannot read '%s': %s", ds.bad[0].path, ds.bad[0].reason);
+		tfr_dataset_release(&ds);
+		return 1;
+	}
+	if (tfr_dataset_finish(&ds, &err)) {
+		cli_error_lib(&err);
+		tfr_dataset_release(&ds);
+		return 1;
+	}
+	if (ds.n == 0) {
+		cli_error("no images found in the inputs (looked for .jpg, .jpeg, .jpe, .jfif and .png)");
+		tfr_dataset_release(&ds);
+		return 1;
+	}
+
+	tfr_buf_init(&oj, 0);
+	options_json(&oj, &o, &st, on_error);
+	if (tfr_buf_append(&oj, "", 1)) {
+		cli_error("out of memory");
+		tfr_dataset_release(&ds);
+		return 1;
+	}
+	o.options_json = (const char *)oj.data;
+	progress_init(&prog, "images", quiet);
+	if (prog.enabled) {
+		o.progress = progress_update;
+		o.progress_ctx = &prog;
+	}
+	if (tfr_convert(&ds, &o, &res, &err)) {
+		progress_end(&prog);
+		cli_error_lib(&err);
+		status = 1;
+	} else {
+		size_t k;
+
+		progress_end(&prog);
+		for (k = 0; k < res.nskipped; k++)
+			cli_error("skipped '%s': %s", res.skipped[k].path, res.skipped[k].reason);
+		if (!quiet) {
+			fprintf(stderr, "tfrec: wrote %" PRIu64 " records", res.records);
+			if (res.shard_hi - res.shard_lo == res.nshards)
+				fprintf(stderr, " in %u shards", res.nshards);
+			else
+				fprintf(stderr, " in shards %u..%u of %u", res.shard_lo,
+					res.shard_hi ? res.shard_hi - 1 : 0, res.nshards);
+			if (res.resumed)
+				fprintf(stderr, " (%u kept by --resume)", res.resumed);
+			if (res.nskipped)
+				fprintf(stderr, ", skipped %zu", res.nskipped);
+			fprintf(stderr, "; manifest '%s'\n", res.manifest);
+		}
+		tfr_convert_result_release(&res);
+	}
+	tfr_buf_release(&oj);
+	tfr_dataset_release(&ds);
+	if (cli_close_stdout())
+		status = 1;
+	return status;
+}

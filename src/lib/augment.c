@@ -1,0 +1,353 @@
+/*
+ * augment.c - resize, crop, flip, normalize, convert; see augment.h.
+ *
+ * Resizing is separable: a horizontal pass from 8-bit pixels into floats,
+ * then a vertical pass.  The filter is a triangle widened by the scale
+ * factor when shrinking, i.e. bilinear with antialiasing, the filter of
+ * tf.image.resize(..., antialias=True) and Pillow's BILINEAR.  Only the
+ * rows and columns inside the crop window are computed, so resize+crop
+ * costs what the crop needs.
+ */
+#include "config.h"
+#include "augment.h"
+#include "f16.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *tfr_dtype_name(enum tfr_dtype d)
+{
+	switch (d) {
+	case TFR_DTYPE_FLOAT16: return "float16";
+	case TFR_DTYPE_FLOAT32: return "float32";
+	case TFR_DTYPE_UINT8: return "uint8";
+	}
+	return "?";
+}
+
+size_t tfr_dtype_size(enum tfr_dtype d)
+{
+	return d == TFR_DTYPE_FLOAT32 ? 4 : d == TFR_DTYPE_FLOAT16 ? 2 : 1;
+}
+
+void tfr_augment_set_norm(struct tfr_augment *a, const float mean[3],
+			  const float std[3])
+{
+	int c;
+
+	for (c = 0; c < 3; c++) {
+		a->mul[c] = 1.0f / (255.0f * std[c]);
+		a->add[c] = -mean[c] / std[c];
+	}
+}
+
+void tfr_augment_set_identity(struct tfr_augment *a)
+{
+	int c;
+
+	for (c = 0; c < 3; c++) {
+		a->mul[c] = 1.0f;
+		a->add[c] = 0.0f;
+	}
+}
+
+static uint32_t round_dim(double v)
+{
+	double r = floor(v + 0.5);
+
+	return r < 1 ? 1 : (uint32_t)r;
+}
+
+void tfr_augment_resized(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
+			 uint32_t *rw, uint32_t *rh)
+{
+	switch (a->resize) {
+	case TFR_RESIZE_EXACT:
+		*rw = a->resize_w;
+		*rh = a->resize_h;
+		return;
+	case TFR_RESIZE_SHORT:
+		if (sw <= sh) {
+			*rw = a->resize_short;
+			*rh = round_dim((double)sh * a->resize_short / sw);
+		} else {
+			*rh = a->resize_short;
+			*rw = round_dim((double)sw * a->resize_short / sh);
+		}
+		return;
+	case TFR_RESIZE_NONE:
+		break;
+	}
+	*rw = sw;
+	*rh = sh;
+}
+
+int tfr_augment_shape(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
+		      uint32_t *ow, uint32_t *oh, struct tfr_error *err)
+{
+	uint32_t rw, rh;
+
+	tfr_augment_resized(a, sw, sh, &rw, &rh);
+	if (a->crop_w) {
+		if (a->crop_w > rw || a->crop_h > rh)
+			return tfr_error_set(err, TFR_ERR_FORMAT,
+					     "image of %ux%u (%ux%u after resizing) is smaller "
+					     "than the %ux%u crop", sw, sh, rw, rh,
+					     a->crop_w, a->crop_h);
+		*ow = a->crop_w;
+		*oh = a->crop_h;
+	} else {
+		*ow = rw;
+		*oh = rh;
+	}
+	return TFR_OK;
+}
+
+int tfr_augment_fixed_shape(const struct tfr_augment *a, uint32_t *ow, uint32_t *oh)
+{
+	if (a->crop_w) {
+		*ow = a->crop_w;
+		*oh = a->crop_h;
+		return 1;
+	}
+	if (a->resize == TFR_RESIZE_EXACT) {
+		*ow = a->resize_w;
+		*oh = a->resize_h;
+		return 1;
+	}
+	return 0;
+}
+
+size_t tfr_augment_bytes(const struct tfr_augment *a, uint32_t ow, uint32_t oh)
+{
+	return (size_t)ow * oh * a->channels * tfr_dtype_size(a->dtype);
+}
+
+void tfr_augment_scratch_release(struct tfr_augment_scratch *s)
+{
+	if (!s)
+		return;
+	free(s->tmp);
+	free(s->out);
+	free(s->idx);
+	free(s->w);
+	free(s->h16);
+	memset(s, 0, sizeof(*s));
+}
+
+static int grow(void **p, size_t *cap, size_t need)
+{
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	q = realloc(*p, need);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = need;
+	return 0;
+}
+
+/*
+ * Filter taps for output positions [first, first+count) of an in -> out
+ * resize: start[i], and ntaps weights at w[i*ntaps].  The output grid is
+ * "out" samples over the same extent as "in" (pixel centres at +0.5).
+ */
+static int taps(uint32_t in, uint32_t out, uint32_t first, uint32_t count,
+		int32_t *start, float *w, int ntaps)
+{
+	double scale = (double)in / out;
+	double fs = scale > 1 ? scale : 1;
+	double support = fs; /* triangle radius 1, widened when shrinking */
+	uint32_t i;
+
+	for (i = 0; i < count; i++) {
+		double center = (first + i + 0.5) * scale;
+		int lo = (int)floor(center - support), hi = (int)ceil(center + support);
+		double sum = 0, ws[256];
+		int k, n;
+
+		if (lo < 0)
+			lo = 0;
+		if (hi > (int)in)
+			hi = (int)in;
+		n = hi - lo;
+		if (n > ntaps)
+			n = ntaps;
+		for (k = 0; k < n; k++) {
+			double d = fabs((lo + k + 0.5 - center) / fs);
+
+			ws[k] = d < 1 ? 1 - d : 0;
+			sum += ws[k];
+		}
+		if (sum <= 0) { /* cannot happen for in >= 1; be safe */
+			ws[0] = 1;
+			sum = 1;
+			n = n ? n : 1;
+		}
+		start[i] = lo;
+		for (k = 0; k < ntaps; k++)
+			w[(size_t)i * ntaps + k] = k < n ? (float)(ws[k] / sum) : 0.0f;
+	}
+	return 0;
+}
+
+int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
+		    uint64_t rnd, struct tfr_augment_scratch *s,
+		    struct tfr_buf *out, uint32_t *pow_, uint32_t *poh,
+		    struct tfr_error *err)
+{
+	uint32_t rw, rh, cw, ch, x0 = 0, y0 = 0, c = a->channels, x, y, k;
+	uint32_t dw = img->width, dh = img->height;
+	int ntx, nty, flip = 0, rc;
+	int32_t *sx, *sy;
+	float *wx, *wy;
+	uint32_t ylo, yhi;
+	size_t n, i;
+
+	if (img->channels != c)
+		return tfr_error_set(err, TFR_ERR_INVALID, "channel count mismatch");
+	rc = tfr_augment_shape(a, img->src_width, img->src_height, &cw, &ch, err);
+	if (rc)
+		return rc;
+	tfr_augment_resized(a, img->src_width, img->src_height, &rw, &rh);
+	if (a->crop_w) {
+		if (a->random_crop) {
+			x0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 1), rw - cw + 1);
+			y0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 2), rh - ch + 1);
+		} else {
+			x0 = (rw - cw) / 2;
+			y0 = (rh - ch) / 2;
+		}
+	}
+	if (a->flip)
+		flip = (int)(tfr_mix64(rnd ^ 3) >> 63);
+
+	/* Taps for the crop window only.  Shrinking by s needs about 2s+2
+	 * taps; capped at 255 (a 127x shrink), beyond which the decoder's DCT
+	 * scaling has already done most of the work. */
+	{
+		double scx = (double)dw / rw, scy = (double)dh / rh;
+
+		ntx = (int)ceil(2 * (scx > 1 ? scx : 1)) + 2;
+		nty = (int)ceil(2 * (scy > 1 ? scy : 1)) + 2;
+		if (ntx > 255 || nty > 255)
+			return tfr_error_set(err, TFR_ERR_LIMIT,
+					     "resize from %ux%u to %ux%u shrinks too far",
+					     dw, dh, rw, rh);
+	}
+	if (grow((void **)&s->idx, &s->idx_cap, sizeof(int32_t) * (cw + ch)) ||
+	    grow((void **)&s->w, &s->w_cap,
+		 sizeof(float) * ((size_t)cw * ntx + (size_t)ch * nty)))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	sx = s->idx;
+	sy = s->idx + cw;
+	wx = s->w;
+	wy = s->w + (size_t)cw * ntx;
+	taps(dw, rw, x0, cw, sx, wx, ntx);
+	taps(dh, rh, y0, ch, sy, wy, nty);
+	ylo = (uint32_t)sy[0];
+	yhi = (uint32_t)sy[ch - 1] + (uint32_t)nty;
+	if (yhi > dh)
+		yhi = dh;
+
+	/* Horizontal pass over the source rows the window needs. */
+	n = (size_t)(yhi - ylo) * cw * c;
+	if (grow((void **)&s->tmp, &s->tmp_cap, sizeof(float) * n) ||
+	    grow((void **)&s->out, &s->out_cap, sizeof(float) * (size_t)cw * ch * c))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	for (y = ylo; y < yhi; y++) {
+		const unsigned char *row = img->pixels + (size_t)y * dw * c;
+		float *t = s->tmp + (size_t)(y - ylo) * cw * c;
+
+		for (x = 0; x < cw; x++) {
+			const float *wt = wx + (size_t)x * ntx;
+			const unsigned char *p = row + (size_t)sx[x] * c;
+			int kk, lim = ntx;
+
+			if (sx[x] + lim > (int)dw)
+				lim = (int)dw - sx[x];
+			for (k = 0; k < c; k++) {
+				float acc = 0;
+
+				for (kk = 0; kk < lim; kk++)
+					acc += wt[kk] * p[(size_t)kk * c + k];
+				t[(size_t)x * c + k] = acc;
+			}
+		}
+	}
+	/* Vertical pass, flip, normalize, layout. */
+	for (y = 0; y < ch; y++) {
+		const float *wt = wy + (size_t)y * nty;
+		int kk, lim = nty;
+
+		if (sy[y] + lim > (int)dh)
+			lim = (int)dh - sy[y];
+		for (x = 0; x < cw; x++) {
+			uint32_t ox = flip ? cw - 1 - x : x;
+
+			for (k = 0; k < c; k++) {
+				float acc = 0, v;
+				size_t o;
+
+				for (kk = 0; kk < lim; kk++)
+					acc += wt[kk] * s->tmp[((size_t)(sy[y] + kk - (int)ylo) * cw + x) * c + k];
+				if (a->dtype == TFR_DTYPE_UINT8)
+					v = acc;
+				else
+					v = acc * a->mul[k] + a->add[k];
+				o = a->layout == TFR_LAYOUT_HWC
+					    ? ((size_t)y * cw + ox) * c + k
+					    : ((size_t)k * ch + y) * cw + ox;
+				s->out[o] = v;
+			}
+		}
+	}
+
+	/* Convert to the stored dtype, little-endian. */
+	n = (size_t)cw * ch * c;
+	rc = tfr_buf_reserve(out, n * tfr_dtype_size(a->dtype));
+	if (rc)
+		return tfr_error_set(err, rc, "tensor too large");
+	switch (a->dtype) {
+	case TFR_DTYPE_FLOAT16: {
+		uint16_t *h;
+
+		if (grow((void **)&s->h16, &s->h16_cap, 2 * n))
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		h = s->h16;
+		tfr_f32_to_f16_array(h, s->out, n);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		for (i = 0; i < n; i++)
+			h[i] = __builtin_bswap16(h[i]);
+#endif
+		memcpy(out->data + out->len, h, 2 * n);
+		break;
+	}
+	case TFR_DTYPE_FLOAT32:
+		for (i = 0; i < n; i++) {
+			uint32_t b;
+
+			memcpy(&b, &s->out[i], 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			b = __builtin_bswap32(b);
+#endif
+			memcpy(out->data + out->len + 4 * i, &b, 4);
+		}
+		break;
+	case TFR_DTYPE_UINT8:
+		for (i = 0; i < n; i++) {
+			float v = s->out[i] + 0.5f;
+
+			out->data[out->len + i] = v <= 0 ? 0 : v >= 255 ? 255 : (unsigned char)v;
+		}
+		break;
+	}
+	out->len += n * tfr_dtype_size(a->dtype);
+	*pow_ = cw;
+	*poh = ch;
+	return TFR_OK;
+}

@@ -1,0 +1,85 @@
+/*
+ * augment.h - from decoded pixels to the stored tensor.
+ *
+ * Order: resize (antialiased) -> crop (centre or random) -> horizontal
+ * flip -> normalize -> dtype -> layout.  Every random choice comes from
+ * the 64-bit value the caller passes, which the caller derives from
+ * (seed, item, copy) (see rng.h), so results never depend on threads.
+ *
+ * Shapes are decided from the image's upright size as stored in the
+ * file (src_width x src_height), never from the DCT-scaled size the
+ * decoder produced, so a shape is the same however the image was
+ * decoded.  Thread-safe; each thread owns its scratch.
+ */
+#ifndef TFR_AUGMENT_H
+#define TFR_AUGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "image.h"
+#include "status.h"
+
+enum tfr_dtype { TFR_DTYPE_FLOAT16, TFR_DTYPE_FLOAT32, TFR_DTYPE_UINT8 };
+enum tfr_layout { TFR_LAYOUT_HWC, TFR_LAYOUT_CHW };
+enum tfr_resize { TFR_RESIZE_NONE, TFR_RESIZE_EXACT, TFR_RESIZE_SHORT };
+
+struct tfr_augment {
+	enum tfr_resize resize;
+	uint32_t resize_w, resize_h;  /* TFR_RESIZE_EXACT */
+	uint32_t resize_short;        /* TFR_RESIZE_SHORT */
+	uint32_t crop_w, crop_h;      /* 0: no crop */
+	int random_crop;
+	int flip;                     /* random horizontal flip */
+	uint32_t channels;            /* 1 or 3 */
+	/* Stored value = pixel (0..255) * mul[c] + add[c]; float dtypes. */
+	float mul[3], add[3];
+	enum tfr_dtype dtype;
+	enum tfr_layout layout;
+};
+
+const char *tfr_dtype_name(enum tfr_dtype d);
+size_t tfr_dtype_size(enum tfr_dtype d);
+
+/* Set mul/add from a mean and std over 0..1 pixel values per channel. */
+void tfr_augment_set_norm(struct tfr_augment *a, const float mean[3],
+			  const float std[3]);
+/* No normalization: the stored values are the pixels, 0..255. */
+void tfr_augment_set_identity(struct tfr_augment *a);
+
+/* Size after resizing an upright sw x sh image. */
+void tfr_augment_resized(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
+			 uint32_t *rw, uint32_t *rh);
+
+/* Stored width and height for an upright sw x sh source; an error when
+ * the crop does not fit. */
+int tfr_augment_shape(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
+		      uint32_t *ow, uint32_t *oh, struct tfr_error *err);
+
+/* 1 when every source gives the same stored shape (crop or WxH resize). */
+int tfr_augment_fixed_shape(const struct tfr_augment *a, uint32_t *ow, uint32_t *oh);
+
+/* Bytes of the stored tensor for an ow x oh result. */
+size_t tfr_augment_bytes(const struct tfr_augment *a, uint32_t ow, uint32_t oh);
+
+struct tfr_augment_scratch {
+	float *tmp;  size_t tmp_cap;   /* horizontal pass */
+	float *out;  size_t out_cap;   /* final floats */
+	int32_t *idx; size_t idx_cap;  /* filter taps */
+	float *w;    size_t w_cap;
+	uint16_t *h16; size_t h16_cap; /* float16 staging */
+};
+
+void tfr_augment_scratch_release(struct tfr_augment_scratch *s);
+
+/*
+ * Transform img (decoded, upright, possibly DCT-scaled) and append the
+ * stored tensor to out.  rnd drives the random crop and flip.
+ */
+int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
+		    uint64_t rnd, struct tfr_augment_scratch *s,
+		    struct tfr_buf *out, uint32_t *ow, uint32_t *oh,
+		    struct tfr_error *err);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * convert.h - images to Example shards: the driver of `tfrec convert`.
+ *
+ * Every record is a pure function of (options, item, copy): its place in
+ * the output comes from the plan (plan.h), its randomness from rng.h.
+ * So the output bytes are the same for every thread count, and each
+ * --part writes exactly the shards a single run would.  Threads are run
+ * by parallel.h.  Each shard and every side file is written under a
+ * temporary name and renamed when complete.
+ *
+ * Example layout (raw mode): image/raw (bytes, the tensor,
+ * little-endian), image/dtype (bytes), image/shape (int64, storage
+ * order), image/height, image/width, image/channels (int64),
+ * image/class/label (int64) and image/class/text (bytes) when the item
+ * has a class, image/filename (bytes), image/format (bytes, "raw").
+ * Encoded mode keeps the file's bytes in image/encoded, with
+ * image/format "jpeg" or "png", and no raw/dtype/shape.
+ */
+#ifndef TFR_CONVERT_H
+#define TFR_CONVERT_H
+
+#include <stdint.h>
+
+#include "augment.h"
+#include "dataset.h"
+#include "plan.h"
+#include "record.h"
+#include "status.h"
+
+struct tfr_convert_opts {
+	struct tfr_augment aug;
+	int encoded;              /* keep the original bytes */
+	uint64_t max_pixels;      /* 0: default */
+	uint64_t max_file;        /* 0: default */
+	const char *prefix;
+	struct tfr_plan_opts plan;
+	int shuffle;
+	uint64_t seed;
+	uint32_t copies;          /* >= 1 */
+	enum tfr_compression compression;
+	int level;
+	int index;                /* DALI sidecars (uncompressed only) */
+	unsigned part_i, part_n;  /* 1-based part of n; 1/1 for all */
+	int threads;
+	int resume;               /* keep complete, sound shards */
+	int skip_errors;          /* --on-error skip */
+	int no_fsync;
+	const char *options_json; /* the "options" object for the manifest */
+	/* Called under a lock, at most ~10 times a second, and at the end. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+
+struct tfr_convert_result {
+	uint32_t nshards;         /* in the whole plan */
+	uint32_t shard_lo, shard_hi; /* this part's [lo, hi) */
+	uint64_t records;         /* written by this part */
+	uint64_t units;           /* records this part had to make */
+	uint32_t resumed;         /* shards kept by --resume */
+	struct tfr_problem *skipped; /* images left out, in output order */
+	size_t nskipped;
+	char *manifest;           /* path written */
+};
+
+int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
+		struct tfr_convert_result *res, struct tfr_error *err);
+void tfr_convert_result_release(struct tfr_convert_result *res);
+
+#endif

@@ -1,0 +1,113 @@
+/* fileio.c - whole-file helpers; see fileio.h. */
+#include "config.h"
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <nettle/sha2.h>
+
+int tfr_file_read(const char *path, struct tfr_buf *b, uint64_t max,
+		  struct tfr_error *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	size_t want;
+
+	if (!max)
+		max = TFR_DEFAULT_MAX_FILE;
+	b->len = 0;
+	if (fd < 0)
+		return tfr_error_sys(err, errno, "cannot open '%s'", path);
+	if (fstat(fd, &st)) {
+		rc = tfr_error_sys(err, errno, "cannot read '%s'", path);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = tfr_error_set(err, TFR_ERR_IO, "cannot read '%s': Is a directory", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		rc = tfr_error_set(err, TFR_ERR_LIMIT,
+				   "'%s': file of %llu bytes exceeds the limit of %llu "
+				   "(see --max-file)", path,
+				   (unsigned long long)st.st_size, (unsigned long long)max);
+		goto out;
+	}
+	/* Size hint from fstat; read until EOF anyway (the file may grow or
+	 * not be regular), but never past the cap. */
+	want = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
+	for (;;) {
+		ssize_t k;
+
+		if (b->len + want > max + 1)
+			want = (size_t)(max + 1 - b->len);
+		if (want == 0) {
+			rc = tfr_error_set(err, TFR_ERR_LIMIT,
+					   "'%s': file exceeds the limit of %llu bytes", path,
+					   (unsigned long long)max);
+			goto out;
+		}
+		if (tfr_buf_reserve(b, want)) {
+			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory reading '%s'", path);
+			goto out;
+		}
+		k = read(fd, b->data + b->len, want);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = tfr_error_sys(err, errno, "cannot read '%s'", path);
+			goto out;
+		}
+		if (k == 0)
+			break;
+		b->len += (size_t)k;
+		want = 65536;
+	}
+	rc = TFR_OK;
+out:
+	close(fd);
+	return rc;
+}
+
+int tfr_file_sha256(const char *path, unsigned char sha[32], uint64_t *size,
+		    struct tfr_error *err)
+{
+	struct sha256_ctx ctx;
+	unsigned char buf[1 << 16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t k;
+
+	if (fd < 0)
+		return tfr_error_sys(err, errno, "cannot open '%s'", path);
+	sha256_init(&ctx);
+	*size = 0;
+	while ((k = read(fd, buf, sizeof(buf))) != 0) {
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return tfr_error_sys(err, errno, "cannot read '%s'", path);
+		}
+		sha256_update(&ctx, (size_t)k, buf);
+		*size += (uint64_t)k;
+	}
+	close(fd);
+	sha256_digest(&ctx, 32, sha);
+	return TFR_OK;
+}
+
+void tfr_hex32(const unsigned char sha[32], char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[sha[i] >> 4];
+		out[2 * i + 1] = hex[sha[i] & 15];
+	}
+	out[64] = '\0';
+}

@@ -1,0 +1,93 @@
+/*
+ * image.h - decoding JPEG and PNG into 8-bit pixels, upright.
+ *
+ * The format is sniffed from the bytes, never from the file name.  JPEG
+ * goes through libjpeg-turbo (baseline, progressive, arithmetic,
+ * grayscale, CMYK/YCCK, any subsampling), with DCT-domain downscaling
+ * when the caller says how small the result may be.  PNG goes through
+ * libpng (palette, gray, 16-bit, tRNS, alpha, interlaced); alpha is
+ * dropped, as TensorFlow's decode_png(channels=3) does.  The EXIF
+ * orientation (JPEG APP1, PNG eXIf) is applied, so pixels come out the
+ * way a viewer shows them.
+ *
+ * Untrusted sizes are checked before allocation: an image whose header
+ * claims more than max_pixels is refused without decoding.  libjpeg's and
+ * libpng's longjmp error handling stays inside image.c.  Thread-safe:
+ * each call uses only its arguments.
+ */
+#ifndef TFR_IMAGE_H
+#define TFR_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+enum tfr_image_format {
+	TFR_IMAGE_UNKNOWN = 0,
+	TFR_IMAGE_JPEG,
+	TFR_IMAGE_PNG,
+};
+
+/* Default cap on width * height: 100 megapixels. */
+#define TFR_DEFAULT_MAX_PIXELS UINT64_C(100000000)
+
+enum tfr_image_format tfr_image_sniff(const void *data, size_t len);
+const char *tfr_image_format_name(enum tfr_image_format f);
+
+/* What the header says, without decoding pixels. */
+struct tfr_image_info {
+	enum tfr_image_format format;
+	uint32_t width, height;   /* as stored, before orientation */
+	int orientation;          /* EXIF 1..8 (1 when absent or invalid) */
+};
+
+/* Upright size: width and height swapped for orientations 5..8. */
+static inline void tfr_image_upright(const struct tfr_image_info *in,
+				     uint32_t *w, uint32_t *h)
+{
+	int swap = in->orientation >= 5;
+
+	*w = swap ? in->height : in->width;
+	*h = swap ? in->width : in->height;
+}
+
+/* Read the header.  Refuses images over max_pixels (0: the default). */
+int tfr_image_probe(const void *data, size_t len, uint64_t max_pixels,
+		    struct tfr_image_info *info, struct tfr_error *err);
+
+struct tfr_image {
+	uint32_t width, height;   /* upright */
+	uint32_t channels;        /* 1 or 3 */
+	unsigned char *pixels;    /* row-major, interleaved; owned */
+	size_t cap;               /* bytes allocated at pixels */
+	uint32_t src_width, src_height; /* upright size before DCT scaling */
+	unsigned char *tmp;       /* scratch for orientation; owned */
+	size_t tmp_cap;
+};
+
+struct tfr_decode_opts {
+	uint32_t channels;        /* 1 or 3 */
+	uint64_t max_pixels;      /* 0: TFR_DEFAULT_MAX_PIXELS */
+	/* The smallest upright size the caller still needs; JPEG is then
+	 * decoded at the smallest DCT scale (n/8) that covers it.  0, 0
+	 * decodes at full size. */
+	uint32_t min_width, min_height;
+};
+
+/*
+ * Decode into img, reusing its buffers (a zeroed struct is a valid empty
+ * image).  On failure the message says what was wrong with the data but
+ * not which file: the caller adds the name.
+ */
+int tfr_image_decode(const void *data, size_t len,
+		     const struct tfr_decode_opts *opts, struct tfr_image *img,
+		     struct tfr_error *err);
+
+void tfr_image_release(struct tfr_image *img); /* img may be NULL */
+
+/* Parse EXIF orientation from a TIFF block ("II*\0" or "MM\0*" first);
+ * returns 1..8, or 1 when absent or malformed.  Exposed for tests. */
+int tfr_exif_orientation(const unsigned char *tiff, size_t len);
+
+#endif
