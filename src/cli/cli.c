@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void cli_error(const char *fmt, ...)
@@ -121,6 +122,40 @@ int cli_close_stdout(void)
 	if (bad) {
 		fprintf(stderr, "tfrec: cannot write standard output: %s\n",
 			strerror(e ? e : EIO));
+		return 1;
+	}
+	return 0;
+}
+
+int cli_check_output_dir(const char *prefix)
+{
+	const char *slash = strrchr(prefix, '/');
+	char dir[4096];
+	struct stat st;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == prefix)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - prefix), prefix);
+	if (slash && !slash[1]) {
+		cli_error("output prefix '%s' ends in '/': give a name, e.g. '%sdata'", prefix, prefix);
+		return 1;
+	}
+	if (stat(dir, &st)) {
+		if (errno == ENOENT)
+			cli_error("output directory '%s' does not exist", dir);
+		else
+			cli_error("cannot use output directory '%s': %s", dir, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cli_error("output directory '%s' is not a directory", dir);
+		return 1;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		cli_error("cannot write in output directory '%s': %s", dir, strerror(errno));
 		return 1;
 	}
 	return 0;

@@ -41,6 +41,10 @@ int cli_parse_part(const char *s, unsigned *i, unsigned *n);
 /* Flush and check stdout; on error prints a message.  Returns 0 or 1. */
 int cli_close_stdout(void);
 
+/* Check that the directory part of an output prefix exists and is a
+ * writable directory; prints the error.  Returns 0 or 1. */
+int cli_check_output_dir(const char *prefix);
+
 /* Install SIGINT/SIGTERM/SIGHUP handlers that remove temporary files. */
 void cli_install_signals(void);
 

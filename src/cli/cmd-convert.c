@@ -394,6 +394,8 @@ int cmd_convert(int argc, char **argv)
 		tfr_augment_set_norm(&o.aug, m0, s0);
 	}
 
+	if (cli_check_output_dir(o.prefix))
+		return 1;
 	cli_install_signals();
 	tfr_dataset_init(&ds);
 	for (i = optind; i < argc; i++)

@@ -439,7 +439,8 @@ static int decode_png(const void *data, size_t len, const struct tfr_decode_opts
 	if (o->channels == 3 && !(color & PNG_COLOR_MASK_COLOR))
 		png_set_gray_to_rgb(j->png);
 	if (o->channels == 1 && (color & PNG_COLOR_MASK_COLOR))
-		png_set_rgb_to_gray_fixed(j->png, 1, -1, -1);
+		/* BT.601 luma, as the JPEG path and TensorFlow use */
+		png_set_rgb_to_gray_fixed(j->png, 1, 29900, 58700);
 	npasses = png_set_interlace_handling(j->png);
 	(void)npasses;
 	png_read_update_info(j->png, j->info);
