@@ -18,6 +18,7 @@ static const struct command commands[] = {
 
 
 	{ "convert", cmd_convert, "turn images into float16 Example shards" },
+	{ "shard", cmd_shard, "merge, split, shuffle, recompress or salvage TFRecords" },
 	{ "inspect", cmd_inspect, "show what TFRecord files hold" },
 	{ "verify", cmd_verify, "check framing, CRCs, Examples and index sidecars" },
 	{ "index", cmd_index, "write DALI .idx sidecars" },

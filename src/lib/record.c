@@ -531,6 +531,23 @@ int tfr_reader_next_header(struct tfr_reader *r, struct tfr_record *rec,
 	return next(r, rec, 1, err);
 }
 
+int tfr_reader_seek(struct tfr_reader *r, uint64_t offset, uint64_t index,
+		    struct tfr_error *err)
+{
+	if (r->comp != TFR_COMP_NONE || !r->regular)
+		return tfr_error_set(err, TFR_ERR_UNSUPPORTED,
+				     "'%s': cannot seek in a compressed or non-regular file",
+				     r->name);
+	if (lseek(r->fd, (off_t)offset, SEEK_SET) < 0)
+		return tfr_error_sys(err, errno, "cannot seek in '%s'", r->name);
+	r->pos = r->end = 0;
+	r->buf_off = offset;
+	r->src_eof = 0;
+	r->raw_eof = 0;
+	r->index = index;
+	return TFR_OK;
+}
+
 enum tfr_compression tfr_reader_compression(const struct tfr_reader *r)
 {
 	return r->comp;

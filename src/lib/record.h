@@ -94,6 +94,14 @@ int tfr_reader_next(struct tfr_reader *r, struct tfr_record *rec,
 int tfr_reader_next_header(struct tfr_reader *r, struct tfr_record *rec,
 			   struct tfr_error *err);
 
+/*
+ * Continue reading at stream offset, which must be the start of record
+ * number index.  Only for uncompressed regular files; else
+ * TFR_ERR_UNSUPPORTED.
+ */
+int tfr_reader_seek(struct tfr_reader *r, uint64_t offset, uint64_t index,
+		    struct tfr_error *err);
+
 enum tfr_compression tfr_reader_compression(const struct tfr_reader *r);
 /* Stream bytes consumed so far (uncompressed offset). */
 uint64_t tfr_reader_offset(const struct tfr_reader *r);

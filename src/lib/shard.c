@@ -1,0 +1,1100 @@
+/*
+ * shard.c - the shard driver; see shard.h.
+ *
+ * Pass 1 reads every input once, in order, checking CRCs (or salvaging),
+ * and notes what pass 2 needs:
+ *
+ *  - unshuffled: record counts, a checkpoint (input, offset, position)
+ *    at every input's start and every CKPT_EVERY records of uncompressed
+ *    inputs, and for --shard-size the shard boundaries, found greedily
+ *    as the sizes stream by.  Memory: O(records / CKPT_EVERY).
+ *
+ *  - shuffled: each record gets a random 64-bit key and a 32-byte entry
+ *    (key, position, offset, length, input) that is scattered into one
+ *    of 256 bucket files by the key's top byte.  Uncompressed inputs are
+ *    later read back by offset (pread), so only the entry is stored;
+ *    records of compressed inputs, which cannot be read by offset, are
+ *    appended to one spill file and the entry points there.  A bucket
+ *    too large for its share of the memory budget is split again by the
+ *    next key byte, recursively.  Sorting each bucket in memory and
+ *    visiting buckets in order gives all records in key order: a perfect
+ *    shuffle (keys are distinct with overwhelming probability; ties are
+ *    broken by position), deterministic for a seed, using memory for one
+ *    bucket per worker.  Spill and bucket files are unlinked as soon as
+ *    they are created, so nothing is left behind even after SIGKILL.
+ *
+ * Pass 2 splits this part's shards into contiguous groups, one per
+ * worker.  A group walks its range of output positions, from the nearest
+ * checkpoint (unshuffled) or through the buckets that cover it
+ * (shuffled), and writes its shards one after another.  Every position's
+ * record is fixed by pass 1, so the bytes do not depend on the grouping.
+ */
+#include "config.h"
+#include "shard.h"
+#include "crc32c.h"
+#include "fileio.h"
+#include "json.h"
+#include "parallel.h"
+#include "rng.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CKPT_EVERY 4096
+#define NBUCKETS 256
+#define SPILL (UINT32_MAX)
+#define KEY_TAG UINT64_C(0x7368756666)
+
+struct ent {
+	uint64_t key, pos, off;
+	uint32_t len, src;
+};
+
+struct ckpt {
+	uint64_t pos, off, index;
+	uint32_t src;
+};
+
+struct leaf {
+	int fd;
+	uint64_t count, first; /* first: position of its first record */
+};
+
+struct run {
+	const struct tfr_shard_opts *o;
+	const char *const *inputs;
+	size_t ninputs;
+	enum tfr_compression *comp;
+	uint64_t n;               /* records in all inputs */
+	struct ckpt *ck;
+	size_t nck, ck_cap;
+	/* greedy --shard-size boundaries (unshuffled) */
+	uint64_t *bounds;
+	size_t nbounds, bounds_cap;
+	uint64_t used;
+	/* shuffle */
+	int bfd[NBUCKETS];
+	struct ent *bbuf[NBUCKETS];
+	size_t blen[NBUCKETS], bcap;
+	uint64_t bcount[NBUCKETS];
+	int spill_fd;
+	unsigned char *sbuf;
+	size_t slen, scap;
+	uint64_t spill_off;
+	struct leaf *leaves;
+	size_t nleaves, leaves_cap;
+	uint64_t leaf_limit;      /* max entries per leaf */
+	char *tmpdir;
+	/* output */
+	struct tfr_plan plan;
+	uint32_t s0, s1;
+	struct shard_out {
+		uint64_t records, bytes;
+		unsigned char sha[32];
+	} *out;
+	int nthreads;
+	uint64_t done, last_ns;
+	struct tfr_shard_result *res;
+	size_t skip_cap;
+	const char *cur_input;    /* for skip reports */
+	int report_skips;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n) {
+		ssize_t k = write(fd, c, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+	unsigned char *c = p;
+
+	while (n) {
+		ssize_t k = pread(fd, c, n, (off_t)off);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (k == 0) {
+			errno = EIO;
+			return -1;
+		}
+		c += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* An anonymous temporary file: created and unlinked at once. */
+static int anon_file(const char *dir, struct tfr_error *err)
+{
+	size_t n = strlen(dir) + 32;
+	char *p = malloc(n);
+	int fd;
+
+	if (!p)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory"), -1;
+	snprintf(p, n, "%s/.tfrec-spill-XXXXXX", dir);
+	fd = mkstemp(p);
+	if (fd < 0) {
+		tfr_error_sys(err, errno, "cannot create a temporary file in '%s'", dir);
+		free(p);
+		return -1;
+	}
+	unlink(p);
+	free(p);
+	return fd;
+}
+
+static void on_skip(void *ctx, uint64_t index, uint64_t off, uint64_t len,
+		    const char *why)
+{
+	struct run *r = ctx;
+	struct tfr_shard_result *res = r->res;
+	struct tfr_shard_skip *s;
+
+	(void)index;
+	if (!r->report_skips)
+		return;
+	if (res->nskips == r->skip_cap) {
+		size_t ncap = r->skip_cap ? r->skip_cap * 2 : 16;
+		struct tfr_shard_skip *p = realloc(res->skips, ncap * sizeof(*p));
+
+		if (!p)
+			return; /* the report is lost, the data is not affected */
+		res->skips = p;
+		r->skip_cap = ncap;
+	}
+	s = &res->skips[res->nskips];
+	s->file = strdup(r->cur_input);
+	s->reason = strdup(why);
+	s->offset = off;
+	s->length = len;
+	if (s->file && s->reason)
+		res->nskips++;
+	else {
+		free(s->file);
+		free(s->reason);
+	}
+}
+
+static struct tfr_reader_opts reader_opts(struct run *r)
+{
+	struct tfr_reader_opts ro = { .compression = TFR_COMP_AUTO,
+				      .max_record = r->o->max_record,
+				      .salvage = r->o->salvage,
+				      .on_skip = on_skip, .skip_ctx = r };
+
+	return ro;
+}
+
+/* ------------------------------------------------------------ pass 1 */
+
+static int add_ckpt(struct run *r, uint32_t src, uint64_t off, uint64_t index)
+{
+	if (r->nck == r->ck_cap) {
+		size_t ncap = r->ck_cap ? r->ck_cap * 2 : 64;
+		struct ckpt *p = realloc(r->ck, ncap * sizeof(*p));
+
+		if (!p)
+			return TFR_ERR_NOMEM;
+		r->ck = p;
+		r->ck_cap = ncap;
+	}
+	r->ck[r->nck].pos = r->n;
+	r->ck[r->nck].off = off;
+	r->ck[r->nck].index = index;
+	r->ck[r->nck].src = src;
+	r->nck++;
+	return TFR_OK;
+}
+
+/* Greedy --shard-size: the same rule as tfr_plan_make, fed in order. */
+static int greedy(struct run *r, uint64_t size, struct tfr_error *err)
+{
+	uint64_t budget = r->o->plan.value;
+
+	if (size > budget)
+		return tfr_error_at(err, TFR_ERR_LIMIT, r->n, TFR_NO_POS,
+				    "record %llu takes %llu bytes, more than the shard "
+				    "size of %llu", (unsigned long long)r->n,
+				    (unsigned long long)size, (unsigned long long)budget);
+	if (r->nbounds == 0 || r->used + size > budget) {
+		if (r->nbounds + 2 > r->bounds_cap) {
+			size_t ncap = r->bounds_cap ? r->bounds_cap * 2 : 64;
+			uint64_t *p = realloc(r->bounds, ncap * sizeof(*p));
+
+			if (!p)
+				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+			r->bounds = p;
+			r->bounds_cap = ncap;
+		}
+		if (r->nbounds > TFR_MAX_SHARDS)
+			return tfr_error_set(err, TFR_ERR_LIMIT,
+					     "more than %u shards are needed; use larger shards",
+					     TFR_MAX_SHARDS);
+		r->bounds[r->nbounds++] = r->n;
+		r->used = 0;
+	}
+	r->used += size;
+	return TFR_OK;
+}
+
+static int flush_bucket(struct run *r, int b, struct tfr_error *err)
+{
+	if (!r->blen[b])
+		return TFR_OK;
+	if (write_all(r->bfd[b], r->bbuf[b], r->blen[b] * sizeof(struct ent)))
+		return tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
+	r->blen[b] = 0;
+	return TFR_OK;
+}
+
+static int flush_spill(struct run *r, struct tfr_error *err)
+{
+	if (r->slen && write_all(r->spill_fd, r->sbuf, r->slen))
+		return tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
+	r->slen = 0;
+	return TFR_OK;
+}
+
+static int scatter(struct run *r, uint32_t src, const struct tfr_record *rec,
+		   struct tfr_error *err)
+{
+	struct ent e;
+	int b, rc;
+
+	e.key = tfr_rand3(r->o->seed, KEY_TAG, r->n);
+	e.pos = r->n;
+	e.len = (uint32_t)rec->len;
+	e.src = src;
+	e.off = rec->offset;
+	if (r->comp[src] != TFR_COMP_NONE) {
+		/* Not addressable by offset: keep the payload in the spill. */
+		e.src = SPILL;
+		e.off = r->spill_off;
+		if (rec->len > r->scap - r->slen) {
+			rc = flush_spill(r, err);
+			if (rc)
+				return rc;
+		}
+		if (rec->len > r->scap) {
+			if (write_all(r->spill_fd, rec->data, rec->len))
+				return tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
+		} else {
+			memcpy(r->sbuf + r->slen, rec->data, rec->len);
+			r->slen += rec->len;
+		}
+		r->spill_off += rec->len;
+	}
+	b = (int)(e.key >> 56);
+	r->bbuf[b][r->blen[b]++] = e;
+	r->bcount[b]++;
+	if (r->blen[b] == r->bcap)
+		return flush_bucket(r, b, err);
+	return TFR_OK;
+}
+
+static int pass1(struct run *r, struct tfr_error *err)
+{
+	struct tfr_reader_opts ro = reader_opts(r);
+	size_t i;
+	int rc = TFR_OK;
+
+	r->report_skips = 1;
+	for (i = 0; i < r->ninputs && !rc; i++) {
+		struct tfr_reader *rd;
+		struct tfr_record rec;
+		uint64_t k = 0;
+
+		r->cur_input = r->inputs[i];
+		rc = tfr_reader_open(&rd, r->inputs[i], &ro, err);
+		if (rc)
+			break;
+		r->comp[i] = tfr_reader_compression(rd);
+		if (!r->o->shuffle && add_ckpt(r, (uint32_t)i, 0, 0)) {
+			tfr_reader_free(rd);
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		}
+		while ((rc = tfr_reader_next(rd, &rec, err)) == TFR_OK) {
+			if (!r->o->shuffle) {
+				if (k && k % CKPT_EVERY == 0 && r->comp[i] == TFR_COMP_NONE &&
+				    add_ckpt(r, (uint32_t)i, rec.offset, rec.index)) {
+					rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+					break;
+				}
+				if (r->o->plan.mode == TFR_PLAN_BYTES) {
+					rc = greedy(r, rec.len + TFR_RECORD_OVERHEAD, err);
+					if (rc)
+						break;
+				}
+			} else {
+				rc = scatter(r, (uint32_t)i, &rec, err);
+				if (rc)
+					break;
+			}
+			r->n++;
+			k++;
+		}
+		if (rc == TFR_EOF)
+			rc = TFR_OK;
+		tfr_reader_free(rd);
+	}
+	r->report_skips = 0;
+	if (!rc && r->o->shuffle) {
+		int b;
+
+		for (b = 0; b < NBUCKETS && !rc; b++)
+			rc = flush_bucket(r, b, err);
+		if (!rc)
+			rc = flush_spill(r, err);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ buckets */
+
+static int push_leaf(struct run *r, int fd, uint64_t count, uint64_t first)
+{
+	if (r->nleaves == r->leaves_cap) {
+		size_t ncap = r->leaves_cap ? r->leaves_cap * 2 : 512;
+		struct leaf *p = realloc(r->leaves, ncap * sizeof(*p));
+
+		if (!p)
+			return TFR_ERR_NOMEM;
+		r->leaves = p;
+		r->leaves_cap = ncap;
+	}
+	r->leaves[r->nleaves].fd = fd;
+	r->leaves[r->nleaves].count = count;
+	r->leaves[r->nleaves].first = first;
+	r->nleaves++;
+	return TFR_OK;
+}
+
+/* Keep a bucket as a leaf, or split it by the next key byte. */
+static int settle_bucket(struct run *r, int fd, uint64_t count, int level,
+			 uint64_t *first, struct tfr_error *err)
+{
+	int sub[NBUCKETS], b, rc = TFR_OK;
+	uint64_t subcount[NBUCKETS], off = 0;
+	struct ent *chunk, *sb;
+	size_t nchunk = 4096, sbn[NBUCKETS], sbcap = 256;
+	unsigned shift;
+
+	if (count == 0) {
+		close(fd);
+		return TFR_OK;
+	}
+	if (count <= r->leaf_limit || level >= 7) {
+		if (push_leaf(r, fd, count, *first)) {
+			close(fd);
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		}
+		*first += count;
+		return TFR_OK;
+	}
+	shift = (unsigned)(56 - 8 * (level + 1));
+	chunk = malloc(nchunk * sizeof(*chunk));
+	sb = malloc(NBUCKETS * sbcap * sizeof(*sb));
+	if (!chunk || !sb) {
+		free(chunk);
+		free(sb);
+		close(fd);
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	}
+	for (b = 0; b < NBUCKETS; b++) {
+		sub[b] = -1;
+		subcount[b] = 0;
+		sbn[b] = 0;
+	}
+	for (b = 0; b < NBUCKETS && !rc; b++) {
+		sub[b] = anon_file(r->tmpdir, err);
+		if (sub[b] < 0)
+			rc = TFR_ERR_IO;
+	}
+	while (!rc && off < count) {
+		size_t n = count - off < nchunk ? (size_t)(count - off) : nchunk, k;
+
+		if (pread_all(fd, chunk, n * sizeof(*chunk), off * sizeof(*chunk))) {
+			rc = tfr_error_sys(err, errno, "cannot read a temporary file");
+			break;
+		}
+		for (k = 0; k < n && !rc; k++) {
+			int s = (int)((chunk[k].key >> shift) & 0xff);
+
+			sb[(size_t)s * sbcap + sbn[s]++] = chunk[k];
+			subcount[s]++;
+			if (sbn[s] == sbcap) {
+				if (write_all(sub[s], sb + (size_t)s * sbcap, sbcap * sizeof(*sb)))
+					rc = tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
+				sbn[s] = 0;
+			}
+		}
+		off += n;
+	}
+	for (b = 0; b < NBUCKETS && !rc; b++)
+		if (sbn[b] && write_all(sub[b], sb + (size_t)b * sbcap, sbn[b] * sizeof(*sb)))
+			rc = tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
+	free(chunk);
+	free(sb);
+	close(fd);
+	for (b = 0; b < NBUCKETS; b++) {
+		if (rc) {
+			if (sub[b] >= 0)
+				close(sub[b]);
+			continue;
+		}
+		rc = settle_bucket(r, sub[b], subcount[b], level + 1, first, err);
+	}
+	return rc;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int load_leaf(const struct leaf *l, struct ent **out, struct tfr_error *err)
+{
+	struct ent *a = malloc((size_t)(l->count ? l->count : 1) * sizeof(*a));
+
+	if (!a)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory for %llu entries",
+				     (unsigned long long)l->count);
+	if (pread_all(l->fd, a, (size_t)l->count * sizeof(*a), 0)) {
+		free(a);
+		return tfr_error_sys(err, errno, "cannot read a temporary file");
+	}
+	qsort(a, (size_t)l->count, sizeof(*a), cmp_ent);
+	*out = a;
+	return TFR_OK;
+}
+
+/* --shard-size over the shuffled order: walk the leaves in order. */
+static int shuffled_bounds(struct run *r, struct tfr_error *err)
+{
+	size_t i;
+	int rc = TFR_OK;
+	uint64_t saved = r->n;
+
+	r->n = 0;
+	for (i = 0; i < r->nleaves && !rc; i++) {
+		struct ent *a;
+		uint64_t k;
+
+		rc = load_leaf(&r->leaves[i], &a, err);
+		for (k = 0; !rc && k < r->leaves[i].count; k++) {
+			rc = greedy(r, (uint64_t)a[k].len + TFR_RECORD_OVERHEAD, err);
+			r->n++;
+		}
+		if (!rc)
+			free(a);
+	}
+	r->n = saved;
+	return rc;
+}
+
+/* ------------------------------------------------------------ pass 2 */
+
+struct sink {
+	struct run *r;
+	uint32_t cur;             /* shard being written */
+	struct tfr_writer *w;
+	uint32_t end;             /* one past the group's last shard */
+};
+
+static char *shard_file(const struct run *r, uint32_t s)
+{
+	return tfr_shard_name(r->o->prefix, s, r->plan.nshards, r->o->compression);
+}
+
+static int sink_open(struct sink *k, struct tfr_error *err)
+{
+	struct tfr_writer_opts wo = { .compression = k->r->o->compression,
+				      .level = k->r->o->level,
+				      .no_fsync = k->r->o->no_fsync };
+	char *path = shard_file(k->r, k->cur), *ipath = NULL;
+	int rc;
+
+	if (!path)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (k->r->o->index) {
+		size_t n = strlen(path) + 5;
+
+		ipath = malloc(n);
+		if (!ipath) {
+			free(path);
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		}
+		snprintf(ipath, n, "%s.idx", path);
+		wo.index_path = ipath;
+	}
+	rc = tfr_writer_open(&k->w, path, &wo, err);
+	free(path);
+	free(ipath);
+	return rc;
+}
+
+static int sink_close(struct sink *k, struct tfr_error *err)
+{
+	struct shard_out *so = &k->r->out[k->cur - k->r->s0];
+	int rc;
+
+	so->records = tfr_writer_records(k->w);
+	so->bytes = tfr_writer_file_bytes(k->w);
+	rc = tfr_writer_commit(k->w, so->sha, err);
+	k->w = NULL;
+	return rc;
+}
+
+static void tick(struct run *r, uint64_t n);
+
+/* Put the record at position pos, which is in [first[cur], first[end]). */
+static int sink_put(struct sink *k, uint64_t pos, const void *data, size_t len,
+		    struct tfr_error *err)
+{
+	const uint64_t *first = k->r->plan.first;
+	int rc;
+
+	while (pos >= first[k->cur + 1]) {
+		if (!k->w && (rc = sink_open(k, err)))
+			return rc;
+		if ((rc = sink_close(k, err)))
+			return rc;
+		k->cur++;
+	}
+	if (!k->w && (rc = sink_open(k, err)))
+		return rc;
+	rc = tfr_writer_write(k->w, data, len, err);
+	if (!rc)
+		tick(k->r, 1);
+	return rc;
+}
+
+/* Close the current shard and make any empty ones left in the group. */
+static int sink_finish(struct sink *k, struct tfr_error *err)
+{
+	int rc;
+
+	while (k->cur < k->end) {
+		if (!k->w && (rc = sink_open(k, err)))
+			return rc;
+		if ((rc = sink_close(k, err)))
+			return rc;
+		k->cur++;
+	}
+	return TFR_OK;
+}
+
+struct group_ctx {
+	struct run *r;
+	uint32_t ngroups;
+};
+
+static void group_range(const struct run *r, uint32_t ngroups, size_t g,
+			uint32_t *g0, uint32_t *g1)
+{
+	uint64_t span = r->s1 - r->s0;
+
+	*g0 = r->s0 + (uint32_t)(span * g / ngroups);
+	*g1 = r->s0 + (uint32_t)(span * (g + 1) / ngroups);
+}
+
+/* Unshuffled: read from the checkpoint at or before P0. */
+static int group_sequential(struct run *r, struct sink *k, uint64_t p0, uint64_t p1,
+			    struct tfr_error *err)
+{
+	struct tfr_reader_opts ro = reader_opts(r);
+	size_t lo = 0, hi = r->nck, c;
+	uint64_t pos;
+	uint32_t src;
+	int rc = TFR_OK;
+
+	if (p0 >= p1)
+		return TFR_OK;
+	while (hi - lo > 1) { /* last checkpoint with pos <= p0 */
+		size_t mid = (lo + hi) / 2;
+
+		if (r->ck[mid].pos <= p0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	c = lo;
+	pos = r->ck[c].pos;
+	for (src = r->ck[c].src; src < r->ninputs && pos < p1 && !rc; src++) {
+		struct tfr_reader *rd;
+		struct tfr_record rec;
+
+		rc = tfr_reader_open(&rd, r->inputs[src], &ro, err);
+		if (rc)
+			break;
+		if (src == r->ck[c].src && r->ck[c].off)
+			rc = tfr_reader_seek(rd, r->ck[c].off, r->ck[c].index, err);
+		while (!rc && pos < p1) {
+			/* Without salvage, headers alone can skip ahead: pass 1
+			 * already checked every CRC.  With salvage the skips must
+			 * be found again, so every record is read whole. */
+			if (pos < p0 && !r->o->salvage)
+				rc = tfr_reader_next_header(rd, &rec, err);
+			else
+				rc = tfr_reader_next(rd, &rec, err);
+			if (rc)
+				break;
+			if (pos >= p0)
+				rc = sink_put(k, pos, rec.data, (size_t)rec.len, err);
+			pos++;
+		}
+		if (rc == TFR_EOF)
+			rc = TFR_OK;
+		tfr_reader_free(rd);
+	}
+	if (!rc && pos < p1)
+		rc = tfr_error_set(err, TFR_ERR_IO, "an input changed while it was being read");
+	return rc;
+}
+
+/* Shuffled: visit the leaves covering [p0, p1) in order. */
+static int group_shuffled(struct run *r, struct sink *k, uint64_t p0, uint64_t p1,
+			  struct tfr_error *err)
+{
+	int *fds = NULL;
+	unsigned char *buf = NULL;
+	size_t bufcap = 0, i;
+	int rc = TFR_OK;
+
+	if (p0 >= p1)
+		return TFR_OK;
+	fds = malloc(r->ninputs * sizeof(int));
+	if (!fds)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	for (i = 0; i < r->ninputs; i++)
+		fds[i] = -1;
+	for (i = 0; i < r->nleaves && !rc; i++) {
+		const struct leaf *l = &r->leaves[i];
+		struct ent *a;
+		uint64_t j, lo, hi;
+
+		if (l->first + l->count <= p0 || l->first >= p1)
+			continue;
+		rc = load_leaf(l, &a, err);
+		if (rc)
+			break;
+		lo = p0 > l->first ? p0 - l->first : 0;
+		hi = p1 - l->first < l->count ? p1 - l->first : l->count;
+		for (j = lo; j < hi && !rc; j++) {
+			const struct ent *e = &a[j];
+			size_t need = (size_t)e->len + TFR_RECORD_OVERHEAD;
+			const unsigned char *data;
+
+			if (need > bufcap) {
+				unsigned char *p = realloc(buf, need);
+
+				if (!p) {
+					rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+					break;
+				}
+				buf = p;
+				bufcap = need;
+			}
+			if (e->src == SPILL) {
+				if (pread_all(r->spill_fd, buf, e->len, e->off)) {
+					rc = tfr_error_sys(err, errno, "cannot read a temporary file");
+					break;
+				}
+				data = buf;
+			} else {
+				unsigned char hdr[12];
+				uint32_t crc;
+
+				if (fds[e->src] < 0) {
+					fds[e->src] = open(r->inputs[e->src], O_RDONLY | O_CLOEXEC);
+					if (fds[e->src] < 0) {
+						rc = tfr_error_sys(err, errno, "cannot open '%s'", r->inputs[e->src]);
+						break;
+					}
+				}
+				if (pread_all(fds[e->src], buf, need, e->off)) {
+					rc = tfr_error_sys(err, errno, "cannot read '%s'", r->inputs[e->src]);
+					break;
+				}
+				/* The file was checked in pass 1; check again that
+				 * it has not changed since. */
+				tfr_record_header(hdr, e->len);
+				memcpy(&crc, buf + 12 + e->len, 4);
+				if (memcmp(hdr, buf, 12) ||
+				    crc != htole32(tfr_masked_crc32c(buf + 12, e->len))) {
+					rc = tfr_error_at(err, TFR_ERR_CORRUPT, TFR_NO_POS, e->off,
+							  "'%s': record at offset %llu changed since "
+							  "it was first read", r->inputs[e->src],
+							  (unsigned long long)e->off);
+					break;
+				}
+				data = buf + 12;
+			}
+			rc = sink_put(k, l->first + j, data, e->len, err);
+		}
+		free(a);
+	}
+	for (i = 0; i < r->ninputs; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	free(buf);
+	return rc;
+}
+
+static int group_task(void *ctx, size_t g, int w, const int *stop,
+		      struct tfr_error *err)
+{
+	struct group_ctx *gc = ctx;
+	struct run *r = gc->r;
+	struct sink k = { r, 0, NULL, 0 };
+	uint32_t g0, g1;
+	int rc;
+
+	(void)w;
+	(void)stop;
+	group_range(r, gc->ngroups, g, &g0, &g1);
+	if (g0 == g1)
+		return TFR_OK;
+	k.cur = g0;
+	k.end = g1;
+	if (r->o->shuffle)
+		rc = group_shuffled(r, &k, r->plan.first[g0], r->plan.first[g1], err);
+	else
+		rc = group_sequential(r, &k, r->plan.first[g0], r->plan.first[g1], err);
+	if (!rc)
+		rc = sink_finish(&k, err);
+	if (rc && k.w)
+		tfr_writer_abort(k.w);
+	return rc;
+}
+
+/* ------------------------------------------------------------ progress */
+
+struct prog_arg {
+	struct run *r;
+	int force;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void prog_locked(void *p)
+{
+	struct prog_arg *a = p;
+	uint64_t t = now_ns();
+
+	if (!a->force && t - a->r->last_ns < 100000000u)
+		return;
+	a->r->last_ns = t;
+	a->r->o->progress(a->r->o->progress_ctx,
+			  __atomic_load_n(&a->r->done, __ATOMIC_RELAXED),
+			  a->r->plan.first[a->r->s1] - a->r->plan.first[a->r->s0]);
+}
+
+static void tick(struct run *r, uint64_t n)
+{
+	struct prog_arg a = { r, 0 };
+
+	__atomic_add_fetch(&r->done, n, __ATOMIC_RELAXED);
+	if (r->o->progress && (r->done & 255) == 0)
+		tfr_parallel_locked(prog_locked, &a);
+}
+
+/* ------------------------------------------------------------ manifest */
+
+static int write_manifest(struct run *r, struct tfr_shard_result *res,
+			  struct tfr_error *err)
+{
+	const struct tfr_shard_opts *o = r->o;
+	struct tfr_buf b;
+	size_t i, n = strlen(o->prefix) + 48;
+	uint32_t s;
+	int rc = 0;
+
+	res->manifest = malloc(n);
+	if (!res->manifest)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (o->part_n > 1)
+		snprintf(res->manifest, n, "%s-part-%05u-of-%05u.json", o->prefix,
+			 o->part_i, o->part_n);
+	else
+		snprintf(res->manifest, n, "%s.json", o->prefix);
+	tfr_buf_init(&b, 0);
+	rc |= tfr_buf_printf(&b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"shard\",\n"
+			     "  \"options\": %s,\n  \"inputs\": [", PACKAGE_VERSION,
+			     o->options_json ? o->options_json : "{}");
+	for (i = 0; i < r->ninputs; i++) {
+		rc |= tfr_buf_puts(&b, i ? ", " : "");
+		rc |= tfr_json_cstr(&b, r->inputs[i]);
+	}
+	rc |= tfr_buf_printf(&b, "],\n  \"part\": {\"index\": %u, \"count\": %u},\n"
+			     "  \"shards_total\": %u,\n  \"records_in\": %llu,\n"
+			     "  \"records\": %llu,\n  \"shards\": [",
+			     o->part_i, o->part_n, r->plan.nshards,
+			     (unsigned long long)r->n, (unsigned long long)res->records);
+	for (s = r->s0; s < r->s1; s++) {
+		struct shard_out *so = &r->out[s - r->s0];
+		char *name = shard_file(r, s), hex[65];
+		const char *base;
+
+		if (!name) {
+			rc = -1;
+			break;
+		}
+		base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+		tfr_hex32(so->sha, hex);
+		rc |= tfr_buf_puts(&b, s > r->s0 ? ",\n    {\"file\": " : "\n    {\"file\": ");
+		rc |= tfr_json_cstr(&b, base);
+		rc |= tfr_buf_printf(&b, ", \"records\": %llu, \"bytes\": %llu, \"sha256\": \"%s\"}",
+				     (unsigned long long)so->records,
+				     (unsigned long long)so->bytes, hex);
+		free(name);
+	}
+	rc |= tfr_buf_puts(&b, "\n  ],\n  \"skipped\": [");
+	for (i = 0; i < res->nskips; i++) {
+		rc |= tfr_buf_puts(&b, i ? ",\n    {\"file\": " : "\n    {\"file\": ");
+		rc |= tfr_json_cstr(&b, res->skips[i].file);
+		rc |= tfr_buf_printf(&b, ", \"offset\": %llu, \"length\": %llu, \"reason\": ",
+				     (unsigned long long)res->skips[i].offset,
+				     (unsigned long long)res->skips[i].length);
+		rc |= tfr_json_cstr(&b, res->skips[i].reason);
+		rc |= tfr_buf_puts(&b, "}");
+	}
+	rc |= tfr_buf_puts(&b, res->nskips ? "\n  ]\n}\n" : "]\n}\n");
+	if (rc)
+		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	else
+		rc = tfr_file_write_atomic(res->manifest, b.data, b.len, !o->no_fsync, err);
+	tfr_buf_release(&b);
+	return rc;
+}
+
+/* ------------------------------------------------------------ driver */
+
+static void run_release(struct run *r)
+{
+	size_t i;
+	int b;
+
+	for (b = 0; b < NBUCKETS; b++) {
+		if (r->bfd[b] >= 0)
+			close(r->bfd[b]);
+		free(r->bbuf[b]);
+	}
+	for (i = 0; i < r->nleaves; i++)
+		close(r->leaves[i].fd);
+	free(r->leaves);
+	if (r->spill_fd >= 0)
+		close(r->spill_fd);
+	free(r->sbuf);
+	free(r->ck);
+	free(r->bounds);
+	free(r->comp);
+	free(r->out);
+	free(r->tmpdir);
+	tfr_plan_release(&r->plan);
+}
+
+static char *dir_of(const char *prefix)
+{
+	const char *s = strrchr(prefix, '/');
+
+	if (!s)
+		return strdup(".");
+	if (s == prefix)
+		return strdup("/");
+	return strndup(prefix, (size_t)(s - prefix));
+}
+
+int tfr_shard(const char *const *inputs, size_t ninputs,
+	      const struct tfr_shard_opts *o, struct tfr_shard_result *res,
+	      struct tfr_error *err)
+{
+	struct run r;
+	uint64_t memory = o->memory ? o->memory : (UINT64_C(256) << 20);
+	int b, rc = TFR_OK;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.inputs = inputs;
+	r.ninputs = ninputs;
+	r.res = res;
+	r.spill_fd = -1;
+	for (b = 0; b < NBUCKETS; b++)
+		r.bfd[b] = -1;
+	if (ninputs == 0)
+		return tfr_error_set(err, TFR_ERR_INVALID, "no inputs");
+	r.nthreads = tfr_parallel_threads(o->threads);
+	r.comp = calloc(ninputs, sizeof(*r.comp));
+	r.tmpdir = o->temp_dir ? strdup(o->temp_dir) : dir_of(o->prefix);
+	if (!r.comp || !r.tmpdir) {
+		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (o->shuffle) {
+		/* Budget: a quarter for the scatter buffers, and per worker a
+		 * quarter of the rest for one sorted leaf. */
+		uint64_t per = memory / 4 / NBUCKETS / sizeof(struct ent);
+
+		r.bcap = (size_t)(per < 64 ? 64 : per > 2048 ? 2048 : per);
+		r.scap = 1u << 20;
+		r.leaf_limit = memory / 4 / (uint64_t)r.nthreads / sizeof(struct ent);
+		if (r.leaf_limit < 16)
+			r.leaf_limit = 16;
+		r.sbuf = malloc(r.scap);
+		if (!r.sbuf) {
+			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		r.spill_fd = anon_file(r.tmpdir, err);
+		if (r.spill_fd < 0) {
+			rc = TFR_ERR_IO;
+			goto out;
+		}
+		for (b = 0; b < NBUCKETS; b++) {
+			r.bbuf[b] = malloc(r.bcap * sizeof(struct ent));
+			if (!r.bbuf[b]) {
+				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			r.bfd[b] = anon_file(r.tmpdir, err);
+			if (r.bfd[b] < 0) {
+				rc = TFR_ERR_IO;
+				goto out;
+			}
+		}
+	}
+
+	rc = pass1(&r, err);
+	if (rc)
+		goto out;
+	res->records_in = r.n;
+
+	if (o->shuffle) {
+		uint64_t first = 0;
+
+		for (b = 0; b < NBUCKETS; b++) {
+			free(r.bbuf[b]);
+			r.bbuf[b] = NULL;
+		}
+		for (b = 0; b < NBUCKETS && !rc; b++) {
+			int fd = r.bfd[b];
+
+			r.bfd[b] = -1;
+			rc = settle_bucket(&r, fd, r.bcount[b], 0, &first, err);
+		}
+		if (rc)
+			goto out;
+		if (o->plan.mode == TFR_PLAN_BYTES) {
+			rc = shuffled_bounds(&r, err);
+			if (rc)
+				goto out;
+		}
+	}
+	if (o->plan.mode == TFR_PLAN_BYTES) {
+		if (r.nbounds == 0) { /* no records: one empty shard */
+			uint64_t *p = realloc(r.bounds, 2 * sizeof(uint64_t));
+
+			if (!p) {
+				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			r.bounds = p;
+			r.bounds[0] = 0;
+			r.nbounds = 1;
+		}
+		r.plan.nshards = (uint32_t)r.nbounds;
+		r.plan.first = r.bounds;
+		r.bounds[r.nbounds] = r.n;
+		r.bounds = NULL;
+	} else {
+		rc = tfr_plan_make(&r.plan, r.n, &o->plan, NULL, NULL, err);
+		if (rc)
+			goto out;
+	}
+	tfr_plan_part(&r.plan, o->part_i, o->part_n, &r.s0, &r.s1);
+	res->nshards = r.plan.nshards;
+	res->shard_lo = r.s0;
+	res->shard_hi = r.s1;
+	r.out = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.out));
+	if (!r.out) {
+		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	{
+		struct group_ctx gc = { &r, 0 };
+		uint32_t mine = r.s1 - r.s0;
+
+		gc.ngroups = mine < (uint32_t)r.nthreads ? mine : (uint32_t)r.nthreads;
+		if (gc.ngroups == 0)
+			gc.ngroups = 1;
+		rc = tfr_parallel_for(gc.ngroups, r.nthreads, group_task, &gc, err);
+		if (rc)
+			goto out;
+	}
+	if (o->progress) {
+		struct prog_arg a = { &r, 1 };
+
+		tfr_parallel_locked(prog_locked, &a);
+	}
+	for (i = 0; i < (size_t)(r.s1 - r.s0); i++)
+		res->records += r.out[i].records;
+	rc = write_manifest(&r, res, err);
+out:
+	run_release(&r);
+	return rc;
+}
+
+void tfr_shard_result_release(struct tfr_shard_result *res)
+{
+	size_t i;
+
+	if (!res)
+		return;
+	for (i = 0; i < res->nskips; i++) {
+		free(res->skips[i].file);
+		free(res->skips[i].reason);
+	}
+	free(res->skips);
+	free(res->manifest);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,64 @@
+/*
+ * shard.h - rewrite existing TFRecord files into new shards: merge,
+ * split, shuffle, recompress, salvage.  The driver of `tfrec shard`.
+ *
+ * Records are opaque here (no Example parsing); every CRC is checked as
+ * records pass.  Output order is input order, or with shuffle a perfect
+ * shuffle of all records of all inputs: each record gets the 64-bit key
+ * tfr_rand3(seed, tag, its position in input order) and the output is
+ * sorted by key.  Sorting runs through an external scatter/gather (see
+ * shard.c) so memory stays within opts.memory whatever the input size.
+ * Output bytes do not depend on threads, and each --part writes exactly
+ * the shards a single run would.
+ */
+#ifndef TFR_SHARD_H
+#define TFR_SHARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+#include "record.h"
+#include "status.h"
+
+struct tfr_shard_opts {
+	const char *prefix;
+	struct tfr_plan_opts plan;
+	enum tfr_compression compression;
+	int level;
+	int index;
+	int shuffle;
+	uint64_t seed;
+	uint64_t memory;          /* budget for sorting; 0: 256 MiB */
+	const char *temp_dir;     /* for spill files; NULL: the output's */
+	int salvage;              /* skip damaged records instead of failing */
+	uint64_t max_record;      /* 0: default */
+	unsigned part_i, part_n;
+	int threads;
+	int no_fsync;
+	const char *options_json;
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+
+struct tfr_shard_skip {
+	char *file;
+	uint64_t offset, length;
+	char *reason;
+};
+
+struct tfr_shard_result {
+	uint32_t nshards, shard_lo, shard_hi;
+	uint64_t records_in;      /* sound records in all inputs */
+	uint64_t records;         /* written by this part */
+	struct tfr_shard_skip *skips;
+	size_t nskips;
+	char *manifest;
+};
+
+int tfr_shard(const char *const *inputs, size_t ninputs,
+	      const struct tfr_shard_opts *o, struct tfr_shard_result *res,
+	      struct tfr_error *err);
+void tfr_shard_result_release(struct tfr_shard_result *res);
+
+#endif
