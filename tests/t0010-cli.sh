@@ -9,7 +9,7 @@ out_has "--version names tfrec" "tfrec "
 check_exit 2 "no command is a usage error" "$TFREC"
 check_exit 2 "unknown command is a usage error" "$TFREC" frobnicate
 err_has "unknown command is named" "'frobnicate' is not a tfrec command"
-for cmd in inspect verify index; do
+for cmd in convert shard inspect verify index; do
 	check "$cmd --help exits 0" "$TFREC" "$cmd" --help
 	out_has "$cmd --help shows usage" "usage: tfrec $cmd"
 	check_exit 2 "$cmd with a bad option exits 2" "$TFREC" "$cmd" --no-such-option
