@@ -1,20 +1,31 @@
 #!/bin/sh
 # test.sh - the whole test suite: install what is missing, build, run
-# make check, then the same suite again under ASan+UBSan in build/asan.
+# make check; then the same suite again under ASan+UBSan (clang), built
+# from a clean copy of the distributed sources in build/sanitize.
 set -eu
 cd "$(dirname "$0")/.."
+top=$(pwd)
 sh scripts/deps.sh --test
 [ -x configure ] || autoreconf -fi
 [ -f Makefile ] || ./configure
-make -j"$(nproc)"
-make -j"$(nproc)" check || { cat test-suite.log | tail -100; exit 1; }
+# Shared outside test data, when present beside the tree.
+if [ -z "${TESTDATA:-}" ] && [ -d "$top/../shared/testdata" ]; then
+	TESTDATA=$(cd "$top/../shared/testdata" && pwd)
+	export TESTDATA
+fi
+jobs=$(nproc)
+make -j"$jobs"
+make -j"$jobs" check || { tail -100 test-suite.log; exit 1; }
 
-# Sanitizers: a separate out-of-tree build with clang.
-rm -rf build/asan && mkdir -p build/asan
-(cd build/asan && ../../configure -q CC=clang --enable-asan --enable-ubsan \
-	CFLAGS='-O1 -g' && make -j"$(nproc)" &&
+echo "test.sh: sanitizer build (ASan+UBSan)"
+rm -rf build/sanitize
+mkdir -p build
+make distdir distdir=build/sanitize >/dev/null
+(cd build/sanitize &&
+	./configure -q CC=clang --enable-asan --enable-ubsan CFLAGS='-O1 -g' &&
+	make -j"$jobs" >/dev/null &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	make -j"$(nproc)" check) || {
-	tail -100 build/asan/test-suite.log 2>/dev/null; exit 1; }
+	make -j"$jobs" check) || {
+	tail -100 build/sanitize/test-suite.log 2>/dev/null; exit 1; }
 echo "test.sh: all suites passed"

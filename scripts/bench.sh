@@ -1,0 +1,150 @@
+#!/bin/sh
+# bench.sh - speed and memory of tfrec, measured on generated data.
+#
+#   sh scripts/bench.sh [verify|convert|shard|all]
+#
+# Needs a built tree (scripts/build.sh).  Data goes to $BENCH_DIR
+# (default: bench-data/ in the tree, reused between runs).  Sizes:
+#   BENCH_GB      size of the verify file in GiB (default 2)
+#   BENCH_IMAGES  number of ~1 MP JPEGs for convert (default 200)
+#   BENCH_MB      size of the shard input in MiB (default 400)
+# Timings are the best of three runs, on a warm page cache.  These are
+# measurements, never tests: nothing here fails on a slow machine.
+set -eu
+cd "$(dirname "$0")/.."
+TFREC=$(pwd)/tfrec
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+D=${BENCH_DIR:-$(pwd)/bench-data}
+mkdir -p "$D"
+what=${1:-all}
+
+best_of_3() { # prints the best wall time in seconds of "$@"
+	b=
+	for _ in 1 2 3; do
+		s=$(date +%s.%N)
+		"$@" >/dev/null
+		e=$(date +%s.%N)
+		t=$(echo "$e - $s" | bc -l)
+		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
+	done
+	echo "$b"
+}
+
+rss() { # peak RSS in MiB of "$@"
+	$PY scripts/peak-rss.py "$@" 2>&1 >/dev/null | sed -n 's/^peak_rss_mib //p'
+}
+
+bench_verify() {
+	gb=${BENCH_GB:-2}
+	f=$D/verify-${gb}g.tfrecord
+	if [ ! -f "$f" ]; then
+		$PY tests/gen-records.py big "$D/seed.tfrecord" 256   # 256 x 4 KiB
+		n=$((gb * 1024))                                       # ~1 MiB each
+		set --
+		i=0
+		while [ $i -lt "$n" ]; do set -- "$@" "$D/seed.tfrecord"; i=$((i + 1)); done
+		"$TFREC" shard -q --no-fsync --shards 1 -o "$D/verify-tmp" "$@"
+		mv "$D/verify-tmp-00000-of-00001.tfrecord" "$f"
+		rm -f "$D/verify-tmp.json"
+	fi
+	bytes=$(stat -c %s "$f")
+	recs=$("$TFREC" inspect --count "$f" | cut -d' ' -f1)
+	cat "$f" >/dev/null
+	t=$(best_of_3 "$TFREC" verify -q --no-examples "$f")
+	t0=$(best_of_3 env TFREC_NO_SIMD=1 "$TFREC" verify -q --no-examples "$f")
+	tc=$(best_of_3 "$TFREC" inspect --count "$f")
+	tx=$(best_of_3 "$TFREC" verify -q "$f")
+	echo "verify: $bytes bytes, $recs records"
+	printf '  verify --no-examples (sse4.2)  %6.2f GB/s\n' "$(echo "$bytes / $t / 1e9" | bc -l)"
+	printf '  verify --no-examples (portable) %5.2f GB/s\n' "$(echo "$bytes / $t0 / 1e9" | bc -l)"
+	printf '  verify with Example parsing    %6.2f GB/s\n' "$(echo "$bytes / $tx / 1e9" | bc -l)"
+	printf '  inspect --count                %6.0f records/s\n' "$(echo "$recs / $tc" | bc -l)"
+}
+
+make_photos() { # N ~1 MP JPEGs from the sample photos, upscaled
+	n=$1
+	dir=$D/photos-$n
+	[ -d "$dir" ] && { echo "$dir"; return; }
+	mkdir -p "$dir.tmp/big"
+	"$TFREC" convert -q --no-fsync --resize 1224x816 --dtype uint8 --shards 1 \
+		-o "$dir.tmp/big/p" sample-data/photos
+	PYTHONPATH=scripts $PY - "$dir.tmp/big/p-00000-of-00001.tfrecord" "$dir.tmp" "$n" <<'PYEOF'
+import subprocess, sys, tfrec_read as tr
+src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+imgs = [tr.decode_image(ex) for ex in tr.read_examples(src)]
+for k, a in enumerate(imgs):
+    h, w, _ = a.shape
+    with open("%s/%d.ppm" % (out, k), "wb") as f:
+        f.write(b"P6\n%d %d\n255\n" % (w, h) + a.tobytes())
+    with open("%s/%d.jpg" % (out, k), "wb") as f:
+        subprocess.run(["cjpeg", "-quality", "90", "%s/%d.ppm" % (out, k)], stdout=f, check=True)
+PYEOF
+	mkdir -p "$dir/all"
+	i=0
+	while [ $i -lt "$n" ]; do
+		cp "$dir.tmp/$((i % 6)).jpg" "$dir/all/img-$(printf %05d $i).jpg"
+		i=$((i + 1))
+	done
+	rm -rf "$dir.tmp"
+	echo "$dir"
+}
+
+bench_convert() {
+	n=${BENCH_IMAGES:-200}
+	p1=$(make_photos "$n")
+	p5=$(make_photos $((n * 5)))
+	mkdir -p "$D/out"
+	files=$(ls "$p1"/all/*.jpg)
+	cat $files >/dev/null
+	# shellcheck disable=SC2086
+	tj=$(./scripts/tjdecode $files)
+	args="-q --no-fsync --resize-short 256 --crop 224x224 --shards 8 -o $D/out/c"
+	t1=$(best_of_3 "$TFREC" convert -j 1 $args "$p1")
+	t2=$(best_of_3 "$TFREC" convert -j 2 $args "$p1")
+	r1=$(rss "$TFREC" convert -j 2 $args "$p1")
+	r5=$(rss "$TFREC" convert -j 2 $args "$p5")
+	i1=$(echo "$n / $t1" | bc -l)
+	i2=$(echo "$n / $t2" | bc -l)
+	echo "convert: $n JPEGs of 1224x816 (1.0 MP), --resize-short 256 --crop 224x224, float16"
+	printf '  TurboJPEG full-size decode only  %7.1f images/s\n' "$tj"
+	printf '  tfrec convert -j 1               %7.1f images/s  (%.2fx the bare decode)\n' "$i1" "$(echo "$i1 / $tj" | bc -l)"
+	printf '  tfrec convert -j 2               %7.1f images/s  (%.2fx -j 1)\n' "$i2" "$(echo "$i2 / $i1" | bc -l)"
+	printf '  peak RSS, %d images              %7.1f MiB\n' "$n" "$r1"
+	printf '  peak RSS, %d images             %7.1f MiB\n' $((n * 5)) "$r5"
+}
+
+bench_shard() {
+	mb=${BENCH_MB:-400}
+	f=$D/shard-${mb}m.tfrecord
+	if [ ! -f "$f" ]; then
+		$PY tests/gen-records.py big "$D/seed.tfrecord" 256
+		set --
+		i=0
+		while [ $i -lt "$mb" ]; do set -- "$@" "$D/seed.tfrecord"; i=$((i + 1)); done
+		"$TFREC" shard -q --no-fsync --shuffle --shards 1 -o "$D/shard-tmp" "$@"
+		mv "$D/shard-tmp-00000-of-00001.tfrecord" "$f"
+		rm -f "$D/shard-tmp.json"
+	fi
+	bytes=$(stat -c %s "$f")
+	mkdir -p "$D/sh"
+	cat "$f" >/dev/null
+	tcp=$(best_of_3 cp "$f" "$D/sh/copy")
+	rm -f "$D/sh/copy"
+	ts=$(best_of_3 "$TFREC" shard -q --no-fsync --shards 8 -o "$D/sh/s" "$f")
+	tz=$(best_of_3 "$TFREC" shard -q --no-fsync --shuffle --shards 8 -o "$D/sh/z" "$f")
+	r=$(rss "$TFREC" shard -q --no-fsync --shuffle --shards 8 -o "$D/sh/z" "$f")
+	echo "shard: $bytes bytes of 4 KiB records"
+	printf '  cp                      %6.2f GB/s\n' "$(echo "$bytes / $tcp / 1e9" | bc -l)"
+	printf '  shard --shards 8        %6.2f GB/s  (%.2fx cp)\n' "$(echo "$bytes / $ts / 1e9" | bc -l)" "$(echo "$tcp / $ts" | bc -l)"
+	printf '  shard --shuffle         %6.2f GB/s, peak RSS %.1f MiB\n' "$(echo "$bytes / $tz / 1e9" | bc -l)" "$r"
+	rm -rf "$D/sh"
+}
+
+case $what in
+verify) bench_verify ;;
+convert) bench_convert ;;
+shard) bench_shard ;;
+all) bench_verify; bench_convert; bench_shard ;;
+*) echo "usage: bench.sh [verify|convert|shard|all]" >&2; exit 2 ;;
+esac
