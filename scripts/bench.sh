@@ -56,9 +56,9 @@ bench_verify() {
 	tc=$(best_of_3 "$TFREC" inspect --count "$f")
 	tx=$(best_of_3 "$TFREC" verify -q "$f")
 	echo "verify: $bytes bytes, $recs records"
-	printf '  verify --no-examples (sse4.2)  %6.2f GB/s\n' "$(echo "$bytes / $t / 1e9" | bc -l)"
-	printf '  verify --no-examples (portable) %5.2f GB/s\n' "$(echo "$bytes / $t0 / 1e9" | bc -l)"
-	printf '  verify with Example parsing    %6.2f GB/s\n' "$(echo "$bytes / $tx / 1e9" | bc -l)"
+	printf '  verify --no-examples (sse4.2)  %6.2f GB/s\n' "$(echo "$bytes / $t / 1000000000" | bc -l)"
+	printf '  verify --no-examples (portable) %5.2f GB/s\n' "$(echo "$bytes / $t0 / 1000000000" | bc -l)"
+	printf '  verify with Example parsing    %6.2f GB/s\n' "$(echo "$bytes / $tx / 1000000000" | bc -l)"
 	printf '  inspect --count                %6.0f records/s\n' "$(echo "$recs / $tc" | bc -l)"
 }
 
@@ -135,9 +135,9 @@ bench_shard() {
 	tz=$(best_of_3 "$TFREC" shard -q --no-fsync --shuffle --shards 8 -o "$D/sh/z" "$f")
 	r=$(rss "$TFREC" shard -q --no-fsync --shuffle --shards 8 -o "$D/sh/z" "$f")
 	echo "shard: $bytes bytes of 4 KiB records"
-	printf '  cp                      %6.2f GB/s\n' "$(echo "$bytes / $tcp / 1e9" | bc -l)"
-	printf '  shard --shards 8        %6.2f GB/s  (%.2fx cp)\n' "$(echo "$bytes / $ts / 1e9" | bc -l)" "$(echo "$tcp / $ts" | bc -l)"
-	printf '  shard --shuffle         %6.2f GB/s, peak RSS %.1f MiB\n' "$(echo "$bytes / $tz / 1e9" | bc -l)" "$r"
+	printf '  cp                      %6.2f GB/s\n' "$(echo "$bytes / $tcp / 1000000000" | bc -l)"
+	printf '  shard --shards 8        %6.2f GB/s  (%.2fx cp)\n' "$(echo "$bytes / $ts / 1000000000" | bc -l)" "$(echo "$tcp / $ts" | bc -l)"
+	printf '  shard --shuffle         %6.2f GB/s, peak RSS %.1f MiB\n' "$(echo "$bytes / $tz / 1000000000" | bc -l)" "$r"
 	rm -rf "$D/sh"
 }
 
