@@ -157,7 +157,7 @@ static int grow(void **p, size_t *cap, size_t need)
  * "out" samples over the same extent as "in" (pixel centres at +0.5).
  */
 static void taps(uint32_t in, uint32_t out, uint32_t first, uint32_t count,
-		 int32_t *start, float *w, int ntaps)
+		 int32_t *start, int32_t *len, float *w, int ntaps)
 {
 	double scale = (double)in / out;
 	double fs = scale > 1 ? scale : 1;
@@ -175,24 +175,28 @@ static void taps(uint32_t in, uint32_t out, uint32_t first, uint32_t count,
 			lo = 0;
 		if (hi > (int)in)
 			hi = (int)in;
+		/* Drop taps whose weight is zero at either end. */
+		while (lo < hi && fabs((lo + 0.5 - center) / fs) >= 1)
+			lo++;
+		while (hi > lo && fabs((hi - 1 + 0.5 - center) / fs) >= 1)
+			hi--;
 		n = hi - lo;
 		if (n > ntaps)
 			n = ntaps;
-		/* Raw weights in double for the sum, stored as float after
-		 * normalising, so that each row sums to 1. */
-		for (k = 0; k < n; k++) {
-			double d = fabs((lo + k + 0.5 - center) / fs);
-
-			sum += d < 1 ? 1 - d : 0;
-		}
-		for (k = 0; k < ntaps; k++) {
-			double d = fabs((lo + k + 0.5 - center) / fs);
-
-			wi[k] = k < n && d < 1 && sum > 0 ? (float)((1 - d) / sum) : 0.0f;
-		}
-		if (sum <= 0) /* cannot happen for in >= 1; be safe */
+		if (n <= 0) { /* cannot happen for in >= 1; be safe */
+			lo = (int)(center < in ? center : in - 1);
+			n = 1;
 			wi[0] = 1.0f;
+		} else {
+			/* Weights summed in double, stored as float after
+			 * normalising, so that each set sums to 1. */
+			for (k = 0; k < n; k++)
+				sum += 1 - fabs((lo + k + 0.5 - center) / fs);
+			for (k = 0; k < n; k++)
+				wi[k] = (float)((1 - fabs((lo + k + 0.5 - center) / fs)) / sum);
+		}
 		start[i] = lo;
+		len[i] = n;
 	}
 }
 
@@ -242,8 +246,8 @@ static void u8_to_float(float *restrict dst, const unsigned char *restrict src,
 /* One row's horizontal taps; for RGB a 4-wide multiply-add per tap
  * covers the three channels (the fourth lane is ignored). */
 static void hfilter(float *restrict dst, const float *restrict src,
-		    const int32_t *sx, const float *wx, int ntx, uint32_t cw,
-		    uint32_t c, uint32_t xlo, uint32_t xhi)
+		    const int32_t *sx, const int32_t *nx, const float *wx, int ntx,
+		    uint32_t cw, uint32_t c, uint32_t xlo)
 {
 	uint32_t x;
 	int kk;
@@ -251,10 +255,8 @@ static void hfilter(float *restrict dst, const float *restrict src,
 	for (x = 0; x < cw; x++) {
 		const float *w1 = wx + (size_t)x * ntx;
 		const float *p = src + (size_t)(sx[x] - (int)xlo) * c;
-		int lim = ntx;
+		int lim = nx[x];
 
-		if (sx[x] + lim > (int)xhi)
-			lim = (int)xhi - sx[x];
 		if (c == 3) {
 			v4f acc = { 0, 0, 0, 0 }, v;
 			float out[4];
@@ -279,59 +281,179 @@ static void hfilter(float *restrict dst, const float *restrict src,
 	}
 }
 
+/* Normalize one filtered output row and store it in layout order. */
+static void post_row(const struct tfr_augment *a, const float *acc, float *out,
+		     uint32_t y, uint32_t cw, uint32_t ch, int flip)
+{
+	uint32_t c = a->channels, x, k;
+	int norm = a->dtype != TFR_DTYPE_UINT8;
+
+	if (a->layout == TFR_LAYOUT_HWC && !flip) {
+		float *o = out + (size_t)y * cw * c;
+		size_t i, n = (size_t)cw * c;
+
+		if (!norm) {
+			memcpy(o, acc, n * sizeof(float));
+		} else if (c == 3) {
+			for (i = 0; i < n; i += 3) {
+				o[i] = acc[i] * a->mul[0] + a->add[0];
+				o[i + 1] = acc[i + 1] * a->mul[1] + a->add[1];
+				o[i + 2] = acc[i + 2] * a->mul[2] + a->add[2];
+			}
+		} else {
+			for (i = 0; i < n; i++)
+				o[i] = acc[i] * a->mul[0] + a->add[0];
+		}
+		return;
+	}
+	for (x = 0; x < cw; x++) {
+		uint32_t ox = flip ? cw - 1 - x : x;
+
+		for (k = 0; k < c; k++) {
+			float val = acc[(size_t)x * c + k];
+			size_t o;
+
+			if (norm)
+				val = val * a->mul[k] + a->add[k];
+			o = a->layout == TFR_LAYOUT_HWC
+				    ? ((size_t)y * cw + ox) * c + k
+				    : ((size_t)k * ch + y) * cw + ox;
+			out[o] = val;
+		}
+	}
+}
+
+/* Everything about where the output window samples the frame. */
+struct window {
+	uint32_t rw, rh, cw, ch, x0, y0;
+	int flip, ntx, nty;
+	int32_t *sx, *sy, *nx, *ny;  /* first tap and tap count */
+	float *wx, *wy;
+	uint32_t xlo, xhi, ylo, yhi; /* frame region the taps read */
+};
+
+static int plan_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src_h,
+		       uint32_t dw, uint32_t dh, uint64_t rnd,
+		       struct tfr_augment_scratch *s, struct window *v,
+		       struct tfr_error *err)
+{
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	rc = tfr_augment_shape(a, src_w, src_h, &v->cw, &v->ch, err);
+	if (rc)
+		return rc;
+	tfr_augment_resized(a, src_w, src_h, &v->rw, &v->rh);
+	if (a->crop_w) {
+		if (a->random_crop) {
+			v->x0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 1), v->rw - v->cw + 1);
+			v->y0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 2), v->rh - v->ch + 1);
+		} else {
+			v->x0 = (v->rw - v->cw) / 2;
+			v->y0 = (v->rh - v->ch) / 2;
+		}
+	}
+	if (a->flip)
+		v->flip = (int)(tfr_mix64(rnd ^ 3) >> 63);
+	/* Taps for the crop window only: shrinking by s needs 2s+2. */
+	{
+		double scx = (double)dw / v->rw, scy = (double)dh / v->rh;
+
+		v->ntx = (int)ceil(2 * (scx > 1 ? scx : 1)) + 2;
+		v->nty = (int)ceil(2 * (scy > 1 ? scy : 1)) + 2;
+	}
+	if (grow((void **)&s->idx, &s->idx_cap, 2 * sizeof(int32_t) * (v->cw + v->ch)) ||
+	    grow((void **)&s->w, &s->w_cap,
+		 sizeof(float) * ((size_t)v->cw * v->ntx + (size_t)v->ch * v->nty)))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	v->sx = s->idx;
+	v->sy = s->idx + v->cw;
+	v->nx = s->idx + v->cw + v->ch;
+	v->ny = v->nx + v->cw;
+	v->wx = s->w;
+	v->wy = s->w + (size_t)v->cw * v->ntx;
+	taps(dw, v->rw, v->x0, v->cw, v->sx, v->nx, v->wx, v->ntx);
+	taps(dh, v->rh, v->y0, v->ch, v->sy, v->ny, v->wy, v->nty);
+	/* Tap starts grow with the output position, and so do tap ends
+	 * (centre + radius is monotonic); take the extremes anyway. */
+	{
+		uint32_t i, lo = UINT32_MAX, hi = 0;
+
+		for (i = 0; i < v->cw; i++) {
+			lo = (uint32_t)v->sx[i] < lo ? (uint32_t)v->sx[i] : lo;
+			hi = (uint32_t)(v->sx[i] + v->nx[i]) > hi ? (uint32_t)(v->sx[i] + v->nx[i]) : hi;
+		}
+		v->xlo = lo;
+		v->xhi = hi;
+		lo = UINT32_MAX;
+		hi = 0;
+		for (i = 0; i < v->ch; i++) {
+			lo = (uint32_t)v->sy[i] < lo ? (uint32_t)v->sy[i] : lo;
+			hi = (uint32_t)(v->sy[i] + v->ny[i]) > hi ? (uint32_t)(v->sy[i] + v->ny[i]) : hi;
+		}
+		v->ylo = lo;
+		v->yhi = hi;
+	}
+	return TFR_OK;
+}
+
+int tfr_augment_region(const struct tfr_augment *a, uint32_t src_w, uint32_t src_h,
+		       uint32_t frame_w, uint32_t frame_h, uint64_t rnd,
+		       struct tfr_augment_scratch *s, uint32_t *x, uint32_t *y,
+		       uint32_t *w, uint32_t *h, struct tfr_error *err)
+{
+	struct window v;
+	int rc = plan_window(a, src_w, src_h, frame_w, frame_h, rnd, s, &v, err);
+
+	if (rc)
+		return rc;
+	*x = v.xlo;
+	*y = v.ylo;
+	*w = v.xhi - v.xlo;
+	*h = v.yhi - v.ylo;
+	return TFR_OK;
+}
+
 int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 		    uint64_t rnd, struct tfr_augment_scratch *s,
 		    struct tfr_buf *out, uint32_t *pow_, uint32_t *poh,
 		    struct tfr_error *err)
 {
-	uint32_t rw, rh, cw, ch, x0 = 0, y0 = 0, c = a->channels, x, y, k;
-	uint32_t dw = img->width, dh = img->height;
-	int ntx, nty, flip = 0, rc;
+	uint32_t cw, ch, c = a->channels, y;
+	uint32_t dw = img->frame_width, dh = img->frame_height;
+	int ntx, nty, flip, rc;
 	int32_t *sx, *sy;
 	float *wx, *wy;
 	uint32_t xlo, xhi;
 	size_t n, i, span, rowlen;
+	struct window v;
 
 	if (img->channels != c)
 		return tfr_error_set(err, TFR_ERR_INVALID, "channel count mismatch");
-	rc = tfr_augment_shape(a, img->src_width, img->src_height, &cw, &ch, err);
+	if (!dw || !dh) { /* a caller that filled in pixels only */
+		dw = img->width;
+		dh = img->height;
+	}
+	rc = plan_window(a, img->src_width, img->src_height, dw, dh, rnd, s, &v, err);
 	if (rc)
 		return rc;
-	tfr_augment_resized(a, img->src_width, img->src_height, &rw, &rh);
-	if (a->crop_w) {
-		if (a->random_crop) {
-			x0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 1), rw - cw + 1);
-			y0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 2), rh - ch + 1);
-		} else {
-			x0 = (rw - cw) / 2;
-			y0 = (rh - ch) / 2;
-		}
-	}
-	if (a->flip)
-		flip = (int)(tfr_mix64(rnd ^ 3) >> 63);
-
-	/* Taps for the crop window only: shrinking by s needs 2s+2. */
-	{
-		double scx = (double)dw / rw, scy = (double)dh / rh;
-
-		ntx = (int)ceil(2 * (scx > 1 ? scx : 1)) + 2;
-		nty = (int)ceil(2 * (scy > 1 ? scy : 1)) + 2;
-	}
-	if (grow((void **)&s->idx, &s->idx_cap, sizeof(int32_t) * (cw + ch)) ||
-	    grow((void **)&s->w, &s->w_cap,
-		 sizeof(float) * ((size_t)cw * ntx + (size_t)ch * nty)))
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	sx = s->idx;
-	sy = s->idx + cw;
-	wx = s->w;
-	wy = s->w + (size_t)cw * ntx;
-	taps(dw, rw, x0, cw, sx, wx, ntx);
-	taps(dh, rh, y0, ch, sy, wy, nty);
+	cw = v.cw;
+	ch = v.ch;
+	flip = v.flip;
+	ntx = v.ntx;
+	nty = v.nty;
+	sx = v.sx;
+	sy = v.sy;
+	wx = v.wx;
+	wy = v.wy;
+	/* The decoded region must cover what the taps read. */
+	if (v.xlo < img->roi_x || v.ylo < img->roi_y ||
+	    v.xhi > img->roi_x + img->width || v.yhi > img->roi_y + img->height)
+		return tfr_error_set(err, TFR_ERR_INVALID,
+				     "decoded region does not cover the output window");
 	/* Source columns the window needs. */
-	xlo = (uint32_t)sx[0];
-	xhi = (uint32_t)sx[cw - 1] + (uint32_t)ntx;
-	if (xhi > dw)
-		xhi = dw;
+	xlo = v.xlo;
+	xhi = v.xhi;
 	span = (size_t)(xhi - xlo) * c;
 	rowlen = (size_t)cw * c;
 	/* Scratch: a float copy of one source row (padded for 4-wide
@@ -344,45 +466,34 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 	{
 		float *src = s->tmp, *ring = s->tmp + span + 4;
 		float *acc = ring + (size_t)nty * rowlen;
-		uint32_t next_row = (uint32_t)sy[0];
+		uint32_t next_row = v.ylo, R = (uint32_t)nty;
 
 		memset(src + span, 0, 4 * sizeof(float));
 		for (y = 0; y < ch; y++) {
 			const float *wt = wy + (size_t)y * nty;
-			int kk, lim = nty;
+			uint32_t r0 = (uint32_t)sy[y], r1 = r0 + (uint32_t)v.ny[y];
+			int kk;
 
-			if (sy[y] + lim > (int)dh)
-				lim = (int)dh - sy[y];
 			/* Horizontal filter of every source row this output row
-			 * needs and no earlier one produced; rows arrive in order,
-			 * so a ring of nty rows holds the window. */
-			for (; next_row < (uint32_t)(sy[y] + lim); next_row++) {
-				float *dst = ring + (size_t)(next_row % (uint32_t)nty) * rowlen;
+			 * needs and no earlier one produced.  Tap windows move
+			 * forward with y, so a ring of nty rows holds them. */
+			for (; next_row < r1; next_row++) {
+				float *dst = ring + (size_t)(next_row % R) * rowlen;
 
-				u8_to_float(src, img->pixels + ((size_t)next_row * dw + xlo) * c, span);
-				hfilter(dst, src, sx, wx, ntx, cw, c, xlo, xhi);
+				u8_to_float(src, img->pixels +
+					    ((size_t)(next_row - img->roi_y) * img->width +
+					     (xlo - img->roi_x)) * c, span);
+				hfilter(dst, src, sx, v.nx, wx, ntx, cw, c, xlo);
 			}
+			if (r0 + R < next_row)
+				return tfr_error_set(err, TFR_ERR_INVALID, "resize taps out of order");
 			/* Vertical: a weighted sum of whole filtered rows. */
 			memset(acc, 0, rowlen * sizeof(float));
-			for (kk = 0; kk < lim; kk++)
-				axpy(acc, ring + (size_t)((uint32_t)(sy[y] + kk) % (uint32_t)nty) * rowlen,
+			for (kk = 0; kk < v.ny[y]; kk++)
+				axpy(acc, ring + (size_t)((r0 + (uint32_t)kk) % R) * rowlen,
 				     wt[kk], rowlen);
 			/* Flip, normalize and lay out. */
-			for (x = 0; x < cw; x++) {
-				uint32_t ox = flip ? cw - 1 - x : x;
-
-				for (k = 0; k < c; k++) {
-					float v = acc[(size_t)x * c + k];
-					size_t o;
-
-					if (a->dtype != TFR_DTYPE_UINT8)
-						v = v * a->mul[k] + a->add[k];
-					o = a->layout == TFR_LAYOUT_HWC
-						    ? ((size_t)y * cw + ox) * c + k
-						    : ((size_t)k * ch + y) * cw + ox;
-					s->out[o] = v;
-				}
-			}
+			post_row(a, acc, s->out, y, cw, ch, flip);
 		}
 	}
 
@@ -419,9 +530,9 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 		break;
 	case TFR_DTYPE_UINT8:
 		for (i = 0; i < n; i++) {
-			float v = s->out[i] + 0.5f;
+			float val = s->out[i] + 0.5f;
 
-			out->data[out->len + i] = v <= 0 ? 0 : v >= 255 ? 255 : (unsigned char)v;
+			out->data[out->len + i] = val <= 0 ? 0 : val >= 255 ? 255 : (unsigned char)val;
 		}
 		break;
 	}

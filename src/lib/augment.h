@@ -74,6 +74,17 @@ struct tfr_augment_scratch {
 void tfr_augment_scratch_release(struct tfr_augment_scratch *s);
 
 /*
+ * The rectangle of a frame_w x frame_h decoded frame (upright, maybe
+ * DCT-scaled, of an image whose upright size is src_w x src_h) that
+ * tfr_augment_run will read for random value rnd: decoding only that
+ * region gives the same result (see tfr_decode_opts.use_roi).
+ */
+int tfr_augment_region(const struct tfr_augment *a, uint32_t src_w, uint32_t src_h,
+		       uint32_t frame_w, uint32_t frame_h, uint64_t rnd,
+		       struct tfr_augment_scratch *s, uint32_t *x, uint32_t *y,
+		       uint32_t *w, uint32_t *h, struct tfr_error *err);
+
+/*
  * Transform img (decoded, upright, possibly DCT-scaled) and append the
  * stored tensor to out.  rnd drives the random crop and flip.
  */

@@ -187,16 +187,25 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		tfr_augment_resized(&o->aug, uw, uh, &rw, &rh);
+		uint32_t fw, fh;
+		uint64_t rnd = tfr_rand3(o->seed, item, copy);
+
 		if (o->aug.resize != TFR_RESIZE_NONE) {
 			d.min_width = rw;
 			d.min_height = rh;
 		}
+		/* Decode only the blocks the output window reads. */
+		tfr_image_frame(&info, d.min_width, d.min_height, &fw, &fh);
+		rc = tfr_augment_region(&o->aug, uw, uh, fw, fh, rnd, &wk->aug,
+					&d.roi_x, &d.roi_y, &d.roi_w, &d.roi_h, &e);
+		if (rc)
+			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		d.use_roi = 1;
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		wk->tensor.len = 0;
-		rc = tfr_augment_run(&o->aug, &wk->img,
-				     tfr_rand3(o->seed, item, copy), &wk->aug,
+		rc = tfr_augment_run(&o->aug, &wk->img, rnd, &wk->aug,
 				     &wk->tensor, &ow, &oh, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);

@@ -207,6 +207,77 @@ static unsigned dct_scale(uint32_t w, uint32_t h, uint32_t need_w, uint32_t need
 	return 8;
 }
 
+void tfr_image_frame(const struct tfr_image_info *info, uint32_t min_width,
+		     uint32_t min_height, uint32_t *fw, uint32_t *fh)
+{
+	int swap = info->orientation >= 5;
+	uint32_t need_w = swap ? min_height : min_width;
+	uint32_t need_h = swap ? min_width : min_height;
+	unsigned n = info->format == TFR_IMAGE_JPEG
+			     ? dct_scale(info->width, info->height, need_w, need_h) : 8;
+	/* libjpeg's output size: jdiv_round_up(size * n, 8) */
+	uint32_t w = (uint32_t)(((uint64_t)info->width * n + 7) / 8);
+	uint32_t h = (uint32_t)(((uint64_t)info->height * n + 7) / 8);
+
+	*fw = swap ? h : w;
+	*fh = swap ? w : h;
+}
+
+/*
+ * Orientation as coordinate maps between the upright frame and the
+ * stored frame (W x H as stored).  up2st is the map orient() applies;
+ * st2up is its inverse.
+ */
+static void up2st(int o, uint32_t x, uint32_t y, uint32_t W, uint32_t H,
+		  uint32_t *sx, uint32_t *sy)
+{
+	switch (o) {
+	case 2: *sx = W - 1 - x; *sy = y; break;
+	case 3: *sx = W - 1 - x; *sy = H - 1 - y; break;
+	case 4: *sx = x; *sy = H - 1 - y; break;
+	case 5: *sx = y; *sy = x; break;
+	case 6: *sx = y; *sy = H - 1 - x; break;
+	case 7: *sx = W - 1 - y; *sy = H - 1 - x; break;
+	case 8: *sx = W - 1 - y; *sy = x; break;
+	default: *sx = x; *sy = y; break;
+	}
+}
+
+static void st2up(int o, uint32_t sx, uint32_t sy, uint32_t W, uint32_t H,
+		  uint32_t *x, uint32_t *y)
+{
+	switch (o) {
+	case 2: *x = W - 1 - sx; *y = sy; break;
+	case 3: *x = W - 1 - sx; *y = H - 1 - sy; break;
+	case 4: *x = sx; *y = H - 1 - sy; break;
+	case 5: *x = sy; *y = sx; break;
+	case 6: *x = H - 1 - sy; *y = sx; break;
+	case 7: *x = H - 1 - sy; *y = W - 1 - sx; break;
+	case 8: *x = sy; *y = W - 1 - sx; break;
+	default: *x = sx; *y = sy; break;
+	}
+}
+
+/* Map a rectangle through one of the maps above (corners, then min/max). */
+static void map_rect(int to_stored, int o, uint32_t x, uint32_t y, uint32_t w,
+		     uint32_t h, uint32_t W, uint32_t H, uint32_t *rx, uint32_t *ry,
+		     uint32_t *rw, uint32_t *rh)
+{
+	uint32_t ax, ay, bx, by;
+
+	if (to_stored) {
+		up2st(o, x, y, W, H, &ax, &ay);
+		up2st(o, x + w - 1, y + h - 1, W, H, &bx, &by);
+	} else {
+		st2up(o, x, y, W, H, &ax, &ay);
+		st2up(o, x + w - 1, y + h - 1, W, H, &bx, &by);
+	}
+	*rx = ax < bx ? ax : bx;
+	*ry = ay < by ? ay : by;
+	*rw = (ax < bx ? bx - ax : ax - bx) + 1;
+	*rh = (ay < by ? by - ay : ay - by) + 1;
+}
+
 static void cmyk_to_rgb(unsigned char *row, uint32_t w, int inverted)
 {
 	uint32_t x;
@@ -252,7 +323,7 @@ static int decode_jpeg(const void *data, size_t len, const struct tfr_decode_opt
 {
 	struct jpeg_job *j = calloc(1, sizeof(*j)); /* survives longjmp */
 	int rc = TFR_OK;
-	uint32_t need_w, need_h, w, h;
+	uint32_t need_w, need_h, w, h, fw, fh, rx, ry;
 	size_t rowbytes;
 
 	if (!j)
@@ -291,16 +362,46 @@ static int decode_jpeg(const void *data, size_t len, const struct tfr_decode_opt
 		j->d.out_color_space = o->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
 	}
 	jpeg_start_decompress(&j->d);
-	w = j->d.output_width;
-	h = j->d.output_height;
+	fw = j->d.output_width;
+	fh = j->d.output_height;
+	/* The stored rectangle to decode: all, or what covers the ROI. */
+	rx = 0;
+	ry = 0;
+	w = fw;
+	h = fh;
+	if (o->use_roi) {
+		uint32_t uw = *orientation >= 5 ? fh : fw, uh = *orientation >= 5 ? fw : fh;
+		uint32_t qx = o->roi_x, qy = o->roi_y, qw = o->roi_w, qh = o->roi_h;
+
+		if (qx >= uw || qy >= uh || !qw || !qh) {
+			rc = tfr_error_set(err, TFR_ERR_INVALID, "region outside the image");
+			goto out;
+		}
+		if (qw > uw - qx)
+			qw = uw - qx;
+		if (qh > uh - qy)
+			qh = uh - qy;
+		map_rect(1, *orientation, qx, qy, qw, qh, fw, fh, &rx, &ry, &w, &h);
+		if (w < fw) {
+			JDIMENSION xo = rx, cw = w;
+
+			/* Widens the span to whole iMCUs. */
+			jpeg_crop_scanline(&j->d, &xo, &cw);
+			rx = xo;
+			w = cw;
+		}
+		if (ry)
+			jpeg_skip_scanlines(&j->d, ry);
+	}
 	rowbytes = (size_t)w * (j->cmyk ? 4 : o->channels);
-	if (grow(&img->pixels, &img->cap, rowbytes * h)) {
+	if (grow(&img->pixels, &img->cap, (size_t)w * o->channels * h)) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory for %ux%u pixels", w, h);
 		goto out;
 	}
-	while (j->d.output_scanline < h) {
+	while (j->d.output_scanline < ry + h) {
 		JSAMPROW rows[1];
 		unsigned char *row;
+		size_t y = j->d.output_scanline - ry;
 
 		/* CMYK rows (4 bytes a pixel) are decoded into tmp and
 		 * converted into their output row. */
@@ -311,13 +412,11 @@ static int decode_jpeg(const void *data, size_t len, const struct tfr_decode_opt
 			}
 			row = img->tmp;
 		} else {
-			row = img->pixels + rowbytes * j->d.output_scanline;
+			row = img->pixels + rowbytes * y;
 		}
 		rows[0] = row;
 		jpeg_read_scanlines(&j->d, rows, 1);
 		if (j->cmyk) {
-			size_t y = j->d.output_scanline - 1;
-
 			cmyk_to_rgb(row, w, j->inverted);
 			if (o->channels == 1)
 				rgb_to_gray(row, w);
@@ -327,6 +426,10 @@ static int decode_jpeg(const void *data, size_t len, const struct tfr_decode_opt
 		if (j->je.truncated)
 			break;
 	}
+	/* Rows below the region are skipped, not dropped: their data is
+	 * still read, so a truncated file is still an error. */
+	if (!j->je.truncated && j->d.output_scanline < fh)
+		jpeg_skip_scanlines(&j->d, fh - j->d.output_scanline);
 	if (j->je.truncated) {
 		rc = tfr_error_set(err, TFR_ERR_CORRUPT,
 				   "invalid JPEG: data ends before the image is complete");
@@ -337,6 +440,16 @@ static int decode_jpeg(const void *data, size_t len, const struct tfr_decode_opt
 		rc = tfr_error_set(err, TFR_ERR_CORRUPT,
 				   "invalid JPEG: data ends before the image is complete");
 		goto out;
+	}
+	/* Where the decoded rectangle lands in the upright frame. */
+	{
+		uint32_t ux, uy, uw2, uh2;
+
+		map_rect(0, *orientation, rx, ry, w, h, fw, fh, &ux, &uy, &uw2, &uh2);
+		img->roi_x = ux;
+		img->roi_y = uy;
+		img->frame_width = *orientation >= 5 ? fh : fw;
+		img->frame_height = *orientation >= 5 ? fw : fh;
 	}
 	img->width = w;
 	img->height = h;
@@ -472,6 +585,9 @@ static int decode_png(const void *data, size_t len, const struct tfr_decode_opts
 	img->width = w;
 	img->height = h;
 	img->channels = o->channels;
+	img->roi_x = img->roi_y = 0;
+	img->frame_width = *orientation >= 5 ? h : w;
+	img->frame_height = *orientation >= 5 ? w : h;
 out:
 	if (j->png)
 		png_destroy_read_struct(&j->png, j->info ? &j->info : NULL, NULL);

@@ -57,11 +57,16 @@ int tfr_image_probe(const void *data, size_t len, uint64_t max_pixels,
 		    struct tfr_image_info *info, struct tfr_error *err);
 
 struct tfr_image {
-	uint32_t width, height;   /* upright */
+	uint32_t width, height;   /* upright size of pixels[] */
 	uint32_t channels;        /* 1 or 3 */
 	unsigned char *pixels;    /* row-major, interleaved; owned */
 	size_t cap;               /* bytes allocated at pixels */
 	uint32_t src_width, src_height; /* upright size before DCT scaling */
+	/* Upright size of the whole decoded (DCT-scaled) frame, and where
+	 * pixels[0] sits in it: with a region of interest only part of the
+	 * frame is decoded; otherwise the frame is pixels[] itself. */
+	uint32_t frame_width, frame_height;
+	uint32_t roi_x, roi_y;
 	unsigned char *tmp;       /* scratch for orientation; owned */
 	size_t tmp_cap;
 };
@@ -73,7 +78,19 @@ struct tfr_decode_opts {
 	 * decoded at the smallest DCT scale (n/8) that covers it.  0, 0
 	 * decodes at full size. */
 	uint32_t min_width, min_height;
+	/* Optional region of interest, upright, in the coordinates of the
+	 * DCT-scaled frame (see tfr_image_frame()).  JPEG then decodes only
+	 * the blocks that cover it (libjpeg-turbo's crop and skip
+	 * scanlines), although all entropy-coded data is still read and
+	 * checked.  The result may be somewhat larger than asked. */
+	int use_roi;
+	uint32_t roi_x, roi_y, roi_w, roi_h;
 };
+
+/* Upright size of the frame tfr_image_decode will produce for an image
+ * with this header and these minimum sizes (DCT scaling included). */
+void tfr_image_frame(const struct tfr_image_info *info, uint32_t min_width,
+		     uint32_t min_height, uint32_t *fw, uint32_t *fh);
 
 /*
  * Decode into img, reusing its buffers (a zeroed struct is a valid empty

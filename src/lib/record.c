@@ -724,7 +724,7 @@ static int emit(struct tfr_writer *w, const void *p, size_t n,
 
 	if (w->z_live)
 		return deflate_some(w, p, n, Z_NO_FLUSH, err);
-	if (n >= OUT_CHUNK) {
+	if (n >= OUT_CHUNK / 8) { /* large: skip the copy into the buffer */
 		rc = flush_out(w, err);
 		if (rc)
 			return rc;
