@@ -68,6 +68,9 @@ done
 check "-j1 and -j2 give equal bytes (shard-parallel)" diff -r "$TMP/j1" "$TMP/j2"
 check "-j1 and -j4 give equal bytes (shard-parallel)" diff -r "$TMP/j1" "$TMP/j4"
 check "-j1 and -j4 give equal bytes (record-parallel)" diff -r "$TMP/b1" "$TMP/b4"
+mkdir -p "$TMP/nosimd"
+TFREC_NO_SIMD=1 $CONV -j 2 $AUG --shards 5 -o "$TMP/nosimd/p" "$PHOTOS" "$G/png"
+check "portable code paths (TFREC_NO_SIMD) give the same bytes as SSE4.2/F16C/AVX2" diff -r "$TMP/j1" "$TMP/nosimd"
 for i in 1 2 3; do $CONV -j 2 $AUG --shards 5 --part $i/3 -o "$TMP/parts/p" "$PHOTOS" "$G/png"; done
 ok_parts=1
 for f in "$TMP"/j1/*.tfrecord; do cmp -s "$f" "$TMP/parts/$(basename "$f")" || ok_parts=0; done

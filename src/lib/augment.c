@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "augment.h"
+#include "cpu.h"
 #include "f16.h"
 #include "rng.h"
 
@@ -207,95 +208,42 @@ static void taps(uint32_t in, uint32_t out, uint32_t first, uint32_t count,
  */
 typedef float v4f __attribute__((vector_size(16)));
 
-/*
- * The kernels below are compiled twice (target_clones): for AVX2 and for
- * the baseline ISA, chosen at load time by the CPU.  Both do the same
- * IEEE multiply and add per element in the same order (no FMA
- * contraction: C11 mode), so the results are identical bit for bit;
- * TFREC_NO_SIMD does not affect this choice.
- */
-#if defined(TFR_X86) && defined(__GNUC__) && !defined(__clang__) && \
-	!defined(__SANITIZE_ADDRESS__)
-#define KERNEL __attribute__((target_clones("avx2", "default")))
-#else
-#define KERNEL
-#endif
-
 typedef float v8f __attribute__((vector_size(32)));
 
-/* acc[i] += w * x[i]. */
-KERNEL static void axpy(float *restrict acc, const float *restrict x, float w,
-			size_t n)
+#define KERNEL_ATTR
+#define KNAME(f) f##_portable
+#include "augment-kernels.h"
+#undef KERNEL_ATTR
+#undef KNAME
+#ifdef TFR_X86
+#define KERNEL_ATTR __attribute__((target("avx2")))
+#define KNAME(f) f##_avx2
+#include "augment-kernels.h"
+#undef KERNEL_ATTR
+#undef KNAME
+#endif
+
+struct kernels {
+	void (*axpy)(float *restrict, const float *restrict, float, size_t);
+	void (*u8_to_float)(float *restrict, const unsigned char *restrict, size_t);
+	void (*hfilter)(float *restrict, const float *restrict, const int32_t *,
+			const int32_t *, const float *, int, uint32_t, uint32_t, uint32_t);
+};
+
+static const struct kernels *kernels(void)
 {
-	v8f wv = { w, w, w, w, w, w, w, w };
-	size_t i = 0;
+	static const struct kernels portable = {
+		axpy_portable, u8_to_float_portable, hfilter_portable
+	};
+#ifdef TFR_X86
+	static const struct kernels avx2 = {
+		axpy_avx2, u8_to_float_avx2, hfilter_avx2
+	};
 
-	for (; i + 8 <= n; i += 8) {
-		v8f av, xv;
-
-		memcpy(&av, acc + i, 32);
-		memcpy(&xv, x + i, 32);
-		av += wv * xv;
-		memcpy(acc + i, &av, 32);
-	}
-	for (; i < n; i++)
-		acc[i] += w * x[i];
-}
-
-KERNEL static void u8_to_float(float *restrict dst, const unsigned char *restrict src,
-			       size_t n)
-{
-	typedef unsigned char v8u __attribute__((vector_size(8)));
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		v8u b;
-		v8f f;
-
-		memcpy(&b, src + i, 8);
-		f = __builtin_convertvector(b, v8f);
-		memcpy(dst + i, &f, 32);
-	}
-	for (; i < n; i++)
-		dst[i] = (float)src[i];
-}
-
-/* One row's horizontal taps; for RGB a 4-wide multiply-add per tap
- * covers the three channels (the fourth lane is ignored). */
-KERNEL static void hfilter(float *restrict dst, const float *restrict src,
-		    const int32_t *sx, const int32_t *nx, const float *wx, int ntx,
-		    uint32_t cw, uint32_t c, uint32_t xlo)
-{
-	uint32_t x;
-	int kk;
-
-	for (x = 0; x < cw; x++) {
-		const float *w1 = wx + (size_t)x * ntx;
-		const float *p = src + (size_t)(sx[x] - (int)xlo) * c;
-		int lim = nx[x];
-
-		if (c == 3) {
-			v4f acc = { 0, 0, 0, 0 }, v;
-			float out[4];
-
-			for (kk = 0; kk < lim; kk++, p += 3) {
-				v4f w4 = { w1[kk], w1[kk], w1[kk], w1[kk] };
-
-				memcpy(&v, p, 16);
-				acc += w4 * v;
-			}
-			memcpy(out, &acc, 16);
-			dst[3 * x] = out[0];
-			dst[3 * x + 1] = out[1];
-			dst[3 * x + 2] = out[2];
-		} else {
-			float a0 = 0;
-
-			for (kk = 0; kk < lim; kk++)
-				a0 += w1[kk] * p[kk];
-			dst[x] = a0;
-		}
-	}
+	if (tfr_cpu_features() & TFR_CPU_AVX2)
+		return &avx2;
+#endif
+	return &portable;
 }
 
 /* Normalize one filtered output row and store it in layout order. */
@@ -444,6 +392,7 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 	uint32_t xlo, xhi;
 	size_t n, i, span, rowlen;
 	struct window v;
+	const struct kernels *k = kernels();
 
 	if (img->channels != c)
 		return tfr_error_set(err, TFR_ERR_INVALID, "channel count mismatch");
@@ -497,17 +446,17 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 			for (; next_row < r1; next_row++) {
 				float *dst = ring + (size_t)(next_row % R) * rowlen;
 
-				u8_to_float(src, img->pixels +
+				k->u8_to_float(src, img->pixels +
 					    ((size_t)(next_row - img->roi_y) * img->width +
 					     (xlo - img->roi_x)) * c, span);
-				hfilter(dst, src, sx, v.nx, wx, ntx, cw, c, xlo);
+				k->hfilter(dst, src, sx, v.nx, wx, ntx, cw, c, xlo);
 			}
 			if (r0 + R < next_row)
 				return tfr_error_set(err, TFR_ERR_INVALID, "resize taps out of order");
 			/* Vertical: a weighted sum of whole filtered rows. */
 			memset(acc, 0, rowlen * sizeof(float));
 			for (kk = 0; kk < v.ny[y]; kk++)
-				axpy(acc, ring + (size_t)((r0 + (uint32_t)kk) % R) * rowlen,
+				k->axpy(acc, ring + (size_t)((r0 + (uint32_t)kk) % R) * rowlen,
 				     wt[kk], rowlen);
 			/* Flip, normalize and lay out. */
 			post_row(a, acc, s->out, y, cw, ch, flip);

@@ -34,6 +34,8 @@ static unsigned detect(void)
 				f |= TFR_CPU_AVX;
 				if (c & bit_F16C)
 					f |= TFR_CPU_F16C;
+				if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX2))
+					f |= TFR_CPU_AVX2;
 			}
 		}
 	}

@@ -14,6 +14,7 @@ enum {
 	TFR_CPU_PCLMUL = 1 << 1,
 	TFR_CPU_AVX = 1 << 2,
 	TFR_CPU_F16C = 1 << 3,
+	TFR_CPU_AVX2 = 1 << 4,
 };
 
 /* Bit set of TFR_CPU_* features that are present and allowed. */
