@@ -2,7 +2,7 @@
  * replay.c - runs a fuzz target's entry point over files, without
  * libFuzzer, so that `make check` replays the seed corpus and every past
  * crash (tests/fuzz-regress/) in ordinary and sanitizer builds.
- * usage: replay FILE-OR-DIR...   (TAP output, one line per file)
+ * usage: replay FILE-OR-DIR...   (prints how many files it ran)
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -22,24 +22,21 @@ static void one(const char *path)
 	long n;
 
 	if (!f) {
-		printf("not ok %d - cannot open %s\n", ++count, path);
-		return;
+		fprintf(stderr, "replay: cannot open %s\n", path);
+		exit(1);
 	}
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
 	fseek(f, 0, SEEK_SET);
 	buf = malloc(n ? (size_t)n : 1);
 	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		printf("not ok %d - cannot read %s\n", ++count, path);
-		fclose(f);
-		free(buf);
-		return;
+		fprintf(stderr, "replay: cannot read %s\n", path);
+		exit(1);
 	}
 	fclose(f);
 	LLVMFuzzerTestOneInput(buf, (size_t)n);
 	free(buf);
-	printf("ok %d - %s\n", ++count, path);
-	fflush(stdout);
+	count++;
 }
 
 static int cmp(const void *a, const void *b)
@@ -85,10 +82,6 @@ int main(int argc, char **argv)
 
 	for (i = 1; i < argc; i++)
 		walk(argv[i]);
-	if (!count) {
-		printf("1..0 # SKIP no inputs\n");
-		return 0;
-	}
-	printf("1..%d\n", count);
+	printf("%d\n", count);
 	return 0;
 }

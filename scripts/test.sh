@@ -1,7 +1,11 @@
 #!/bin/sh
-# test.sh - the whole test suite: install what is missing, build, run
-# make check; then the same suite again under ASan+UBSan (clang), built
-# from a clean copy of the distributed sources in build/sanitize.
+# test.sh - the whole test suite, as CI runs it:
+#   1. install what is missing, build, make check;
+#   2. the CLI tests again with every tfrec run under valgrind memcheck
+#      (any memory error or leak fails the test);
+#   3. everything again under ASan+UBSan (clang), built from a clean copy
+#      of the distributed sources in build/sanitize.
+# Set TFREC_TEST_QUICK=1 to stop after step 1.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -16,6 +20,12 @@ fi
 jobs=$(nproc)
 make -j"$jobs"
 make -j"$jobs" check || { tail -100 test-suite.log; exit 1; }
+[ "${TFREC_TEST_QUICK:-0}" = 1 ] && exit 0
+
+echo "test.sh: CLI tests under valgrind memcheck"
+cli_tests=$(ls tests/t0*.sh | tr '\n' ' ')
+make -j"$jobs" check TESTS="$cli_tests" TFREC_VALGRIND=1 || {
+	tail -100 test-suite.log; exit 1; }
 
 echo "test.sh: sanitizer build (ASan+UBSan)"
 rm -rf build/sanitize

@@ -7,6 +7,11 @@
 set -u
 : "${TFREC:?TFREC must point at the tfrec binary}"
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+if [ "${TFREC_VALGRIND:-0}" = 1 ]; then
+	TFREC_REAL=$TFREC
+	TFREC="$TOP_SRCDIR/tests/valgrind-wrap.sh"
+	export TFREC_REAL
+fi
 T_COUNT=0
 T_FAIL=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tfrec-test.XXXXXX")

@@ -1,0 +1,74 @@
+#!/bin/sh
+# fuzz.sh - run every libFuzzer target for a bounded time under ASan and
+# UBSan, from seed corpora made from the project's own data.
+#
+#   sh scripts/fuzz.sh            (FUZZ_SECONDS per target, default 120)
+#
+# Prints, per target, the executions and crashes; exits 1 on any crash,
+# after copying the crashing inputs into tests/fuzz-regress/<target>/ so
+# that they become regression tests (tests/t0070-fuzz-replay.sh).
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+secs=${FUZZ_SECONDS:-120}
+PY=python3
+[ -x configure ] || autoreconf -fi
+[ -f Makefile ] || ./configure
+make -j"$(nproc)" >/dev/null
+make fuzz
+W=$top/build/fuzz
+rm -rf "$W"
+mkdir -p "$W/seed/record" "$W/seed/example" "$W/seed/image" "$W/crash"
+for t in record example image; do mkdir -p "$W/corpus/$t"; done
+
+# Seeds: records in all compressions, Example payloads, small images.
+$PY tests/gen-records.py examples "$W/seed/record/ex.tfrecord" 4
+$PY tests/gen-records.py examples "$W/seed/record/ex.tfrecord.gz" 4
+$PY tests/gen-records.py examples "$W/seed/record/ex.tfrecord.zlib" 4
+$PY tests/gen-records.py raw "$W/seed/record/raw.tfrecord" 3
+$PY tests/gen-images.py "$W/gen"
+find "$W/gen" -type f \( -name '*.png' -o -name '*.jpg' \) -exec cp {} "$W/seed/image/" \;
+"$top/tfrec" convert -q --no-fsync --resize 8x8 --shards 1 -o "$W/seed/record/conv" "$W/gen/png"
+PYTHONPATH=scripts $PY - "$W/seed/record" "$W/seed/example" <<'PYEOF'
+import glob, os, sys, tfrec_read as tr
+n = 0
+for f in sorted(glob.glob(sys.argv[1] + "/*")):
+    try:
+        for _, data in tr.read_records(f):
+            open(os.path.join(sys.argv[2], "p%03d" % n), "wb").write(data)
+            n += 1
+    except Exception:
+        pass
+PYEOF
+if [ -d "$top/../shared/testdata" ]; then
+	td=$top/../shared/testdata
+	find "$td/tfrecord" -type f -name '*.tfrecord*' -exec cp {} "$W/seed/record/" \; 2>/dev/null || true
+	find "$td/images" "$td/images-bad" -type f -size -64k \( -name '*.png' -o -name '*.jpg' \) \
+		-exec cp {} "$W/seed/image/" \; 2>/dev/null || true
+fi
+
+status=0
+summary=
+for t in record example image; do
+	log=$W/$t.log
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	"fuzz/fuzz-$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-max_len=65536 -print_final_stats=1 -artifact_prefix="$W/crash/$t-" \
+		"$W/corpus/$t" "$W/seed/$t" >"$log" 2>&1 || true
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	crashes=$(ls "$W/crash" | grep -c "^$t-" || true)
+	line="fuzz: $t: ${runs:-0} executions in ${secs}s, $crashes crashes"
+	echo "$line"
+	summary="$summary$line
+"
+	if [ "$crashes" -gt 0 ] || [ -z "$runs" ]; then
+		status=1
+		tail -40 "$log"
+		mkdir -p "tests/fuzz-regress/$t"
+		for c in "$W/crash/$t-"*; do
+			[ -f "$c" ] && cp "$c" "tests/fuzz-regress/$t/$(basename "$c" | sed "s/^$t-//")"
+		done
+	fi
+done
+printf '%s' "$summary" >"$W/summary.txt"
+exit $status

@@ -1,0 +1,59 @@
+#!/bin/sh
+# t0070-fuzz-replay: run the fuzz targets' entry points (without
+# libFuzzer) over seed inputs made here, the sample data, hostile
+# inputs, every past crash (tests/fuzz-regress/) and, when present, the
+# shared corrupt files.  Under the sanitizer build this is a memory-error
+# check of every parser on every hostile input we have.
+. "${TOP_SRCDIR}/tests/lib.sh"
+R=${TOP_BUILDDIR:-.}/tests
+PY=${PYTHON3:-python3}
+mkdir -p "$TMP/rec" "$TMP/ex" "$TMP/img"
+if command -v "$PY" >/dev/null 2>&1; then
+	$PY "$TOP_SRCDIR/tests/gen-records.py" examples "$TMP/rec/a.tfrecord" 5
+	$PY "$TOP_SRCDIR/tests/gen-records.py" examples "$TMP/rec/a.tfrecord.gz" 5
+	$PY "$TOP_SRCDIR/tests/gen-records.py" raw "$TMP/rec/r.tfrecord.zlib" 3
+	$PY "$TOP_SRCDIR/tests/gen-images.py" "$TMP/img"
+fi
+# Mutations: truncations and bit flips of a record file, a length
+# claiming exabytes, a gzip bomb of zeros.
+if [ -f "$TMP/rec/a.tfrecord" ]; then
+	n=$(stat -c %s "$TMP/rec/a.tfrecord")
+	for cut in 1 5 11 12 13 40 $((n - 1)); do head -c $cut "$TMP/rec/a.tfrecord" >"$TMP/rec/cut-$cut"; done
+	for off in 0 3 8 9 12 20 30; do
+		cp "$TMP/rec/a.tfrecord" "$TMP/rec/flip-$off"
+		printf '\377' | dd of="$TMP/rec/flip-$off" bs=1 seek=$off conv=notrunc 2>/dev/null
+	done
+fi
+printf '\377\377\377\377\377\377\377\177' >"$TMP/rec/exabyte"
+head -c 2000000 /dev/zero | gzip -c >"$TMP/rec/bomb.gz"
+"$TFREC" convert -q --no-fsync --resize 16x16 --shards 1 -o "$TMP/rec/conv" "$TOP_SRCDIR/sample-data/photos" && \
+	"$TFREC" inspect --dump --limit 2 "$TMP/rec/conv-00000-of-00001.tfrecord" >/dev/null
+i=0
+for f in "$TMP"/rec/*.tfrecord "$TMP"/rec/conv-*.tfrecord; do
+	[ -f "$f" ] || continue
+	# Example payloads for the Example target: the framed data, minus
+	# header and footer, of the first record.
+	len=$(od -An -tu4 -N4 "$f" | tr -d ' ')
+	[ -n "$len" ] && [ "$len" -lt 1000000 ] && dd if="$f" of="$TMP/ex/p$i" bs=1 skip=12 count="$len" 2>/dev/null
+	i=$((i + 1))
+done
+printf '\n\002\n\000' >"$TMP/ex/trunc"
+
+run() {
+	name=$1
+	shift
+	if out=$("$R/replay-$name" "$@" 2>&1); then
+		ok "replay-$name over $(echo "$out" | tail -1) inputs"
+	else
+		not_ok "replay-$name"
+		echo "$out" | tail -20 | sed 's/^/# /'
+	fi
+}
+run record "$TMP/rec" "$TOP_SRCDIR/tests/fuzz-regress/record"
+run example "$TMP/ex" "$TOP_SRCDIR/tests/fuzz-regress/example"
+run image "$TMP/img" "$TOP_SRCDIR/sample-data/photos" "$TOP_SRCDIR/tests/fuzz-regress/image"
+if [ -d "${TESTDATA:-/nonexistent}/tfrecord" ]; then
+	run record "$TESTDATA/tfrecord"
+	run image "$TESTDATA/images" "$TESTDATA/images-bad"
+fi
+done_testing
