@@ -245,6 +245,37 @@ def read_index(path):
         return [tuple(int(x) for x in line.split()) for line in f if line.strip()]
 
 
+def shard_slice(shards, rank=0, world_size=1, worker=0, num_workers=1):
+    """The shards one (rank, worker) reads: every shard exactly once over
+    all ranks and workers, none twice."""
+    return list(shards)[rank * num_workers + worker::world_size * num_workers]
+
+
+class IndexedReader:
+    """Random access to records through .idx sidecars (no torch needed)."""
+
+    def __init__(self, shards):
+        self.entries = []
+        for path in shards:
+            for off, size in read_index(path + ".idx"):
+                self.entries.append((path, off, size))
+
+    def __len__(self):
+        return len(self.entries)
+
+    def __getitem__(self, i):
+        path, off, size = self.entries[i]
+        with open(path, "rb") as f:
+            f.seek(off)
+            rec = f.read(size)
+        if len(rec) != size:
+            raise TFRecordError("%s: record at offset %d is truncated" % (path, off))
+        (n,) = struct.unpack("<Q", rec[:8])
+        if n + 16 != size:
+            raise TFRecordError("%s: index and record disagree at offset %d" % (path, off))
+        return parse_example(rec[12:-4])
+
+
 def _torch():
     import torch.utils.data  # noqa: deferred so that numpy-only users work
     return torch
@@ -268,8 +299,7 @@ def TFRecIterable(shards, transform=None, rank=None, world_size=None):
                 except ImportError:
                     pass
             r, ws = r or 0, ws or 1
-            mine = shards[r * nw + wid::ws * nw]
-            for path in mine:
+            for path in shard_slice(shards, r, ws, wid, nw):
                 for ex in read_examples(path):
                     item = (decode_image(ex), int(ex.get("image/class/label", [-1])[0]))
                     yield transform(item) if transform else item
@@ -280,21 +310,14 @@ def TFRecIterable(shards, transform=None, rank=None, world_size=None):
 def TFRecMap(shards, transform=None):
     """A map-style torch Dataset using each shard's .idx sidecar."""
     torch = _torch()
-    entries = []
-    for path in shards:
-        for off, size in read_index(path + ".idx"):
-            entries.append((path, off, size))
+    reader = IndexedReader(shards)
 
     class _Map(torch.utils.data.Dataset):
         def __len__(self):
-            return len(entries)
+            return len(reader)
 
         def __getitem__(self, i):
-            path, off, size = entries[i]
-            with open(path, "rb") as f:
-                f.seek(off)
-                rec = f.read(size)
-            ex = parse_example(rec[12:-4])
+            ex = reader[i]
             item = (decode_image(ex), int(ex.get("image/class/label", [-1])[0]))
             return transform(item) if transform else item
 

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "lib/buf.h"
 #include "lib/example.h"
+#include "lib/export.h"
 #include "lib/json.h"
 #include "lib/record.h"
 
@@ -24,7 +25,11 @@ static const char usage_text[] =
 "                     uncompressed files; CRCs of payloads are not checked)\n"
 "  -j, --json         one JSON object per file per line\n"
 "  -d, --dump         print every record as a JSON line\n"
-"  -n, --limit N      with --dump, stop after N records per file\n"
+"  -n, --limit N      with --dump, stop after N records per file; with\n"
+"                     --export, export at most N records in all\n"
+"  -e, --export DIR   write each record's picture as DIR/NNNNN.png, a\n"
+"                     contact sheet DIR/contact-sheet.png and\n"
+"                     DIR/manifest.json (labels, sources)\n"
 "      --max-record SIZE  refuse records larger than SIZE (default 1G)\n"
 "  -h, --help         show this help\n"
 "\n"
@@ -253,7 +258,65 @@ struct opts {
 	int count, json, dump;
 	uint64_t limit;
 	uint64_t max_record;
+	const char *export_dir;
 };
+
+/* --export: pictures, one contact sheet, one manifest. */
+#define SHEET_MAX 256
+#define SHEET_CELL 128
+
+struct exporter {
+	const char *dir;
+	uint64_t n, limit;
+	struct tfr_sheet sheet;
+	struct tfr_picture pic;
+	struct tfr_buf manifest;
+	int failed;
+};
+
+static int export_record(struct exporter *x, const char *file,
+			 const struct tfr_record *rec, const struct tfr_example *ex)
+{
+	struct tfr_error err;
+	char path[4200], name[32];
+
+	if (!ex) {
+		cli_error("'%s': record %" PRIu64 " at offset %" PRIu64
+			  ": cannot export: payload is not a tf.train.Example",
+			  file, rec->index, rec->offset);
+		x->failed = 1;
+		return 0;
+	}
+	if (tfr_export_record(ex, &x->pic, &err)) {
+		cli_error("'%s': record %" PRIu64 " at offset %" PRIu64 ": cannot export: %s",
+			  file, rec->index, rec->offset, err.msg);
+		x->failed = 1;
+		return 0;
+	}
+	snprintf(name, sizeof(name), "%05" PRIu64 ".png", x->n);
+	snprintf(path, sizeof(path), "%s/%s", x->dir, name);
+	if (tfr_png_write(path, &x->pic, &err)) {
+		cli_error_lib(&err);
+		return -1; /* a write error stops the export */
+	}
+	tfr_buf_puts(&x->manifest, x->n ? ",\n    {\"png\": " : "\n    {\"png\": ");
+	tfr_json_cstr(&x->manifest, name);
+	tfr_buf_puts(&x->manifest, ", \"source\": ");
+	tfr_json_cstr(&x->manifest, file);
+	tfr_buf_printf(&x->manifest, ", \"record\": %" PRIu64 ", \"filename\": ", rec->index);
+	tfr_json_cstr(&x->manifest, x->pic.name);
+	tfr_buf_printf(&x->manifest, ", \"label\": %" PRId64 ", \"text\": ", x->pic.label_id);
+	tfr_json_cstr(&x->manifest, x->pic.label);
+	tfr_buf_printf(&x->manifest, ", \"width\": %u, \"height\": %u", x->pic.width, x->pic.height);
+	if (x->n < SHEET_MAX) {
+		tfr_buf_printf(&x->manifest, ", \"sheet\": {\"col\": %u, \"row\": %u}",
+			       (unsigned)(x->n % x->sheet.cols), (unsigned)(x->n / x->sheet.cols));
+		tfr_sheet_add(&x->sheet, &x->pic);
+	}
+	tfr_buf_puts(&x->manifest, "}");
+	x->n++;
+	return 0;
+}
 
 static uint64_t file_size(const char *path)
 {
@@ -350,7 +413,8 @@ static void print_summary(const struct opts *o, const char *path,
 	}
 }
 
-static int inspect_file(const struct opts *o, const char *path, struct tfr_buf *b)
+static int inspect_file(const struct opts *o, const char *path, struct tfr_buf *b,
+			struct exporter *x)
 {
 	struct tfr_reader_opts ro = { .compression = TFR_COMP_AUTO,
 				      .max_record = o->max_record };
@@ -382,6 +446,8 @@ static int inspect_file(const struct opts *o, const char *path, struct tfr_buf *
 			continue;
 		if (o->dump && o->limit && rec.index >= o->limit)
 			break;
+		if (x && x->limit && x->n >= x->limit)
+			break;
 		{
 			struct tfr_example *ex = NULL;
 			struct tfr_error perr;
@@ -395,6 +461,12 @@ static int inspect_file(const struct opts *o, const char *path, struct tfr_buf *
 					schema_add(&s, ex);
 			} else {
 				s.others++;
+			}
+			if (x && export_record(x, path, &rec, ex)) {
+				tfr_example_free(ex);
+				tfr_reader_free(r);
+				stats_release(&s);
+				return 1;
 			}
 			if (o->dump) {
 				if (dump_record(b, path, &rec, ex))
@@ -412,7 +484,7 @@ static int inspect_file(const struct opts *o, const char *path, struct tfr_buf *
 		stats_release(&s);
 		return 1;
 	}
-	if (!o->dump)
+	if (!o->dump && !x)
 		print_summary(o, path, tfr_reader_compression(r), &s, file_size(path), b);
 	tfr_reader_free(r);
 	stats_release(&s);
@@ -427,6 +499,7 @@ int cmd_inspect(int argc, char **argv)
 		{ "dump", no_argument, NULL, 'd' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "max-record", required_argument, NULL, 'M' },
+		{ "export", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -434,11 +507,12 @@ int cmd_inspect(int argc, char **argv)
 	struct tfr_buf b;
 	int c, i, status = 0;
 
-	while ((c = getopt_long(argc, argv, "cjdn:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "cjdn:e:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.count = 1; break;
 		case 'j': o.json = 1; break;
 		case 'd': o.dump = 1; break;
+		case 'e': o.export_dir = optarg; break;
 		case 'n':
 			if (cli_parse_u64(optarg, &o.limit))
 				return cli_usage("inspect", "invalid --limit '%s'", optarg);
@@ -458,12 +532,63 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage("inspect", "no input files");
 	if (o.dump && o.count)
 		return cli_usage("inspect", "--dump and --count do not go together");
-	if (o.limit && !o.dump)
-		return cli_usage("inspect", "--limit needs --dump");
+	if (o.limit && !o.dump && !o.export_dir)
+		return cli_usage("inspect", "--limit needs --dump or --export");
+	if (o.export_dir && (o.dump || o.count || o.json))
+		return cli_usage("inspect", "--export goes alone (no --dump, --count or --json)");
 	tfr_buf_init(&b, 0);
-	for (i = optind; i < argc; i++)
-		if (inspect_file(&o, argv[i], &b))
+	if (o.export_dir) {
+		struct exporter x;
+		struct tfr_error err;
+		struct stat st;
+		char path[4200];
+
+		if (stat(o.export_dir, &st) || !S_ISDIR(st.st_mode)) {
+			cli_error("export directory '%s' does not exist", o.export_dir);
+			return 1;
+		}
+		cli_install_signals();
+		memset(&x, 0, sizeof(x));
+		x.dir = o.export_dir;
+		x.limit = o.limit;
+		tfr_buf_init(&x.manifest, 0);
+		if (tfr_sheet_init(&x.sheet, o.limit && o.limit < SHEET_MAX ? (uint32_t)o.limit : SHEET_MAX,
+				   SHEET_CELL, &err)) {
+			cli_error_lib(&err);
+			return 1;
+		}
+		tfr_buf_puts(&x.manifest, "{\n  \"images\": [");
+		for (i = optind; i < argc && !status; i++)
+			if (inspect_file(&o, argv[i], &b, &x))
+				status = 1;
+		if (!status && x.n) {
+			tfr_sheet_finish(&x.sheet);
+			snprintf(path, sizeof(path), "%s/contact-sheet.png", x.dir);
+			if (tfr_png_write(path, &x.sheet.pic, &err)) {
+				cli_error_lib(&err);
+				status = 1;
+			}
+		}
+		tfr_buf_printf(&x.manifest, "\n  ],\n  \"sheet\": {\"file\": \"contact-sheet.png\", "
+			       "\"cell\": %u, \"columns\": %u}\n}\n", x.sheet.cell,
+			       (unsigned)(x.n < x.sheet.cols ? x.n : x.sheet.cols));
+		snprintf(path, sizeof(path), "%s/manifest.json", x.dir);
+		if (!status && tfr_file_write_atomic(path, x.manifest.data, x.manifest.len, 0, &err)) {
+			cli_error_lib(&err);
 			status = 1;
+		}
+		if (!status && !x.failed)
+			fprintf(stderr, "tfrec: exported %" PRIu64 " pictures to '%s'\n", x.n, x.dir);
+		if (x.failed)
+			status = 1;
+		tfr_buf_release(&x.manifest);
+		tfr_picture_release(&x.pic);
+		tfr_sheet_release(&x.sheet);
+	} else {
+		for (i = optind; i < argc; i++)
+			if (inspect_file(&o, argv[i], &b, NULL))
+				status = 1;
+	}
 	tfr_buf_release(&b);
 	if (cli_close_stdout())
 		status = 1;

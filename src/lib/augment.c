@@ -41,6 +41,8 @@ void tfr_augment_set_norm(struct tfr_augment *a, const float mean[3],
 	for (c = 0; c < 3; c++) {
 		a->mul[c] = 1.0f / (255.0f * std[c]);
 		a->add[c] = -mean[c] / std[c];
+		a->mean[c] = mean[c];
+		a->std[c] = std[c];
 	}
 }
 
@@ -51,6 +53,8 @@ void tfr_augment_set_identity(struct tfr_augment *a)
 	for (c = 0; c < 3; c++) {
 		a->mul[c] = 1.0f;
 		a->add[c] = 0.0f;
+		a->mean[c] = 0.0f;
+		a->std[c] = 1.0f / 255.0f;
 	}
 }
 

@@ -33,8 +33,11 @@ struct tfr_augment {
 	int random_crop;
 	int flip;                     /* random horizontal flip */
 	uint32_t channels;            /* 1 or 3 */
-	/* Stored value = pixel (0..255) * mul[c] + add[c]; float dtypes. */
+	/* Stored value = pixel (0..255) * mul[c] + add[c]; float dtypes.
+	 * mean and std say the same in 0..1 units, for the record's
+	 * image/mean and image/std (so readers can undo it). */
 	float mul[3], add[3];
+	float mean[3], std[3];
 	enum tfr_dtype dtype;
 	enum tfr_layout layout;
 };

@@ -75,7 +75,7 @@ static const char *fmt_name(enum tfr_image_format f)
 /* Build the feature specs for one record.  raw may be NULL when only the
  * size is wanted (lengths are all that matter then). */
 struct specs {
-	struct tfr_feature_spec f[11];
+	struct tfr_feature_spec f[13];
 	size_t n;
 	struct tfr_bytes raw, dtype, text, name, format;
 	int64_t shape[3], h, w, c, label;
@@ -114,6 +114,10 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 		s->f[s->n++] = (struct tfr_feature_spec){ "image/raw", TFR_FEATURE_BYTES, 1, &s->raw, NULL, NULL };
 		s->f[s->n++] = (struct tfr_feature_spec){ "image/dtype", TFR_FEATURE_BYTES, 1, &s->dtype, NULL, NULL };
 		s->f[s->n++] = (struct tfr_feature_spec){ "image/shape", TFR_FEATURE_INT64, 3, NULL, NULL, s->shape };
+		if (o->aug.dtype != TFR_DTYPE_UINT8) {
+			s->f[s->n++] = (struct tfr_feature_spec){ "image/mean", TFR_FEATURE_FLOAT, o->aug.channels, NULL, o->aug.mean, NULL };
+			s->f[s->n++] = (struct tfr_feature_spec){ "image/std", TFR_FEATURE_FLOAT, o->aug.channels, NULL, o->aug.std, NULL };
+		}
 	}
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/height", TFR_FEATURE_INT64, 1, NULL, NULL, &s->h };
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/width", TFR_FEATURE_INT64, 1, NULL, NULL, &s->w };

@@ -10,7 +10,8 @@
  *
  * Example layout (raw mode): image/raw (bytes, the tensor,
  * little-endian), image/dtype (bytes), image/shape (int64, storage
- * order), image/height, image/width, image/channels (int64),
+ * order), image/mean and image/std (float, per channel, for float
+ * dtypes: value = (pixel / 255 - mean) / std), image/height, image/width, image/channels (int64),
  * image/class/label (int64) and image/class/text (bytes) when the item
  * has a class, image/filename (bytes), image/format (bytes, "raw").
  * Encoded mode keeps the file's bytes in image/encoded, with
