@@ -56,6 +56,7 @@ static const char usage_text[] =
 "      --part I/N          make only part I of N of the shards\n"
 "      --resume            keep shards that are already complete and sound\n"
 "      --on-error MODE     fail (default) or skip bad images\n"
+"      --no-fsync          do not fsync shards before renaming them\n"
 "  -j, --jobs N            worker threads (default: all cores)\n"
 "  -q, --quiet             no progress bar and no summary\n"
 "  -h, --help              show this help\n"
