@@ -149,7 +149,9 @@ PYEOF
 check "export manifest has labels" $PY -c "
 import json; m = json.load(open('$TMP/x3/manifest.json'))
 assert all(i['text'] in ('cat', 'goat') and i['label'] in (0, 1) for i in m['images'])"
-check_exit 1 "export to a missing directory" "$TFREC" inspect --export "$TMP/nope" "$TMP/o/u8-00000-of-00001.tfrecord.zlib"
+check "export makes a missing directory" "$TFREC" inspect --export "$TMP/made" "$TMP/o/u8-00000-of-00001.tfrecord.zlib"
+check_exit 1 "but not missing parents" "$TFREC" inspect --export "$TMP/nope/deeper" "$TMP/o/u8-00000-of-00001.tfrecord.zlib"
+err_has "and says why" "cannot create export directory '$TMP/nope/deeper': No such file or directory"
 check_exit 2 "export with --dump is a usage error" "$TFREC" inspect --export "$TMP/x1" --dump "$TMP/o/u8-00000-of-00001.tfrecord.zlib"
 if [ -d "${TESTDATA:-/nonexistent}/tfrecord" ]; then
 	check_exit 1 "exporting non-image records fails with a position" "$TFREC" inspect --export "$TMP/x1" "$TESTDATA/tfrecord/pytorch-data/example.tfrecord"

@@ -9,6 +9,7 @@
 #include "lib/json.h"
 #include "lib/record.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -543,8 +544,14 @@ int cmd_inspect(int argc, char **argv)
 		struct stat st;
 		char path[4200];
 
+		/* Make the directory (not its parents) when it is missing. */
+		if (stat(o.export_dir, &st) && mkdir(o.export_dir, 0777) && errno != EEXIST) {
+			cli_error("cannot create export directory '%s': %s", o.export_dir,
+				  strerror(errno));
+			return 1;
+		}
 		if (stat(o.export_dir, &st) || !S_ISDIR(st.st_mode)) {
-			cli_error("export directory '%s' does not exist", o.export_dir);
+			cli_error("export directory '%s' is not a directory", o.export_dir);
 			return 1;
 		}
 		cli_install_signals();
