@@ -1,6 +1,7 @@
 /* cli.c - shared command-line helpers; see cli.h. */
 #include "config.h"
 #include "cli.h"
+#include "lib/plan.h"
 #include "lib/tmpfile.h"
 
 #include <errno.h>
@@ -108,6 +109,41 @@ int cli_parse_part(const char *s, unsigned *i, unsigned *n)
 	*i = (unsigned)a;
 	*n = (unsigned)b;
 	return 0;
+}
+
+int cli_parse_sharding(const char *cmd, const char *opt, const char *arg,
+		       struct tfr_plan_opts *plan, const char **name,
+		       uint64_t *value, int *seen)
+{
+	int bytes = !strcmp(opt, "shard-size");
+	uint64_t v;
+
+	if (bytes ? cli_parse_size(arg, &v) : cli_parse_u64(arg, &v))
+		return cli_usage(cmd, "invalid --%s '%s'", opt, arg);
+	if (v < 1)
+		return cli_usage(cmd, "--%s takes a positive value", opt);
+	if (++*seen > 1)
+		return cli_usage(cmd, "give only one of --shards, --records-per-shard and --shard-size");
+	plan->mode = bytes ? TFR_PLAN_BYTES : !strcmp(opt, "shards") ? TFR_PLAN_SHARDS
+								       : TFR_PLAN_RECORDS;
+	plan->value = v;
+	*name = bytes ? "shard_size" : !strcmp(opt, "shards") ? "shards" : "records_per_shard";
+	*value = v;
+	return 0;
+}
+
+void cli_report(uint64_t records, uint64_t of, uint32_t lo, uint32_t hi,
+		uint32_t nshards, const char *extra, const char *manifest)
+{
+	fprintf(stderr, "tfrec: wrote %llu", (unsigned long long)records);
+	if (of != UINT64_MAX)
+		fprintf(stderr, " of %llu", (unsigned long long)of);
+	fprintf(stderr, " records");
+	if (hi - lo == nshards)
+		fprintf(stderr, " in %u shards", nshards);
+	else
+		fprintf(stderr, " in shards %u..%u of %u", lo, hi ? hi - 1 : 0, nshards);
+	fprintf(stderr, "%s; manifest '%s'\n", extra ? extra : "", manifest);
 }
 
 int cli_close_stdout(void)

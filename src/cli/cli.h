@@ -38,6 +38,21 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* Parse "I/N" with 1 <= I <= N. */
 int cli_parse_part(const char *s, unsigned *i, unsigned *n);
 
+/*
+ * The sharding options convert and shard share: opt is "shards",
+ * "records-per-shard" or "shard-size".  Fills *plan and records the
+ * choice for the manifest in *name (JSON key) and *value; counts choices
+ * in *seen.  Returns 0, or prints a usage error and returns EXIT_USAGE.
+ */
+struct tfr_plan_opts;
+int cli_parse_sharding(const char *cmd, const char *opt, const char *arg,
+		       struct tfr_plan_opts *plan, const char **name,
+		       uint64_t *value, int *seen);
+
+/* The one-line summary of a convert or shard run, on stderr. */
+void cli_report(uint64_t records, uint64_t of, uint32_t lo, uint32_t hi,
+		uint32_t nshards, const char *extra, const char *manifest);
+
 /* Flush and check stdout; on error prints a message.  Returns 0 or 1. */
 int cli_close_stdout(void);
 

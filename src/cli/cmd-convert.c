@@ -282,17 +282,10 @@ int cmd_convert(int argc, char **argv)
 		case OPT_SHARDS:
 		case OPT_RPS:
 		case OPT_SHARD_SIZE:
-			nsharding++;
-			if (c == OPT_SHARD_SIZE ? cli_parse_size(optarg, &v) : cli_parse_u64(optarg, &v))
-				return cli_usage("convert", "invalid value '%s'", optarg);
-			if (v < 1)
-				return cli_usage("convert", "shard options take a positive value");
-			o.plan.mode = c == OPT_SHARDS ? TFR_PLAN_SHARDS
-				    : c == OPT_RPS ? TFR_PLAN_RECORDS : TFR_PLAN_BYTES;
-			o.plan.value = v;
-			st.sharding = c == OPT_SHARDS ? "shards" : c == OPT_RPS ? "records_per_shard"
-										 : "shard_size";
-			st.shard_value = v;
+			if (cli_parse_sharding("convert", c == OPT_SHARDS ? "shards" :
+					       c == OPT_RPS ? "records-per-shard" : "shard-size",
+					       optarg, &o.plan, &st.sharding, &st.shard_value, &nsharding))
+				return EXIT_USAGE;
 			break;
 		case OPT_SHUFFLE: o.shuffle = 1; break;
 		case OPT_COMPRESSION: {
@@ -342,8 +335,6 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "an output prefix (-o PREFIX) is required");
 	if (optind >= argc && !list)
 		return cli_usage("convert", "no inputs (give directories, files or --list)");
-	if (nsharding > 1)
-		return cli_usage("convert", "give only one of --shards, --records-per-shard and --shard-size");
 	if (o.aug.random_crop && !o.aug.crop_w)
 		return cli_usage("convert", "--random-crop needs --crop");
 	if (o.aug.resize == TFR_RESIZE_EXACT && o.aug.crop_w &&
@@ -450,17 +441,15 @@ int cmd_convert(int argc, char **argv)
 		for (k = 0; k < res.nskipped; k++)
 			cli_error("skipped '%s': %s", res.skipped[k].path, res.skipped[k].reason);
 		if (!quiet) {
-			fprintf(stderr, "tfrec: wrote %" PRIu64 " records", res.records);
-			if (res.shard_hi - res.shard_lo == res.nshards)
-				fprintf(stderr, " in %u shards", res.nshards);
-			else
-				fprintf(stderr, " in shards %u..%u of %u", res.shard_lo,
-					res.shard_hi ? res.shard_hi - 1 : 0, res.nshards);
+			char extra[96] = "";
+
 			if (res.resumed)
-				fprintf(stderr, " (%u kept by --resume)", res.resumed);
+				snprintf(extra, sizeof(extra), " (%u kept by --resume)", res.resumed);
 			if (res.nskipped)
-				fprintf(stderr, ", skipped %zu", res.nskipped);
-			fprintf(stderr, "; manifest '%s'\n", res.manifest);
+				snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+					 ", skipped %zu", res.nskipped);
+			cli_report(res.records, UINT64_MAX, res.shard_lo, res.shard_hi,
+				   res.nshards, extra, res.manifest);
 		}
 		tfr_convert_result_release(&res);
 	}

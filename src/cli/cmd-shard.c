@@ -92,16 +92,10 @@ int cmd_shard(int argc, char **argv)
 		case OPT_SHARDS:
 		case OPT_RPS:
 		case OPT_SHARD_SIZE:
-			nsharding++;
-			if (c == OPT_SHARD_SIZE ? cli_parse_size(optarg, &v) : cli_parse_u64(optarg, &v))
-				return cli_usage("shard", "invalid value '%s'", optarg);
-			if (v < 1)
-				return cli_usage("shard", "shard options take a positive value");
-			o.plan.mode = c == OPT_SHARDS ? TFR_PLAN_SHARDS
-				    : c == OPT_RPS ? TFR_PLAN_RECORDS : TFR_PLAN_BYTES;
-			o.plan.value = v;
-			sharding = c == OPT_SHARDS ? "shards" : c == OPT_RPS ? "records_per_shard" : "shard_size";
-			shard_value = v;
+			if (cli_parse_sharding("shard", c == OPT_SHARDS ? "shards" :
+					       c == OPT_RPS ? "records-per-shard" : "shard-size",
+					       optarg, &o.plan, &sharding, &shard_value, &nsharding))
+				return EXIT_USAGE;
 			break;
 		case OPT_SHUFFLE: o.shuffle = 1; break;
 		case OPT_SEED:
@@ -155,8 +149,6 @@ int cmd_shard(int argc, char **argv)
 		return cli_usage("shard", "an output prefix (-o PREFIX) is required");
 	if (optind >= argc)
 		return cli_usage("shard", "no input files");
-	if (nsharding > 1)
-		return cli_usage("shard", "give only one of --shards, --records-per-shard and --shard-size");
 	if (o.index && o.compression != TFR_COMP_NONE)
 		return cli_usage("shard", "--index needs uncompressed shards (DALI seeks by offset)");
 	if (o.level && o.compression == TFR_COMP_NONE)
@@ -213,16 +205,12 @@ int cmd_shard(int argc, char **argv)
 				  res.skips[k].length, res.skips[k].offset, res.skips[k].file,
 				  res.skips[k].reason);
 		if (!quiet) {
-			fprintf(stderr, "tfrec: wrote %" PRIu64 " of %" PRIu64 " records", res.records,
-				res.records_in);
-			if (res.shard_hi - res.shard_lo == res.nshards)
-				fprintf(stderr, " in %u shards", res.nshards);
-			else
-				fprintf(stderr, " in shards %u..%u of %u", res.shard_lo,
-					res.shard_hi ? res.shard_hi - 1 : 0, res.nshards);
+			char extra[64] = "";
+
 			if (res.nskips)
-				fprintf(stderr, ", skipped %zu damaged spans", res.nskips);
-			fprintf(stderr, "; manifest '%s'\n", res.manifest);
+				snprintf(extra, sizeof(extra), ", skipped %zu damaged spans", res.nskips);
+			cli_report(res.records, res.records_in, res.shard_lo, res.shard_hi,
+				   res.nshards, extra, res.manifest);
 		}
 		tfr_shard_result_release(&res);
 	}

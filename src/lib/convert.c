@@ -15,6 +15,7 @@
 #include "image.h"
 #include "index.h"
 #include "json.h"
+#include "output.h"
 #include "parallel.h"
 #include "rng.h"
 
@@ -58,8 +59,8 @@ struct run {
 	struct shard_state *st;   /* for shards s0..s1 */
 	struct worker *workers;
 	int nthreads;
-	uint64_t done;
-	uint64_t last_ns;
+	struct tfr_output out;
+	struct tfr_ticker ticker;
 };
 
 static uint64_t unit_at(const struct run *r, uint64_t pos)
@@ -256,39 +257,9 @@ static int add_skip(struct shard_state *st, const char *msg)
 	return TFR_OK;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-struct progress_arg {
-	struct run *r;
-	int force;
-};
-
-static void progress_locked(void *p)
-{
-	struct progress_arg *a = p;
-	uint64_t t = now_ns();
-
-	if (!a->force && t - a->r->last_ns < 100000000u)
-		return;
-	a->r->last_ns = t;
-	a->r->o->progress(a->r->o->progress_ctx,
-			  __atomic_load_n(&a->r->done, __ATOMIC_RELAXED),
-			  a->r->nunits == 0 ? 0 : a->r->plan.first[a->r->s1] - a->r->plan.first[a->r->s0]);
-}
-
 static void tick(struct run *r, uint64_t n)
 {
-	struct progress_arg a = { r, 0 };
-
-	__atomic_add_fetch(&r->done, n, __ATOMIC_RELAXED);
-	if (r->o->progress)
-		tfr_parallel_locked(progress_locked, &a);
+	tfr_ticker_add(&r->ticker, n);
 }
 
 static char *shard_path(const struct run *r, uint32_t s)
@@ -361,26 +332,7 @@ out:
 static int open_writer(struct run *r, uint32_t s, struct tfr_writer **w,
 		       struct tfr_error *err)
 {
-	struct tfr_writer_opts wo = { .compression = r->o->compression,
-				      .level = r->o->level,
-				      .no_fsync = r->o->no_fsync };
-	char *path = shard_path(r, s), *ipath = NULL;
-	int rc;
-
-	if (!path)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (r->o->index) {
-		ipath = idx_path(path);
-		if (!ipath) {
-			free(path);
-			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		}
-		wo.index_path = ipath;
-	}
-	rc = tfr_writer_open(w, path, &wo, err); /* copies both paths */
-	free(path);
-	free(ipath);
-	return rc;
+	return tfr_output_open(&r->out, s, r->plan.nshards, w, err);
 }
 
 /* Outcome of one unit: write it, skip it, or fail the run. */
@@ -606,13 +558,6 @@ static int probe_task(void *ctx, size_t item, int wid, const int *stop,
 
 /* --- manifest -------------------------------------------------------------- */
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
-}
-
 static int write_labels(const struct run *r, struct tfr_error *err)
 {
 	struct tfr_buf b;
@@ -644,17 +589,12 @@ static int write_manifest(struct run *r, struct tfr_convert_result *res,
 	const struct tfr_convert_opts *o = r->o;
 	struct tfr_buf b;
 	uint32_t s;
-	size_t i, k, n = strlen(o->prefix) + 48;
+	size_t i, k;
 	int rc = 0;
 
-	res->manifest = malloc(n);
+	res->manifest = tfr_output_manifest_name(o->prefix, o->part_i, o->part_n);
 	if (!res->manifest)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (o->part_n > 1)
-		snprintf(res->manifest, n, "%s-part-%05u-of-%05u.json", o->prefix,
-			 o->part_i, o->part_n);
-	else
-		snprintf(res->manifest, n, "%s.json", o->prefix);
 
 	tfr_buf_init(&b, 0);
 	rc |= tfr_buf_printf(&b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"convert\",\n"
@@ -672,18 +612,13 @@ static int write_manifest(struct run *r, struct tfr_convert_result *res,
 	rc |= tfr_buf_puts(&b, "],\n  \"shards\": [");
 	for (s = r->s0; s < r->s1; s++) {
 		struct shard_state *st = &r->st[s - r->s0];
-		char *name = shard_path(r, s), hex[65];
+		char *name = shard_path(r, s);
 
 		if (!name) {
 			rc = -1;
 			break;
 		}
-		tfr_hex32(st->sha, hex);
-		rc |= tfr_buf_puts(&b, s > r->s0 ? ",\n    {\"file\": " : "\n    {\"file\": ");
-		rc |= tfr_json_cstr(&b, base_name(name));
-		rc |= tfr_buf_printf(&b, ", \"records\": %llu, \"bytes\": %llu, "
-				     "\"sha256\": \"%s\"}", (unsigned long long)st->records,
-				     (unsigned long long)st->bytes, hex);
+		rc |= tfr_output_shard_json(&b, s == r->s0, name, st->records, st->bytes, st->sha);
 		free(name);
 	}
 	rc |= tfr_buf_puts(&b, "\n  ],\n  \"skipped\": [");
@@ -778,6 +713,11 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	memset(&r, 0, sizeof(r));
 	r.ds = ds;
 	r.o = o;
+	r.out.prefix = o->prefix;
+	r.out.compression = o->compression;
+	r.out.level = o->level;
+	r.out.index = o->index;
+	r.out.no_fsync = o->no_fsync;
 	if (o->copies < 1 || o->part_i < 1 || o->part_i > o->part_n)
 		return tfr_error_set(err, TFR_ERR_INVALID, "bad copies or part");
 	if (ds->n == 0)
@@ -825,6 +765,9 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	res->shard_lo = r.s0;
 	res->shard_hi = r.s1;
 	res->units = r.plan.first[r.s1] - r.plan.first[r.s0];
+	r.ticker.fn = o->progress;
+	r.ticker.ctx = o->progress_ctx;
+	r.ticker.total = res->units;
 	r.st = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.st));
 	if (!r.st) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
@@ -853,11 +796,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	}
 	if (rc)
 		goto out;
-	if (o->progress) {
-		struct progress_arg a = { &r, 1 };
-
-		tfr_parallel_locked(progress_locked, &a);
-	}
+	tfr_ticker_flush(&r.ticker);
 
 	/* (4) results, labels, manifest.  Skips in output order: planning
 	 * skips of this part's items first, then each shard's. */

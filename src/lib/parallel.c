@@ -29,6 +29,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef _OPENMP
@@ -114,4 +115,46 @@ void tfr_parallel_locked(void (*fn)(void *), void *arg)
 #pragma omp critical(tfr_parallel_locked)
 #endif
 	fn(arg);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct tick_arg {
+	struct tfr_ticker *t;
+	int force;
+};
+
+static void tick_locked(void *p)
+{
+	struct tick_arg *a = p;
+	uint64_t ns = now_ns();
+
+	if (!a->force && ns - __atomic_load_n(&a->t->last_ns, __ATOMIC_RELAXED) < 100000000u)
+		return;
+	__atomic_store_n(&a->t->last_ns, ns, __ATOMIC_RELAXED);
+	a->t->fn(a->t->ctx, __atomic_load_n(&a->t->done, __ATOMIC_RELAXED), a->t->total);
+}
+
+void tfr_ticker_add(struct tfr_ticker *t, uint64_t n)
+{
+	struct tick_arg a = { t, 0 };
+
+	__atomic_add_fetch(&t->done, n, __ATOMIC_RELAXED);
+	/* Take the lock only when a report is due. */
+	if (t->fn && now_ns() - __atomic_load_n(&t->last_ns, __ATOMIC_RELAXED) >= 100000000u)
+		tfr_parallel_locked(tick_locked, &a);
+}
+
+void tfr_ticker_flush(struct tfr_ticker *t)
+{
+	struct tick_arg a = { t, 1 };
+
+	if (t->fn)
+		tfr_parallel_locked(tick_locked, &a);
 }

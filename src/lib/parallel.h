@@ -6,6 +6,7 @@
 #define TFR_PARALLEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "status.h"
 
@@ -27,7 +28,24 @@ typedef int (*tfr_task_fn)(void *ctx, size_t i, int w, const int *stop,
 int tfr_parallel_for(size_t n, int nthreads, tfr_task_fn fn, void *ctx,
 		     struct tfr_error *err);
 
-/* Serialise a callback (progress reporting) across workers. */
+/* Serialise a callback across workers. */
 void tfr_parallel_locked(void (*fn)(void *), void *arg);
+
+/*
+ * Progress counting from many workers: tfr_ticker_add() is thread-safe
+ * and calls fn (under a lock) at most ten times a second;
+ * tfr_ticker_flush() calls it once more with the final count.  A ticker
+ * with fn NULL only counts.
+ */
+struct tfr_ticker {
+	void (*fn)(void *ctx, uint64_t done, uint64_t total);
+	void *ctx;
+	uint64_t total;
+	uint64_t done;     /* updated atomically */
+	uint64_t last_ns;  /* atomically, written under the lock */
+};
+
+void tfr_ticker_add(struct tfr_ticker *t, uint64_t n);
+void tfr_ticker_flush(struct tfr_ticker *t);
 
 #endif

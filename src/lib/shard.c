@@ -34,6 +34,7 @@
 #include "crc32c.h"
 #include "fileio.h"
 #include "json.h"
+#include "output.h"
 #include "parallel.h"
 #include "rng.h"
 
@@ -99,7 +100,8 @@ struct run {
 		unsigned char sha[32];
 	} *out;
 	int nthreads;
-	uint64_t done, last_ns;
+	struct tfr_output output;
+	struct tfr_ticker ticker;
 	struct tfr_shard_result *res;
 	size_t skip_cap;
 	const char *cur_input;    /* for skip reports */
@@ -539,29 +541,7 @@ static char *shard_file(const struct run *r, uint32_t s)
 
 static int sink_open(struct sink *k, struct tfr_error *err)
 {
-	struct tfr_writer_opts wo = { .compression = k->r->o->compression,
-				      .level = k->r->o->level,
-				      .no_fsync = k->r->o->no_fsync };
-	char *path = shard_file(k->r, k->cur), *ipath = NULL;
-	int rc;
-
-	if (!path)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (k->r->o->index) {
-		size_t n = strlen(path) + 5;
-
-		ipath = malloc(n);
-		if (!ipath) {
-			free(path);
-			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		}
-		snprintf(ipath, n, "%s.idx", path);
-		wo.index_path = ipath;
-	}
-	rc = tfr_writer_open(&k->w, path, &wo, err);
-	free(path);
-	free(ipath);
-	return rc;
+	return tfr_output_open(&k->r->output, k->cur, k->r->plan.nshards, &k->w, err);
 }
 
 static int sink_close(struct sink *k, struct tfr_error *err)
@@ -576,7 +556,6 @@ static int sink_close(struct sink *k, struct tfr_error *err)
 	return rc;
 }
 
-static void tick(struct run *r, uint64_t n);
 
 /* Put the record at position pos, which is in [first[cur], first[end]). */
 static int sink_put(struct sink *k, uint64_t pos, const void *data, size_t len,
@@ -596,7 +575,7 @@ static int sink_put(struct sink *k, uint64_t pos, const void *data, size_t len,
 		return rc;
 	rc = tfr_writer_write(k->w, data, len, err);
 	if (!rc)
-		tick(k->r, 1);
+		tfr_ticker_add(&k->r->ticker, 1);
 	return rc;
 }
 
@@ -800,43 +779,6 @@ static int group_task(void *ctx, size_t g, int w, const int *stop,
 	return rc;
 }
 
-/* ------------------------------------------------------------ progress */
-
-struct prog_arg {
-	struct run *r;
-	int force;
-};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void prog_locked(void *p)
-{
-	struct prog_arg *a = p;
-	uint64_t t = now_ns();
-
-	if (!a->force && t - a->r->last_ns < 100000000u)
-		return;
-	a->r->last_ns = t;
-	a->r->o->progress(a->r->o->progress_ctx,
-			  __atomic_load_n(&a->r->done, __ATOMIC_RELAXED),
-			  a->r->plan.first[a->r->s1] - a->r->plan.first[a->r->s0]);
-}
-
-static void tick(struct run *r, uint64_t n)
-{
-	struct prog_arg a = { r, 0 };
-
-	__atomic_add_fetch(&r->done, n, __ATOMIC_RELAXED);
-	if (r->o->progress && (r->done & 255) == 0)
-		tfr_parallel_locked(prog_locked, &a);
-}
-
 /* ------------------------------------------------------------ manifest */
 
 static int write_manifest(struct run *r, struct tfr_shard_result *res,
@@ -844,18 +786,13 @@ static int write_manifest(struct run *r, struct tfr_shard_result *res,
 {
 	const struct tfr_shard_opts *o = r->o;
 	struct tfr_buf b;
-	size_t i, n = strlen(o->prefix) + 48;
+	size_t i;
 	uint32_t s;
 	int rc = 0;
 
-	res->manifest = malloc(n);
+	res->manifest = tfr_output_manifest_name(o->prefix, o->part_i, o->part_n);
 	if (!res->manifest)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (o->part_n > 1)
-		snprintf(res->manifest, n, "%s-part-%05u-of-%05u.json", o->prefix,
-			 o->part_i, o->part_n);
-	else
-		snprintf(res->manifest, n, "%s.json", o->prefix);
 	tfr_buf_init(&b, 0);
 	rc |= tfr_buf_printf(&b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"shard\",\n"
 			     "  \"options\": %s,\n  \"inputs\": [", PACKAGE_VERSION,
@@ -871,20 +808,13 @@ static int write_manifest(struct run *r, struct tfr_shard_result *res,
 			     (unsigned long long)r->n, (unsigned long long)res->records);
 	for (s = r->s0; s < r->s1; s++) {
 		struct shard_out *so = &r->out[s - r->s0];
-		char *name = shard_file(r, s), hex[65];
-		const char *base;
+		char *name = shard_file(r, s);
 
 		if (!name) {
 			rc = -1;
 			break;
 		}
-		base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-		tfr_hex32(so->sha, hex);
-		rc |= tfr_buf_puts(&b, s > r->s0 ? ",\n    {\"file\": " : "\n    {\"file\": ");
-		rc |= tfr_json_cstr(&b, base);
-		rc |= tfr_buf_printf(&b, ", \"records\": %llu, \"bytes\": %llu, \"sha256\": \"%s\"}",
-				     (unsigned long long)so->records,
-				     (unsigned long long)so->bytes, hex);
+		rc |= tfr_output_shard_json(&b, s == r->s0, name, so->records, so->bytes, so->sha);
 		free(name);
 	}
 	rc |= tfr_buf_puts(&b, "\n  ],\n  \"skipped\": [");
@@ -959,6 +889,11 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	r.ninputs = ninputs;
 	r.res = res;
 	r.spill_fd = -1;
+	r.output.prefix = o->prefix;
+	r.output.compression = o->compression;
+	r.output.level = o->level;
+	r.output.index = o->index;
+	r.output.no_fsync = o->no_fsync;
 	for (b = 0; b < NBUCKETS; b++)
 		r.bfd[b] = -1;
 	if (ninputs == 0)
@@ -1055,6 +990,9 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	res->nshards = r.plan.nshards;
 	res->shard_lo = r.s0;
 	res->shard_hi = r.s1;
+	r.ticker.fn = o->progress;
+	r.ticker.ctx = o->progress_ctx;
+	r.ticker.total = r.plan.first[r.s1] - r.plan.first[r.s0];
 	r.out = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.out));
 	if (!r.out) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
@@ -1071,11 +1009,7 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		if (rc)
 			goto out;
 	}
-	if (o->progress) {
-		struct prog_arg a = { &r, 1 };
-
-		tfr_parallel_locked(prog_locked, &a);
-	}
+	tfr_ticker_flush(&r.ticker);
 	for (i = 0; i < (size_t)(r.s1 - r.s0); i++)
 		res->records += r.out[i].records;
 	rc = write_manifest(&r, res, err);

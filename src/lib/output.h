@@ -1,0 +1,40 @@
+/*
+ * output.h - what convert and shard write in the same way: shard files
+ * (named by plan.h, written through record.h, with optional DALI index
+ * sidecars) and the JSON manifest that lists them.  Thread-safe: no
+ * shared state.
+ */
+#ifndef TFR_OUTPUT_H
+#define TFR_OUTPUT_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "plan.h"
+#include "record.h"
+#include "status.h"
+
+struct tfr_output {
+	const char *prefix;
+	enum tfr_compression compression;
+	int level;
+	int index;     /* write SHARD.idx beside each shard */
+	int no_fsync;
+};
+
+/* Start writing shard s of nshards (see tfr_writer_open). */
+int tfr_output_open(const struct tfr_output *o, uint32_t s, uint32_t nshards,
+		    struct tfr_writer **w, struct tfr_error *err);
+
+/* "PREFIX.json", or "PREFIX-part-0000I-of-0000N.json" for a part;
+ * malloc'd, NULL when out of memory. */
+char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
+			       unsigned part_n);
+
+/* Append one manifest entry {"file", "records", "bytes", "sha256"} for
+ * the shard at path (its base name is recorded). */
+int tfr_output_shard_json(struct tfr_buf *b, int first, const char *path,
+			  uint64_t records, uint64_t bytes,
+			  const unsigned char sha[32]);
+
+#endif
