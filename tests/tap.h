@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#define TAP_UNUSED __attribute__((unused))
+
 static int tap_count, tap_failures;
 
 __attribute__((format(printf, 4, 5)))
@@ -33,7 +35,7 @@ static int tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
-__attribute__((format(printf, 1, 2)))
+__attribute__((format(printf, 1, 2))) TAP_UNUSED
 static void tap_diag(const char *fmt, ...)
 {
 	va_list ap;
@@ -45,7 +47,7 @@ static void tap_diag(const char *fmt, ...)
 	putchar('\n');
 }
 
-static void tap_skip_all(const char *why)
+TAP_UNUSED static void tap_skip_all(const char *why)
 {
 	printf("1..0 # SKIP %s\n", why);
 	exit(0);
@@ -55,20 +57,6 @@ static int tap_done(void)
 {
 	printf("1..%d\n", tap_count);
 	return tap_failures ? 1 : 0;
-}
-
-/* $TESTDATA/rel, or NULL when the shared test data is absent. */
-static const char *tap_testdata(const char *rel)
-{
-	static char path[4096];
-	const char *d = getenv("TESTDATA");
-
-	if (!d || !*d)
-		return NULL;
-	snprintf(path, sizeof(path), "%s/%s", d, rel);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	return path;
 }
 
 #endif
