@@ -140,7 +140,7 @@ void cli_report(uint64_t records, uint64_t of, uint32_t lo, uint32_t hi,
 		fprintf(stderr, " of %llu", (unsigned long long)of);
 	fprintf(stderr, " records");
 	if (hi - lo == nshards)
-		fprintf(stderr, " in %u shards", nshards);
+		fprintf(stderr, " in %u shard%s", nshards, nshards == 1 ? "" : "s");
 	else
 		fprintf(stderr, " in shards %u..%u of %u", lo, hi ? hi - 1 : 0, nshards);
 	fprintf(stderr, "%s; manifest '%s'\n", extra ? extra : "", manifest);
