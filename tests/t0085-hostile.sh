@@ -18,7 +18,19 @@ mkdir -p "$TMP/o"
 # Under valgrind every run costs a second: sample more sparsely there.
 CUT_STEP=7
 FLIP_STEP=5
-if [ "${TFREC_VALGRIND:-0}" = 1 ]; then CUT_STEP=41; FLIP_STEP=23; fi
+BOMB_MB=1024
+if [ "${TFREC_VALGRIND:-0}" = 1 ]; then CUT_STEP=41; FLIP_STEP=23; BOMB_MB=8; fi
+
+# rss_under MIB NAME: the peak RSS that peak-rss.py left in .err is under
+# MIB.  Valgrind's own memory would be measured under valgrind: skipped.
+rss_under() {
+	if [ "${TFREC_VALGRIND:-0}" = 1 ]; then
+		ok "$2 # SKIP memory is not measured under valgrind"
+		return
+	fi
+	mib=$(sed -n 's/^peak_rss_mib //p' "$TMP/.err" | cut -d. -f1)
+	if [ "${mib:-999}" -lt "$1" ]; then ok "$2 ($mib MiB)"; else not_ok "$2 ($mib MiB)"; fi
+}
 
 # Truncations at every 7th offset, through inspect, verify, index, shard.
 size=$(stat -c %s "$TMP/a.tfrecord")
@@ -74,19 +86,16 @@ for cmd in "inspect" "verify" "index -o -" "shard -q -o $TMP/o/e"; do
 	# shellcheck disable=SC2086
 	check_exit 1 "exabyte length: $cmd refuses" $RSS "$TFREC" $cmd "$TMP/exa.tfrecord"
 	err_has "exabyte length: $cmd says why" "length 4611686018427387904 exceeds the limit"
-	mib=$(sed -n 's/^peak_rss_mib //p' "$TMP/.err" | cut -d. -f1)
-	[ "${mib:-999}" -lt 64 ] && ok "exabyte length: $cmd stays under 64 MiB ($mib)" || not_ok "exabyte length: $cmd RSS $mib MiB"
+	rss_under 64 "exabyte length: $cmd stays under 64 MiB"
 done
 
 # A gzip bomb: 1 GiB of zeros in about 1 MiB.
-head -c 1073741824 /dev/zero | gzip -1 -c >"$TMP/bomb.gz"
+head -c $((BOMB_MB * 1048576)) /dev/zero | gzip -1 -c >"$TMP/bomb.gz"
 check_exit 1 "gzip bomb: inspect refuses" $RSS "$TFREC" inspect "$TMP/bomb.gz"
 err_has "gzip bomb: at the first record" "bomb.gz': record 0 at offset 0 (uncompressed stream): length CRC mismatch"
-mib=$(sed -n 's/^peak_rss_mib //p' "$TMP/.err" | cut -d. -f1)
-[ "${mib:-999}" -lt 64 ] && ok "gzip bomb: under 64 MiB ($mib)" || not_ok "gzip bomb RSS $mib MiB"
+rss_under 64 "gzip bomb: under 64 MiB"
 check_exit 0 "gzip bomb: shard --skip-corrupt scans it through in bounded memory" $RSS "$TFREC" shard -q --no-fsync --skip-corrupt -o "$TMP/o/b" "$TMP/bomb.gz"
-mib=$(sed -n 's/^peak_rss_mib //p' "$TMP/.err" | cut -d. -f1)
-[ "${mib:-999}" -lt 64 ] && ok "gzip bomb salvage: under 64 MiB ($mib)" || not_ok "gzip bomb salvage RSS $mib MiB"
+rss_under 64 "gzip bomb salvage: under 64 MiB"
 
 # A JPEG header claiming 60000x60000.
 $PY "$TOP_SRCDIR/tests/gen-images.py" "$TMP/img" >/dev/null 2>&1
@@ -95,9 +104,8 @@ if [ -f "$TMP/img/bad/bomb.jpg" ]; then
 	check_exit 1 "60000x60000 JPEG refused" $RSS "$TFREC" convert -o "$TMP/o/j" "$TMP/img/bad/bomb.jpg"
 	e=$(date +%s%N)
 	err_has "from its header" "image of 60000x60000 pixels exceeds the limit"
-	mib=$(sed -n 's/^peak_rss_mib //p' "$TMP/.err" | cut -d. -f1)
-	[ "${mib:-999}" -lt 64 ] && ok "60000x60000: under 64 MiB ($mib)" || not_ok "60000x60000 RSS $mib MiB"
-	[ $(( (e - s) / 1000000 )) -lt 5000 ] && ok "60000x60000: refused quickly" || not_ok "60000x60000 took $(( (e - s) / 1000000 )) ms"
+	rss_under 64 "60000x60000: under 64 MiB"
+	[ $(( (e - s) / 1000000 )) -lt 20000 ] && ok "60000x60000: refused quickly" || not_ok "60000x60000 took $(( (e - s) / 1000000 )) ms"
 fi
 
 # Empty files, directories and unreadable files given as files.
