@@ -232,6 +232,13 @@ $CONV --resize 32x32 --compression gzip --shards 2 -o "$TMP/gz/p" "$PHOTOS"
 check "gzip shards are named .gz and verify" "$TFREC" verify "$TMP/gz/p-00000-of-00002.tfrecord.gz"
 check "gzip shards read back in Python" $READ --verify "$TMP/gz/p-00000-of-00002.tfrecord.gz"
 out_has "gzip detected by the Python reader" "gzip"
+check "gzip manifest: sizes and SHA-256 match the files" $PY - "$TMP/gz" <<'PYEOF'
+import hashlib, json, os, sys
+d = sys.argv[1]
+for s in json.load(open(os.path.join(d, "p.json")))["shards"]:
+    data = open(os.path.join(d, s["file"]), "rb").read()
+    assert len(data) == s["bytes"] and hashlib.sha256(data).hexdigest() == s["sha256"], s
+PYEOF
 $CONV --encoded --shards 1 -o "$TMP/enc/p" "$PHOTOS"
 check "--encoded keeps the original bytes" $PY - "$TMP/enc/p-00000-of-00001.tfrecord" "$PHOTOS" <<'PYEOF'
 import sys, tfrec_read as tr

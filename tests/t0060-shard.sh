@@ -92,6 +92,15 @@ for c in gzip zlib; do
 	check "$c shards verify" "$TFREC" verify -q --no-examples "$TMP"/o/$c/z-*
 	$P "$TMP"/o/$c/z-* >"$TMP/got"
 	check "$c shards hold the records in order" cmp "$TMP/got" "$TMP/want"
+	check "$c manifest: sizes and SHA-256 match the files" $PY - "$TMP/o/$c" <<'PYEOF'
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "z.json")))
+for s in m["shards"]:
+    data = open(os.path.join(d, s["file"]), "rb").read()
+    assert len(data) == s["bytes"], (s, len(data))
+    assert hashlib.sha256(data).hexdigest() == s["sha256"], s
+PYEOF
 done
 mkdir -p "$TMP/o/back"
 check "GZIP to indexed uncompressed" $SH --index --shards 1 -o "$TMP/o/back/u" "$TMP"/o/gzip/z-*

@@ -53,7 +53,7 @@ static int write_file(const char *path, enum tfr_compression c, int n)
 			return -1;
 		}
 	}
-	return tfr_writer_commit(w, NULL, NULL);
+	return tfr_writer_commit(w, NULL, NULL, NULL);
 }
 
 /* Read all records; returns count, or -(1+count) on error. */

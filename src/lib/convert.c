@@ -358,7 +358,7 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 static int finish_shard(struct shard_state *st, struct tfr_writer *w,
 			struct tfr_error *err)
 {
-	int rc = tfr_writer_commit(w, st->sha, err);
+	int rc = tfr_writer_commit(w, st->sha, &st->bytes, err);
 
 	if (!rc)
 		st->done = 1;
@@ -403,7 +403,6 @@ static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 		}
 		tick(r, 1);
 	}
-	st->bytes = tfr_writer_file_bytes(w);
 	return finish_shard(st, w, err);
 }
 
@@ -470,7 +469,6 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 		}
 		tick(r, n);
 	}
-	st->bytes = tfr_writer_file_bytes(w);
 	return finish_shard(st, w, err);
 }
 

@@ -820,7 +820,7 @@ int tfr_file_write_atomic(const char *path, const void *p, size_t n,
 }
 
 int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
-		      struct tfr_error *err)
+		      uint64_t *bytes, struct tfr_error *err)
 {
 	int rc = TFR_OK;
 
@@ -830,6 +830,8 @@ int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
 		rc = flush_out(w, err);
 	if (rc)
 		goto fail;
+	if (bytes)
+		*bytes = w->file_bytes;
 	if (w->to_stdout) {
 		if (sha256)
 			sha256_digest(&w->sha, 32, sha256);

@@ -133,11 +133,12 @@ int tfr_writer_write(struct tfr_writer *w, const void *data, size_t len,
 
 /*
  * Flush, fsync and rename into place; then free w.  If sha256 is not
- * NULL it receives the SHA-256 of the file's bytes.  On failure the
- * temporary file is removed and w is freed all the same.
+ * NULL it receives the SHA-256 of the file's bytes, and if bytes is not
+ * NULL the file's final size.  On failure the temporary file is removed
+ * and w is freed all the same.
  */
 int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
-		      struct tfr_error *err);
+		      uint64_t *bytes, struct tfr_error *err);
 
 /* Remove the temporary file and free w (w may be NULL). */
 void tfr_writer_abort(struct tfr_writer *w);
@@ -151,7 +152,8 @@ int tfr_file_write_atomic(const char *path, const void *p, size_t n,
 
 uint64_t tfr_writer_records(const struct tfr_writer *w);
 uint64_t tfr_writer_stream_bytes(const struct tfr_writer *w);
-/* Bytes of the file so far (after compression; exact after flushing). */
+/* Bytes of the file so far; a compressed stream may still hold some
+ * back until tfr_writer_commit(), which gives the final size. */
 uint64_t tfr_writer_file_bytes(const struct tfr_writer *w);
 
 #endif

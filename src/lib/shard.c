@@ -550,8 +550,7 @@ static int sink_close(struct sink *k, struct tfr_error *err)
 	int rc;
 
 	so->records = tfr_writer_records(k->w);
-	so->bytes = tfr_writer_file_bytes(k->w);
-	rc = tfr_writer_commit(k->w, so->sha, err);
+	rc = tfr_writer_commit(k->w, so->sha, &so->bytes, err);
 	k->w = NULL;
 	return rc;
 }
