@@ -3,6 +3,8 @@
  * of each file to RGB, nothing else.  Prints images per second.
  * usage: tjdecode FILE...
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

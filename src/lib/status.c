@@ -17,6 +17,7 @@ void tfr_error_clear(struct tfr_error *err)
 	err->msg[0] = '\0';
 }
 
+__attribute__((format(printf, 3, 0)))
 static void fill(struct tfr_error *err, int status, const char *fmt,
 		 va_list ap)
 {
