@@ -7,7 +7,7 @@ libturbojpeg0-dev libpng-dev libprotobuf-c-dev protobuf-c-compiler nettle-dev
 python3 python3-numpy mandoc groff-base jq libjpeg-turbo-progs bc"
 if [ "${1:-}" = "--test" ]; then
 	# Sanitizer runtimes and fuzzing need clang's runtime libraries.
-	PKGS="$PKGS clang libclang-rt-14-dev valgrind parallel bsdutils"
+	PKGS="$PKGS clang libclang-rt-14-dev libomp-dev valgrind parallel bsdutils"
 fi
 missing=
 for p in $PKGS; do
