@@ -217,14 +217,13 @@ int tfr_png_write(const char *path, const struct tfr_picture *p,
 	if (!j)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	j->slot = -1;
-	j->fd = tfr_tmpfile_create(path, &j->tmp);
+	j->fd = tfr_tmpfile_create(path, &j->tmp, &j->slot);
 	if (j->fd < 0) {
 		rc = tfr_error_sys(err, errno, "cannot create '%s'", path);
 		free(j);
 		return rc;
 	}
 	rc = TFR_OK;
-	j->slot = tfr_tmpfile_register(j->tmp);
 	j->w.f = fdopen(j->fd, "wb");
 	if (!j->w.f) {
 		rc = tfr_error_sys(err, errno, "cannot write '%s'", path);

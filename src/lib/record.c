@@ -654,12 +654,11 @@ int tfr_writer_open(struct tfr_writer **wp, const char *path,
 		w->fd = STDOUT_FILENO;
 		w->opts.index_path = NULL;
 	} else {
-		w->fd = tfr_tmpfile_create(path, &w->tmp);
+		w->fd = tfr_tmpfile_create(path, &w->tmp, &w->tmp_slot);
 		if (w->fd < 0) {
 			rc = tfr_error_sys(err, errno, "cannot create '%s'", path);
 			goto fail;
 		}
-		w->tmp_slot = tfr_tmpfile_register(w->tmp);
 	}
 	if (w->opts.compression != TFR_COMP_NONE) {
 		int level = w->opts.level ? w->opts.level : Z_DEFAULT_COMPRESSION;
@@ -791,12 +790,11 @@ int tfr_file_write_atomic(const char *path, const void *p, size_t n,
 			  int do_fsync, struct tfr_error *err)
 {
 	char *tmp = NULL;
-	int fd = tfr_tmpfile_create(path, &tmp);
 	int slot;
+	int fd = tfr_tmpfile_create(path, &tmp, &slot);
 
 	if (fd < 0)
 		return tfr_error_sys(err, errno, "cannot create '%s'", path);
-	slot = tfr_tmpfile_register(tmp);
 	if (write_all(fd, p, n) || (do_fsync && fsync(fd)) ) {
 		int e = errno;
 

@@ -53,12 +53,12 @@ void tfr_tmpfile_unlink_all(void)
 	}
 }
 
-int tfr_tmpfile_create(const char *final_path, char **tmp_path)
+int tfr_tmpfile_create(const char *final_path, char **tmp_path, int *slot)
 {
 	static unsigned long counter;
 	size_t n = strlen(final_path) + 64;
 	char *name = malloc(n);
-	int fd, tries;
+	int fd, tries, e;
 
 	if (!name) {
 		errno = ENOMEM;
@@ -68,14 +68,22 @@ int tfr_tmpfile_create(const char *final_path, char **tmp_path)
 		unsigned long c = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
 
 		snprintf(name, n, "%s.tmp-%ld-%lu", final_path, (long)getpid(), c);
+		/* Register first: a signal between open and register would
+		 * otherwise leave the file behind. */
+		*slot = tfr_tmpfile_register(name);
 		fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0) {
 			*tmp_path = name;
 			return fd;
 		}
+		e = errno;
+		/* Not ours (EEXIST) or not created: never unlink it. */
+		tfr_tmpfile_unregister(*slot);
+		errno = e;
 		if (errno != EEXIST)
 			break;
 	}
 	free(name);
+	*slot = -1;
 	return -1;
 }

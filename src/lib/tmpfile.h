@@ -22,11 +22,12 @@ void tfr_tmpfile_unregister(int slot);
 void tfr_tmpfile_unlink_all(void);
 
 /*
- * Make a unique temporary name next to final_path and open it for
- * writing (O_CREAT|O_EXCL, mode 0666 before umask).  On success stores
- * the malloc'd name in *tmp_path and returns the fd; on failure returns
- * -1 with errno set.
+ * Make a unique temporary name next to final_path, register it, and only
+ * then create it for writing (O_CREAT|O_EXCL, mode 0666 before umask), so
+ * that no signal can leave it behind unregistered.  On success stores the
+ * malloc'd name in *tmp_path and the registry slot in *slot, and returns
+ * the fd; on failure returns -1 with errno set (nothing to release).
  */
-int tfr_tmpfile_create(const char *final_path, char **tmp_path);
+int tfr_tmpfile_create(const char *final_path, char **tmp_path, int *slot);
 
 #endif
