@@ -31,10 +31,19 @@ echo "test.sh: sanitizer build (ASan+UBSan)"
 rm -rf build/sanitize
 mkdir -p build
 make distdir distdir=build/sanitize >/dev/null
+# Unit tests run with LeakSanitizer.  The CLI tests run without it:
+# LSan's tracer crashes now and then ("Tracer caught signal 11") while
+# libomp's worker threads are still spinning at exit, which is a tooling
+# failure, not a leak; leaks of every CLI run are checked by the valgrind
+# pass above instead.  ASan and UBSan stay fully on for both.
+unit_tests=$(cd build/sanitize 2>/dev/null; ls -d tests/unit-*.c tests/t0070-fuzz-replay.sh 2>/dev/null | sed 's/\.c$//' | tr '\n' ' ')
 (cd build/sanitize &&
 	./configure -q CC=clang --enable-asan --enable-ubsan CFLAGS='-O1 -g' &&
 	make -j"$jobs" >/dev/null &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	make -j"$jobs" check TESTS="$unit_tests" &&
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	make -j"$jobs" check) || {
 	tail -100 build/sanitize/test-suite.log 2>/dev/null; exit 1; }

@@ -36,8 +36,11 @@ check() {
 	if "$@" >"$TMP/.out" 2>"$TMP/.err"; then
 		ok "$desc"
 	else
-		not_ok "$desc"
-		sed 's/^/# /' "$TMP/.out" "$TMP/.err" | head -20
+		not_ok "$desc (exit $?)"
+		# The start of stdout and the end of stderr, where sanitizer
+		# reports and the final error are.
+		head -10 "$TMP/.out" | sed 's/^/# /'
+		tail -30 "$TMP/.err" | sed 's/^/# /'
 	fi
 }
 
@@ -52,7 +55,8 @@ check_exit() {
 		ok "$desc"
 	else
 		not_ok "$desc (exit $got, want $want)"
-		sed 's/^/# /' "$TMP/.out" "$TMP/.err" | head -20
+		head -10 "$TMP/.out" | sed 's/^/# /'
+		tail -30 "$TMP/.err" | sed 's/^/# /'
 	fi
 }
 
