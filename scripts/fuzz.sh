@@ -54,7 +54,7 @@ for t in record example image; do
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	"fuzz/fuzz-$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=65536 -print_final_stats=1 -artifact_prefix="$W/crash/$t-" \
-		"$W/corpus/$t" "$W/seed/$t" >"$log" 2>&1 || true
+		"$W/corpus/$t" "$W/seed/$t" "tests/fuzz-regress/$t" >"$log" 2>&1 || true
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	crashes=$(ls "$W/crash" | grep -c "^$t-" || true)
 	line="fuzz: $t: ${runs:-0} executions in ${secs}s, $crashes crashes"

@@ -50,6 +50,13 @@ run() {
 	fi
 }
 run record "$TMP/rec" "$TOP_SRCDIR/tests/fuzz-regress/record"
+# Past out-of-memory finds must now stay small.
+if command -v "$PY" >/dev/null 2>&1; then
+	"$PY" "$TOP_SRCDIR/scripts/peak-rss.py" "$R/replay-image" "$TOP_SRCDIR/tests/fuzz-regress/image" \
+		>/dev/null 2>"$TMP/rss"
+	mib=$(sed -n 's/^peak_rss_mib //p' "$TMP/rss" | cut -d. -f1)
+	if [ "${mib:-9999}" -lt 256 ]; then ok "past image finds replay in $mib MiB"; else not_ok "past image finds use $mib MiB"; fi
+fi
 run example "$TMP/ex" "$TOP_SRCDIR/tests/fuzz-regress/example"
 run image "$TMP/img" "$TOP_SRCDIR/sample-data/photos" "$TOP_SRCDIR/tests/fuzz-regress/image"
 if [ -d "${TESTDATA:-/nonexistent}/tfrecord" ]; then

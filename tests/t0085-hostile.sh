@@ -108,6 +108,15 @@ if [ -f "$TMP/img/bad/bomb.jpg" ]; then
 	[ $(( (e - s) / 1000000 )) -lt 20000 ] && ok "60000x60000: refused quickly" || not_ok "60000x60000 took $(( (e - s) / 1000000 )) ms"
 fi
 
+# A PNG whose chunk claims 2 GB (found by fuzz-image): refused from the
+# chunk headers, before libpng can allocate for it.
+for f in "$TOP_SRCDIR"/tests/fuzz-regress/image/oom-*; do
+	[ -f "$f" ] || continue
+	check_exit 1 "PNG chunk claiming 2 GB refused" $RSS "$TFREC" convert -o "$TMP/o/png" "$f"
+	err_has "with the chunk named" "claims 2046820352 bytes, more than the file holds"
+	rss_under 64 "PNG chunk claiming 2 GB: under 64 MiB"
+done
+
 # Empty files, directories and unreadable files given as files.
 : >"$TMP/empty.tfrecord"
 check "empty file: inspect says 0 records" "$TFREC" inspect --count "$TMP/empty.tfrecord"

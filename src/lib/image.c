@@ -494,6 +494,34 @@ static void png_read_mem(png_structp p, png_bytep out, size_t n)
 	s->pos += n;
 }
 
+/*
+ * Walk the chunk headers before libpng sees the data: a chunk whose length
+ * reaches past the end of the file is refused here, because libpng
+ * allocates a buffer of the declared length for some chunks before it
+ * finds out that the data is not there (found by fuzz-image: a 574-byte
+ * file made it allocate and touch 2 GB).  The file is in memory, so no
+ * valid chunk can be longer than what is left of it.
+ */
+static int png_chunks_fit(const unsigned char *p, size_t len, struct tfr_error *err)
+{
+	size_t off = 8;
+
+	while (off + 8 <= len) {
+		uint32_t n = (uint32_t)p[off] << 24 | (uint32_t)p[off + 1] << 16 |
+			     (uint32_t)p[off + 2] << 8 | p[off + 3];
+
+		if (n > 0x7fffffffu || (uint64_t)n + 12 > len - off)
+			return tfr_error_set(err, TFR_ERR_CORRUPT,
+					     "invalid PNG: chunk '%.4s' at offset %zu claims %u "
+					     "bytes, more than the file holds",
+					     (const char *)p + off + 4, off, n);
+		if (!memcmp(p + off + 4, "IEND", 4))
+			break;
+		off += (size_t)n + 12;
+	}
+	return TFR_OK;
+}
+
 struct png_job {
 	struct png_src src;
 	png_structp png;
@@ -505,10 +533,14 @@ static int decode_png(const void *data, size_t len, const struct tfr_decode_opts
 		      struct tfr_image *img, int *orientation, int probe_only,
 		      struct tfr_image_info *info, struct tfr_error *err)
 {
-	struct png_job *j = calloc(1, sizeof(*j)); /* survives longjmp */
+	struct png_job *j;
 	png_uint_32 w, h, y;
 	int rc = TFR_OK, bit_depth, color, npasses;
 
+	rc = png_chunks_fit(data, len, err);
+	if (rc)
+		return rc;
+	j = calloc(1, sizeof(*j)); /* survives longjmp */
 	if (!j)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	j->src.data = data;
