@@ -19,8 +19,9 @@
  *
  * Failure: the first failing task raises a shared stop flag; tasks not
  * yet started are skipped and running ones poll the flag.  The error
- * reported is that of the lowest failing index, so the message is the
- * same for every thread count.  With one thread no OpenMP region is
+ * reported is that of the lowest failing index among the tasks that ran;
+ * a run that fails fails for every thread count, though with several
+ * bad inputs the one named may differ.  With one thread no OpenMP region is
  * entered at all, which keeps -j1 free of thread overhead and easy to
  * debug.
  */

@@ -22,8 +22,8 @@ typedef int (*tfr_task_fn)(void *ctx, size_t i, int w, const int *stop,
  * Run fn for every i in [0, n) on up to nthreads workers (1: in the
  * calling thread, in order).  After a failure no new items start, and
  * *stop (readable by tasks) becomes 1.  Returns TFR_OK, or the failure
- * of the lowest-numbered failing item with its error in err, so the
- * message does not depend on scheduling.
+ * of the lowest-numbered failing item among those that ran, with its
+ * error in err (with one thread: the first failure in order).
  */
 int tfr_parallel_for(size_t n, int nthreads, tfr_task_fn fn, void *ctx,
 		     struct tfr_error *err);
