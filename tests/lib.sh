@@ -77,6 +77,19 @@ need_testdata() {
 	fi
 }
 
+# Set PY to a python3 that has numpy, or skip the whole test.
+need_numpy_python() {
+	PY=
+	for p in ${PYTHON3:-} python3 /usr/bin/python3; do
+		if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy' 2>/dev/null; then
+			PY=$p
+			return
+		fi
+	done
+	echo "1..0 # SKIP python3 with numpy is not installed"
+	exit 77
+}
+
 done_testing() {
 	echo "1..$T_COUNT"
 	[ "$T_FAIL" -eq 0 ]

@@ -4,13 +4,7 @@
 # generated test card and an independent numpy reference; -j and --part
 # must not change a byte; bad inputs fail or are skipped with names.
 . "${TOP_SRCDIR}/tests/lib.sh"
-PY=
-for p in ${PYTHON3:-} python3 /usr/bin/python3; do
-	if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy' 2>/dev/null; then PY=$p; break; fi
-done
-if [ -z "$PY" ]; then
-	echo "1..0 # SKIP python3 with numpy is not installed"; exit 77
-fi
+need_numpy_python
 READ="$PY $TOP_SRCDIR/scripts/tfrec_read.py"
 G=$TMP/gen
 $PY "$TOP_SRCDIR/tests/gen-images.py" "$G"

@@ -4,13 +4,7 @@
 # split covers every shard once; its .idx random access works; and
 # `tfrec inspect --export` gives back the pictures.
 . "${TOP_SRCDIR}/tests/lib.sh"
-PY=
-for p in ${PYTHON3:-} python3 /usr/bin/python3; do
-	if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy' 2>/dev/null; then PY=$p; break; fi
-done
-if [ -z "$PY" ]; then
-	echo "1..0 # SKIP python3 with numpy is not installed"; exit 77
-fi
+need_numpy_python
 export PYTHONPATH="$TOP_SRCDIR/scripts"
 G=$TMP/gen
 $PY "$TOP_SRCDIR/tests/gen-images.py" "$G"

@@ -100,6 +100,47 @@ int tfr_file_sha256(const char *path, unsigned char sha[32], uint64_t *size,
 	return TFR_OK;
 }
 
+int tfr_write_all(int fd, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n) {
+		ssize_t k = write(fd, c, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int tfr_pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+	unsigned char *c = p;
+
+	while (n) {
+		ssize_t k = pread(fd, c, n, (off_t)off);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (k == 0) {
+			errno = EIO;
+			return -1;
+		}
+		c += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
 void tfr_hex32(const unsigned char sha[32], char out[65])
 {
 	static const char hex[] = "0123456789abcdef";

@@ -5,6 +5,7 @@
 #ifndef TFR_FILEIO_H
 #define TFR_FILEIO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -21,6 +22,14 @@ int tfr_file_read(const char *path, struct tfr_buf *b, uint64_t max,
 /* SHA-256 and size of the file at path. */
 int tfr_file_sha256(const char *path, unsigned char sha[32], uint64_t *size,
 		    struct tfr_error *err);
+
+/* Write all n bytes, retrying short writes and EINTR: 0, or -1 with
+ * errno set. */
+int tfr_write_all(int fd, const void *p, size_t n);
+
+/* Read exactly n bytes at off (pread): 0, or -1 with errno set (EIO when
+ * the file ends first). */
+int tfr_pread_all(int fd, void *p, size_t n, uint64_t off);
 
 /* Lowercase hex of a 32-byte digest into out[65]. */
 void tfr_hex32(const unsigned char sha[32], char out[65]);

@@ -53,20 +53,10 @@ int tfr_parallel_for(size_t n, int nthreads, tfr_task_fn fn, void *ctx,
 		     struct tfr_error *err)
 {
 	int stop = 0, rc = TFR_OK;
-	size_t fail_at = (size_t)-1;
 
-	if (nthreads <= 1 || n <= 1) {
-		size_t i;
-
-		for (i = 0; i < n; i++) {
-			rc = fn(ctx, i, 0, &stop, err);
-			if (rc)
-				return rc;
-		}
-		return TFR_OK;
-	}
 #ifdef _OPENMP
-	{
+	if (nthreads > 1 && n > 1) {
+		size_t fail_at = (size_t)-1;
 		long i;
 
 		if ((size_t)nthreads > n)
@@ -93,21 +83,17 @@ int tfr_parallel_for(size_t n, int nthreads, tfr_task_fn fn, void *ctx,
 				}
 			}
 		}
+		return rc;
 	}
-	return rc;
-#else
-	(void)fail_at;
+#endif
+	/* One worker (or no OpenMP): in order, in the calling thread. */
 	{
 		size_t i;
 
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && !rc; i++)
 			rc = fn(ctx, i, 0, &stop, err);
-			if (rc)
-				return rc;
-		}
 	}
-	return TFR_OK;
-#endif
+	return rc;
 }
 
 void tfr_parallel_locked(void (*fn)(void *), void *arg)

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "record.h"
 #include "crc32c.h"
+#include "fileio.h"
 #include "tmpfile.h"
 
 #include <errno.h>
@@ -596,28 +597,12 @@ struct tfr_writer {
 	size_t idx_len, idx_cap;
 };
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 static int flush_out(struct tfr_writer *w, struct tfr_error *err)
 {
 	if (!w->out_len)
 		return TFR_OK;
 	sha256_update(&w->sha, w->out_len, w->out);
-	if (write_all(w->fd, w->out, w->out_len))
+	if (tfr_write_all(w->fd, w->out, w->out_len))
 		return tfr_error_sys(err, errno, "cannot write '%s'", w->path);
 	w->file_bytes += w->out_len;
 	w->out_len = 0;
@@ -728,7 +713,7 @@ static int emit(struct tfr_writer *w, const void *p, size_t n,
 		if (rc)
 			return rc;
 		sha256_update(&w->sha, n, p);
-		if (write_all(w->fd, p, n))
+		if (tfr_write_all(w->fd, p, n))
 			return tfr_error_sys(err, errno, "cannot write '%s'", w->path);
 		w->file_bytes += n;
 		return TFR_OK;
@@ -795,7 +780,7 @@ int tfr_file_write_atomic(const char *path, const void *p, size_t n,
 
 	if (fd < 0)
 		return tfr_error_sys(err, errno, "cannot create '%s'", path);
-	if (write_all(fd, p, n) || (do_fsync && fsync(fd)) ) {
+	if (tfr_write_all(fd, p, n) || (do_fsync && fsync(fd)) ) {
 		int e = errno;
 
 		close(fd);

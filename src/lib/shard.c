@@ -110,47 +110,6 @@ struct run {
 
 /* ------------------------------------------------------------ helpers */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	while (n) {
-		ssize_t k = write(fd, c, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int pread_all(int fd, void *p, size_t n, uint64_t off)
-{
-	unsigned char *c = p;
-
-	while (n) {
-		ssize_t k = pread(fd, c, n, (off_t)off);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (k == 0) {
-			errno = EIO;
-			return -1;
-		}
-		c += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
 /* An anonymous temporary file: created and unlinked at once. */
 static int anon_file(const char *dir, struct tfr_error *err)
 {
@@ -270,7 +229,7 @@ static int flush_bucket(struct run *r, int b, struct tfr_error *err)
 {
 	if (!r->blen[b])
 		return TFR_OK;
-	if (write_all(r->bfd[b], r->bbuf[b], r->blen[b] * sizeof(struct ent)))
+	if (tfr_write_all(r->bfd[b], r->bbuf[b], r->blen[b] * sizeof(struct ent)))
 		return tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
 	r->blen[b] = 0;
 	return TFR_OK;
@@ -278,7 +237,7 @@ static int flush_bucket(struct run *r, int b, struct tfr_error *err)
 
 static int flush_spill(struct run *r, struct tfr_error *err)
 {
-	if (r->slen && write_all(r->spill_fd, r->sbuf, r->slen))
+	if (r->slen && tfr_write_all(r->spill_fd, r->sbuf, r->slen))
 		return tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
 	r->slen = 0;
 	return TFR_OK;
@@ -305,7 +264,7 @@ static int scatter(struct run *r, uint32_t src, const struct tfr_record *rec,
 				return rc;
 		}
 		if (rec->len > r->scap) {
-			if (write_all(r->spill_fd, rec->data, rec->len))
+			if (tfr_write_all(r->spill_fd, rec->data, rec->len))
 				return tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
 		} else {
 			memcpy(r->sbuf + r->slen, rec->data, rec->len);
@@ -442,7 +401,7 @@ static int settle_bucket(struct run *r, int fd, uint64_t count, int level,
 	while (!rc && off < count) {
 		size_t n = count - off < nchunk ? (size_t)(count - off) : nchunk, k;
 
-		if (pread_all(fd, chunk, n * sizeof(*chunk), off * sizeof(*chunk))) {
+		if (tfr_pread_all(fd, chunk, n * sizeof(*chunk), off * sizeof(*chunk))) {
 			rc = tfr_error_sys(err, errno, "cannot read a temporary file");
 			break;
 		}
@@ -452,7 +411,7 @@ static int settle_bucket(struct run *r, int fd, uint64_t count, int level,
 			sb[(size_t)s * sbcap + sbn[s]++] = chunk[k];
 			subcount[s]++;
 			if (sbn[s] == sbcap) {
-				if (write_all(sub[s], sb + (size_t)s * sbcap, sbcap * sizeof(*sb)))
+				if (tfr_write_all(sub[s], sb + (size_t)s * sbcap, sbcap * sizeof(*sb)))
 					rc = tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
 				sbn[s] = 0;
 			}
@@ -460,7 +419,7 @@ static int settle_bucket(struct run *r, int fd, uint64_t count, int level,
 		off += n;
 	}
 	for (b = 0; b < NBUCKETS && !rc; b++)
-		if (sbn[b] && write_all(sub[b], sb + (size_t)b * sbcap, sbn[b] * sizeof(*sb)))
+		if (sbn[b] && tfr_write_all(sub[b], sb + (size_t)b * sbcap, sbn[b] * sizeof(*sb)))
 			rc = tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
 	free(chunk);
 	free(sb);
@@ -492,7 +451,7 @@ static int load_leaf(const struct leaf *l, struct ent **out, struct tfr_error *e
 	if (!a)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory for %llu entries",
 				     (unsigned long long)l->count);
-	if (pread_all(l->fd, a, (size_t)l->count * sizeof(*a), 0)) {
+	if (tfr_pread_all(l->fd, a, (size_t)l->count * sizeof(*a), 0)) {
 		free(a);
 		return tfr_error_sys(err, errno, "cannot read a temporary file");
 	}
@@ -705,7 +664,7 @@ static int group_shuffled(struct run *r, struct sink *k, uint64_t p0, uint64_t p
 				bufcap = need;
 			}
 			if (e->src == SPILL) {
-				if (pread_all(r->spill_fd, buf, e->len, e->off)) {
+				if (tfr_pread_all(r->spill_fd, buf, e->len, e->off)) {
 					rc = tfr_error_sys(err, errno, "cannot read a temporary file");
 					break;
 				}
@@ -721,7 +680,7 @@ static int group_shuffled(struct run *r, struct sink *k, uint64_t p0, uint64_t p
 						break;
 					}
 				}
-				if (pread_all(fds[e->src], buf, need, e->off)) {
+				if (tfr_pread_all(fds[e->src], buf, need, e->off)) {
 					rc = tfr_error_sys(err, errno, "cannot read '%s'", r->inputs[e->src]);
 					break;
 				}
