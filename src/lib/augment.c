@@ -1,18 +1,29 @@
 /*
  * augment.c - resize, crop, flip, normalize, convert; see augment.h.
  *
- * Resizing is separable: a horizontal pass from 8-bit pixels into floats,
- * then a vertical pass.  The filter is a triangle widened by the scale
- * factor when shrinking, i.e. bilinear with antialiasing, the filter of
+ * Resizing is separable.  For each output row, a vertical pass blends
+ * the source rows under its taps (8-bit pixels in, floats out), then a
+ * horizontal pass filters that one row, and the result is normalized,
+ * flipped, laid out and converted to the stored dtype straight into the
+ * caller's buffer.  The filter is a triangle widened by the scale factor
+ * when shrinking, i.e. bilinear with antialiasing, the filter of
  * tf.image.resize(..., antialias=True) and Pillow's BILINEAR.  Only the
  * rows and columns inside the crop window are computed, so resize+crop
- * costs what the crop needs.
+ * costs what the crop needs, and no whole-image float buffer exists.
+ *
+ * The two passes run through a kernel table: portable C here, AVX2 in
+ * x86/resize_avx2.c, picked at run time.  Both do the same IEEE multiply
+ * then add per element, in the same order (C11 mode: no FMA contraction),
+ * so their bits are identical; unit-augment checks it.
  */
 #include "config.h"
 #include "augment.h"
 #include "cpu.h"
 #include "f16.h"
 #include "rng.h"
+#ifdef TFR_X86
+#include "x86/impl.h"
+#endif
 
 #include <math.h>
 #include <stdlib.h>
@@ -135,10 +146,10 @@ void tfr_augment_scratch_release(struct tfr_augment_scratch *s)
 	if (!s)
 		return;
 	free(s->tmp);
-	free(s->out);
 	free(s->idx);
 	free(s->w);
-	free(s->h16);
+	free(s->rows);
+	free(s->stage);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -206,96 +217,163 @@ static void taps(uint32_t in, uint32_t out, uint32_t first, uint32_t count,
 }
 
 /*
- * Vector types through GCC/Clang vector extensions: -O2 builds use SIMD
- * registers on any target (lowered to scalar code where there are none),
- * with the same multiply-add per element as the scalar tails.
+ * Taps of uneven count are padded to the largest count with zero weights
+ * (at the end, or at the front where the end would pass the edge), so the
+ * horizontal kernel runs a fixed number of taps.  The padded terms add
+ * w * x = +0 to a sum of non-negative terms: the result is unchanged.
  */
-typedef float v4f __attribute__((vector_size(16)));
+static int pad_taps(uint32_t in, uint32_t count, int32_t *start, int32_t *len,
+		    float *w, int stride)
+{
+	uint32_t i;
+	int n = 1, k;
 
-typedef float v8f __attribute__((vector_size(32)));
+	for (i = 0; i < count; i++)
+		n = len[i] > n ? len[i] : n;
+	for (i = 0; i < count; i++) {
+		float *wi = w + (size_t)i * stride;
+		int have = len[i], extra = n - have;
 
-#define KERNEL_ATTR
-#define KNAME(f) f##_portable
-#include "augment-kernels.h"
-#undef KERNEL_ATTR
-#undef KNAME
-#ifdef TFR_X86
-#define KERNEL_ATTR __attribute__((target("avx2")))
-#define KNAME(f) f##_avx2
-#include "augment-kernels.h"
-#undef KERNEL_ATTR
-#undef KNAME
-#endif
+		if (!extra)
+			continue;
+		if ((uint32_t)(start[i] + n) > in) { /* shift right, zeros first */
+			memmove(wi + extra, wi, (size_t)have * sizeof(float));
+			for (k = 0; k < extra; k++)
+				wi[k] = 0;
+			start[i] -= extra;
+		} else {
+			for (k = have; k < n; k++)
+				wi[k] = 0;
+		}
+		len[i] = n;
+	}
+	return n;
+}
+
+/*
+ * The portable kernels.  vfilter: dst[i] = sum over k < n of
+ * w[k] * rows[k][i], for i < len.  hfilter: output pixel x of c channels
+ * is the sum over k < ntaps of w[x * stride + k] times source pixel
+ * start[x] + k, then * mul[ch] + add[ch].  Sums start from the first
+ * product and add the others in tap order.
+ */
+static void vfilter_portable(float *restrict dst, const unsigned char *const *rows,
+			     const float *w, int n, size_t len)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < len; i++) {
+		float acc = w[0] * (float)rows[0][i];
+
+		for (k = 1; k < n; k++)
+			acc += w[k] * (float)rows[k][i];
+		dst[i] = acc;
+	}
+}
+
+static void hfilter_portable(float *restrict dst, const float *restrict src,
+			     const int32_t *start, const float *w, int ntaps,
+			     int stride, uint32_t count, uint32_t c,
+			     const float mul[3], const float add[3])
+{
+	uint32_t x, ch;
+	int k;
+
+	for (x = 0; x < count; x++) {
+		const float *p = src + (size_t)start[x] * c;
+		const float *wx = w + (size_t)x * stride;
+
+		for (ch = 0; ch < c; ch++) {
+			float acc = wx[0] * p[ch];
+
+			for (k = 1; k < ntaps; k++)
+				acc += wx[k] * p[(size_t)k * c + ch];
+			dst[(size_t)x * c + ch] = acc * mul[ch] + add[ch];
+		}
+	}
+}
+
+static void hfilter3_portable(float *restrict dst, const float *restrict src,
+			      const int32_t *start, const float *w, int ntaps,
+			      int stride, uint32_t count, const float mul[3],
+			      const float add[3])
+{
+	hfilter_portable(dst, src, start, w, ntaps, stride, count, 3, mul, add);
+}
 
 struct kernels {
-	void (*axpy)(float *restrict, const float *restrict, float, size_t);
-	void (*u8_to_float)(float *restrict, const unsigned char *restrict, size_t);
-	void (*hfilter)(float *restrict, const float *restrict, const int32_t *,
-			const int32_t *, const float *, int, uint32_t, uint32_t, uint32_t);
+	void (*vfilter)(float *restrict, const unsigned char *const *, const float *,
+			int, size_t);
+	void (*hfilter3)(float *restrict, const float *restrict, const int32_t *,
+			 const float *, int, int, uint32_t, const float *, const float *);
 };
+
+static int force_portable;
+
+void tfr_augment_force_portable(int on)
+{
+	force_portable = on;
+}
 
 static const struct kernels *kernels(void)
 {
-	static const struct kernels portable = {
-		axpy_portable, u8_to_float_portable, hfilter_portable
-	};
+	static const struct kernels portable = { vfilter_portable, hfilter3_portable };
 #ifdef TFR_X86
-	static const struct kernels avx2 = {
-		axpy_avx2, u8_to_float_avx2, hfilter_avx2
-	};
+	static const struct kernels avx2 = { tfr_vfilter_avx2, tfr_hfilter3_avx2 };
 
-	if (tfr_cpu_features() & TFR_CPU_AVX2)
+	if (!force_portable && (tfr_cpu_features() & TFR_CPU_AVX2))
 		return &avx2;
 #endif
 	return &portable;
 }
 
-/* Normalize one filtered output row and store it in layout order. */
-static void post_row(const struct tfr_augment *a, const float *acc, float *out,
-		     uint32_t y, uint32_t cw, uint32_t ch, int flip)
+/* n floats to the stored dtype at dst (any alignment), little-endian. */
+static void store_row(enum tfr_dtype dt, unsigned char *dst, const float *src,
+		      size_t n, unsigned char *stage)
 {
-	uint32_t c = a->channels, x, k;
-	int norm = a->dtype != TFR_DTYPE_UINT8;
+	size_t i;
 
-	if (a->layout == TFR_LAYOUT_HWC && !flip) {
-		float *o = out + (size_t)y * cw * c;
-		size_t i, n = (size_t)cw * c;
+	switch (dt) {
+	case TFR_DTYPE_FLOAT16: {
+		uint16_t *h = (uint16_t *)(void *)stage; /* aligned scratch */
 
-		if (!norm) {
-			memcpy(o, acc, n * sizeof(float));
-		} else if (c == 3) {
-			for (i = 0; i < n; i += 3) {
-				o[i] = acc[i] * a->mul[0] + a->add[0];
-				o[i + 1] = acc[i + 1] * a->mul[1] + a->add[1];
-				o[i + 2] = acc[i + 2] * a->mul[2] + a->add[2];
-			}
-		} else {
-			for (i = 0; i < n; i++)
-				o[i] = acc[i] * a->mul[0] + a->add[0];
-		}
-		return;
+		tfr_f32_to_f16_array(h, src, n);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		for (i = 0; i < n; i++)
+			h[i] = __builtin_bswap16(h[i]);
+#endif
+		memcpy(dst, h, 2 * n);
+		break;
 	}
-	for (x = 0; x < cw; x++) {
-		uint32_t ox = flip ? cw - 1 - x : x;
+	case TFR_DTYPE_FLOAT32:
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		for (i = 0; i < n; i++) {
+			uint32_t b;
 
-		for (k = 0; k < c; k++) {
-			float val = acc[(size_t)x * c + k];
-			size_t o;
-
-			if (norm)
-				val = val * a->mul[k] + a->add[k];
-			o = a->layout == TFR_LAYOUT_HWC
-				    ? ((size_t)y * cw + ox) * c + k
-				    : ((size_t)k * ch + y) * cw + ox;
-			out[o] = val;
+			memcpy(&b, &src[i], 4);
+			b = __builtin_bswap32(b);
+			memcpy(dst + 4 * i, &b, 4);
 		}
+#else
+		memcpy(dst, src, 4 * n);
+#endif
+		break;
+	case TFR_DTYPE_UINT8:
+		for (i = 0; i < n; i++) {
+			float val = src[i] + 0.5f;
+
+			dst[i] = val <= 0 ? 0 : val >= 255 ? 255 : (unsigned char)val;
+		}
+		break;
 	}
 }
 
 /* Everything about where the output window samples the frame. */
 struct window {
 	uint32_t rw, rh, cw, ch, x0, y0;
-	int flip, ntx, nty;
+	int flip, ntx, nty;          /* tap strides */
+	int tx;                      /* taps per output column, padded */
 	int32_t *sx, *sy, *nx, *ny;  /* first tap and tap count */
 	float *wx, *wy;
 	uint32_t xlo, xhi, ylo, yhi; /* frame region the taps read */
@@ -343,6 +421,7 @@ static int plan_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 	v->wy = s->w + (size_t)v->cw * v->ntx;
 	taps(dw, v->rw, v->x0, v->cw, v->sx, v->nx, v->wx, v->ntx);
 	taps(dh, v->rh, v->y0, v->ch, v->sy, v->ny, v->wy, v->nty);
+	v->tx = pad_taps(dw, v->cw, v->sx, v->nx, v->wx, v->ntx);
 	/* Tap starts grow with the output position, and so do tap ends
 	 * (centre + radius is monotonic); take the extremes anyway. */
 	{
@@ -383,20 +462,50 @@ int tfr_augment_region(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 	return TFR_OK;
 }
 
+/* One normalized output row (cw pixels of c floats) to its place in the
+ * tensor: flipped if asked, interleaved (HWC) or one row per plane (CHW). */
+static void emit_row(const struct tfr_augment *a, const struct window *v,
+		     float *row, float *tmp, unsigned char *stage,
+		     unsigned char *dst, uint32_t y)
+{
+	uint32_t c = a->channels, cw = v->cw, x, k;
+	size_t es = tfr_dtype_size(a->dtype);
+
+	if (v->flip)
+		for (x = 0; x < cw / 2; x++)
+			for (k = 0; k < c; k++) {
+				float t = row[(size_t)x * c + k];
+
+				row[(size_t)x * c + k] = row[(size_t)(cw - 1 - x) * c + k];
+				row[(size_t)(cw - 1 - x) * c + k] = t;
+			}
+	if (a->layout == TFR_LAYOUT_HWC || c == 1) {
+		store_row(a->dtype, dst + (size_t)y * cw * c * es, row, (size_t)cw * c, stage);
+		return;
+	}
+	for (k = 0; k < c; k++) {
+		for (x = 0; x < cw; x++)
+			tmp[x] = row[(size_t)x * c + k];
+		store_row(a->dtype, dst + ((size_t)k * v->ch + y) * cw * es, tmp, cw, stage);
+	}
+}
+
 int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 		    uint64_t rnd, struct tfr_augment_scratch *s,
 		    struct tfr_buf *out, uint32_t *pow_, uint32_t *poh,
 		    struct tfr_error *err)
 {
-	uint32_t cw, ch, c = a->channels, y;
+	uint32_t c = a->channels, y;
 	uint32_t dw = img->frame_width, dh = img->frame_height;
-	int ntx, nty, flip, rc;
-	int32_t *sx, *sy;
-	float *wx, *wy;
-	uint32_t xlo, xhi;
-	size_t n, i, span, rowlen;
-	struct window v;
+	const float one[3] = { 1, 1, 1 }, zero[3] = { 0, 0, 0 };
+	const float *mul = a->mul, *add = a->add;
 	const struct kernels *k = kernels();
+	size_t span, rowlen, nbytes, i;
+	int32_t *st;
+	float *vrow, *hrow, *plane;
+	unsigned char *dst;
+	struct window v;
+	int rc;
 
 	if (img->channels != c)
 		return tfr_error_set(err, TFR_ERR_INVALID, "channel count mismatch");
@@ -407,107 +516,57 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 	rc = plan_window(a, img->src_width, img->src_height, dw, dh, rnd, s, &v, err);
 	if (rc)
 		return rc;
-	cw = v.cw;
-	ch = v.ch;
-	flip = v.flip;
-	ntx = v.ntx;
-	nty = v.nty;
-	sx = v.sx;
-	sy = v.sy;
-	wx = v.wx;
-	wy = v.wy;
 	/* The decoded region must cover what the taps read. */
 	if (v.xlo < img->roi_x || v.ylo < img->roi_y ||
 	    v.xhi > img->roi_x + img->width || v.yhi > img->roi_y + img->height)
 		return tfr_error_set(err, TFR_ERR_INVALID,
 				     "decoded region does not cover the output window");
-	/* Source columns the window needs. */
-	xlo = v.xlo;
-	xhi = v.xhi;
-	span = (size_t)(xhi - xlo) * c;
-	rowlen = (size_t)cw * c;
-	/* Scratch: a float copy of one source row (padded for 4-wide
-	 * loads), a ring of nty horizontally filtered rows, one output row,
-	 * and the output tensor in floats. */
-	if (grow((void **)&s->tmp, &s->tmp_cap,
-		 sizeof(float) * (span + 4 + (size_t)nty * rowlen + rowlen + 4)) ||
-	    grow((void **)&s->out, &s->out_cap, sizeof(float) * (size_t)cw * ch * c))
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	{
-		float *src = s->tmp, *ring = s->tmp + span + 4;
-		float *acc = ring + (size_t)nty * rowlen;
-		uint32_t next_row = v.ylo, R = (uint32_t)nty;
-
-		memset(src + span, 0, 4 * sizeof(float));
-		for (y = 0; y < ch; y++) {
-			const float *wt = wy + (size_t)y * nty;
-			uint32_t r0 = (uint32_t)sy[y], r1 = r0 + (uint32_t)v.ny[y];
-			int kk;
-
-			/* Horizontal filter of every source row this output row
-			 * needs and no earlier one produced.  Tap windows move
-			 * forward with y, so a ring of nty rows holds them. */
-			for (; next_row < r1; next_row++) {
-				float *dst = ring + (size_t)(next_row % R) * rowlen;
-
-				k->u8_to_float(src, img->pixels +
-					    ((size_t)(next_row - img->roi_y) * img->width +
-					     (xlo - img->roi_x)) * c, span);
-				k->hfilter(dst, src, sx, v.nx, wx, ntx, cw, c, xlo);
-			}
-			if (r0 + R < next_row)
-				return tfr_error_set(err, TFR_ERR_INVALID, "resize taps out of order");
-			/* Vertical: a weighted sum of whole filtered rows. */
-			memset(acc, 0, rowlen * sizeof(float));
-			for (kk = 0; kk < v.ny[y]; kk++)
-				k->axpy(acc, ring + (size_t)((r0 + (uint32_t)kk) % R) * rowlen,
-				     wt[kk], rowlen);
-			/* Flip, normalize and lay out. */
-			post_row(a, acc, s->out, y, cw, ch, flip);
-		}
+	if (a->dtype == TFR_DTYPE_UINT8) { /* stored as filtered, 0..255 */
+		mul = one;
+		add = zero;
 	}
+	span = (size_t)(v.xhi - v.xlo) * c;
+	rowlen = (size_t)v.cw * c;
+	/* Scratch: the vertically filtered span (+1 float: the 3-channel
+	 * kernel reads four floats a pixel), the output row (+2: it stores
+	 * eight floats for six), one plane row for CHW, the taps' row
+	 * pointers, and the output row in its dtype. */
+	if (grow((void **)&s->tmp, &s->tmp_cap,
+		 sizeof(float) * (span + 1 + rowlen + 2 + v.cw)) ||
+	    grow((void **)&s->rows, &s->rows_cap, sizeof(*s->rows) * (size_t)v.nty) ||
+	    grow((void **)&s->stage, &s->stage_cap, 4 * rowlen))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	vrow = s->tmp;
+	hrow = vrow + span + 1;
+	plane = hrow + rowlen + 2;
+	vrow[span] = 0;
+	/* Column taps relative to the span (in place: sx is ours). */
+	st = v.sx;
+	for (i = 0; i < v.cw; i++)
+		st[i] -= (int32_t)v.xlo;
 
-	/* Convert to the stored dtype, little-endian. */
-	n = (size_t)cw * ch * c;
-	rc = tfr_buf_reserve(out, n * tfr_dtype_size(a->dtype));
+	nbytes = rowlen * v.ch * tfr_dtype_size(a->dtype);
+	rc = tfr_buf_reserve(out, nbytes);
 	if (rc)
 		return tfr_error_set(err, rc, "tensor too large");
-	switch (a->dtype) {
-	case TFR_DTYPE_FLOAT16: {
-		uint16_t *h;
+	dst = out->data + out->len;
+	for (y = 0; y < v.ch; y++) {
+		const float *wt = v.wy + (size_t)y * v.nty;
+		int kk, n = v.ny[y];
 
-		if (grow((void **)&s->h16, &s->h16_cap, 2 * n))
-			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		h = s->h16;
-		tfr_f32_to_f16_array(h, s->out, n);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-		for (i = 0; i < n; i++)
-			h[i] = __builtin_bswap16(h[i]);
-#endif
-		memcpy(out->data + out->len, h, 2 * n);
-		break;
+		for (kk = 0; kk < n; kk++)
+			s->rows[kk] = img->pixels +
+				      ((size_t)((uint32_t)v.sy[y] + (uint32_t)kk - img->roi_y) *
+					       img->width + (v.xlo - img->roi_x)) * c;
+		k->vfilter(vrow, s->rows, wt, n, span);
+		if (c == 3)
+			k->hfilter3(hrow, vrow, st, v.wx, v.tx, v.ntx, v.cw, mul, add);
+		else
+			hfilter_portable(hrow, vrow, st, v.wx, v.tx, v.ntx, v.cw, c, mul, add);
+		emit_row(a, &v, hrow, plane, s->stage, dst, y);
 	}
-	case TFR_DTYPE_FLOAT32:
-		for (i = 0; i < n; i++) {
-			uint32_t b;
-
-			memcpy(&b, &s->out[i], 4);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-			b = __builtin_bswap32(b);
-#endif
-			memcpy(out->data + out->len + 4 * i, &b, 4);
-		}
-		break;
-	case TFR_DTYPE_UINT8:
-		for (i = 0; i < n; i++) {
-			float val = s->out[i] + 0.5f;
-
-			out->data[out->len + i] = val <= 0 ? 0 : val >= 255 ? 255 : (unsigned char)val;
-		}
-		break;
-	}
-	out->len += n * tfr_dtype_size(a->dtype);
-	*pow_ = cw;
-	*poh = ch;
+	out->len += nbytes;
+	*pow_ = v.cw;
+	*poh = v.ch;
 	return TFR_OK;
 }

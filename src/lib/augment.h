@@ -67,11 +67,11 @@ int tfr_augment_fixed_shape(const struct tfr_augment *a, uint32_t *ow, uint32_t 
 size_t tfr_augment_bytes(const struct tfr_augment *a, uint32_t ow, uint32_t oh);
 
 struct tfr_augment_scratch {
-	float *tmp;  size_t tmp_cap;   /* horizontal pass */
-	float *out;  size_t out_cap;   /* final floats */
+	float *tmp;  size_t tmp_cap;   /* filtered rows of one output row */
 	int32_t *idx; size_t idx_cap;  /* filter taps */
 	float *w;    size_t w_cap;
-	uint16_t *h16; size_t h16_cap; /* float16 staging */
+	const unsigned char **rows; size_t rows_cap; /* source rows of one tap set */
+	unsigned char *stage; size_t stage_cap;      /* one row in the dtype */
 };
 
 void tfr_augment_scratch_release(struct tfr_augment_scratch *s);
@@ -95,5 +95,9 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 		    uint64_t rnd, struct tfr_augment_scratch *s,
 		    struct tfr_buf *out, uint32_t *ow, uint32_t *oh,
 		    struct tfr_error *err);
+
+/* Tests only: 1 makes this thread-unsafe switch use the portable
+ * kernels from now on, as TFREC_NO_SIMD does at start-up. */
+void tfr_augment_force_portable(int on);
 
 #endif
