@@ -277,6 +277,24 @@ err_has "skipped files are listed" "skipped '$G/bad/empty.jpg'"
 err_has "the bomb is refused from its header" "60000x60000 pixels exceeds the limit"
 err_has "truncation is named" "truncated.jpg': invalid JPEG: data ends before the image is complete"
 err_has "non-images are named" "text.png': not a JPEG or PNG image"
+# A centre crop leaves the bottom rows undecoded; the file must still be
+# whole.  Cut a photo just before its end, drop only its EOI marker, and
+# add bytes after it: the first two are errors, the last is not.
+mkdir -p "$TMP/tail"
+$PY - "$PHOTOS" "$TMP/tail" <<'PYEOF'
+import glob, sys
+src = sorted(glob.glob(sys.argv[1] + "/*/*.jpg"))[0]
+data = open(src, "rb").read()
+assert data.endswith(b"\xff\xd9")
+open(sys.argv[2] + "/cut.jpg", "wb").write(data[:-300])
+open(sys.argv[2] + "/no-eoi.jpg", "wb").write(data[:-2])
+open(sys.argv[2] + "/trailer.jpg", "wb").write(data + b"\0" * 100 + b"junk")
+PYEOF
+for f in cut no-eoi; do
+	check_exit 1 "centre crop of a JPEG cut near its end ($f) is an error" $CONV --resize-short 64 --crop 32x32 --shards 1 -o "$TMP/tail/o-$f" "$TMP/tail/$f.jpg"
+	err_has "... and says so ($f)" "$f.jpg': invalid JPEG: data ends before the image is complete"
+done
+check "bytes after the EOI marker are fine" $CONV --resize-short 64 --crop 32x32 --shards 1 -o "$TMP/tail/o-trailer" "$TMP/tail/trailer.jpg"
 check "manifest lists the 4 skipped files" $PY -c "import json,sys; m=json.load(open('$TMP/bad/p.json')); assert len(m['skipped']) == 4 and m['records'] == 1, m"
 check_exit 1 "a missing input fails" $CONV -o "$TMP/x/p" "$TMP/does-not-exist"
 err_has "the missing input is named" "does-not-exist"

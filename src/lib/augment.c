@@ -150,6 +150,7 @@ void tfr_augment_scratch_release(struct tfr_augment_scratch *s)
 	free(s->w);
 	free(s->rows);
 	free(s->stage);
+	free(s->win);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -375,14 +376,15 @@ struct window {
 	int flip, ntx, nty;          /* tap strides */
 	int tx;                      /* taps per output column, padded */
 	int32_t *sx, *sy, *nx, *ny;  /* first tap and tap count */
+	int32_t *rel;                /* sx[i] - xlo */
 	float *wx, *wy;
 	uint32_t xlo, xhi, ylo, yhi; /* frame region the taps read */
 };
 
-static int plan_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src_h,
-		       uint32_t dw, uint32_t dh, uint64_t rnd,
-		       struct tfr_augment_scratch *s, struct window *v,
-		       struct tfr_error *err)
+static int compute_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src_h,
+			  uint32_t dw, uint32_t dh, uint64_t rnd,
+			  struct tfr_augment_scratch *s, struct window *v,
+			  struct tfr_error *err)
 {
 	int rc;
 
@@ -409,7 +411,7 @@ static int plan_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 		v->ntx = (int)ceil(2 * (scx > 1 ? scx : 1)) + 2;
 		v->nty = (int)ceil(2 * (scy > 1 ? scy : 1)) + 2;
 	}
-	if (grow((void **)&s->idx, &s->idx_cap, 2 * sizeof(int32_t) * (v->cw + v->ch)) ||
+	if (grow((void **)&s->idx, &s->idx_cap, sizeof(int32_t) * (3 * (size_t)v->cw + 2 * v->ch)) ||
 	    grow((void **)&s->w, &s->w_cap,
 		 sizeof(float) * ((size_t)v->cw * v->ntx + (size_t)v->ch * v->nty)))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
@@ -417,6 +419,7 @@ static int plan_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 	v->sy = s->idx + v->cw;
 	v->nx = s->idx + v->cw + v->ch;
 	v->ny = v->nx + v->cw;
+	v->rel = v->ny + v->ch;
 	v->wx = s->w;
 	v->wy = s->w + (size_t)v->cw * v->ntx;
 	taps(dw, v->rw, v->x0, v->cw, v->sx, v->nx, v->wx, v->ntx);
@@ -442,6 +445,70 @@ static int plan_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 		v->ylo = lo;
 		v->yhi = hi;
 	}
+	{
+		uint32_t i;
+
+		for (i = 0; i < v->cw; i++)
+			v->rel[i] = v->sx[i] - (int32_t)v->xlo;
+	}
+	return TFR_OK;
+}
+
+/* The last window and what it was computed from: convert asks twice per
+ * image (region, then run), and same-sized images ask for the same one. */
+struct tfr_augment_window {
+	int valid;
+	enum tfr_resize resize;
+	uint32_t resize_w, resize_h, resize_short, crop_w, crop_h;
+	int random_crop, flip;
+	uint32_t src_w, src_h, dw, dh;
+	uint64_t rnd;
+	struct window v;
+};
+
+static int plan_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src_h,
+		       uint32_t dw, uint32_t dh, uint64_t rnd,
+		       struct tfr_augment_scratch *s, struct window *v,
+		       struct tfr_error *err)
+{
+	struct tfr_augment_window *c = s->win;
+	int rc;
+
+	if (!c) {
+		c = s->win = calloc(1, sizeof(*c));
+		if (!c)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	}
+	if (!(a->random_crop || a->flip))
+		rnd = 0; /* the window does not depend on it */
+	if (c->valid && c->resize == a->resize && c->resize_w == a->resize_w &&
+	    c->resize_h == a->resize_h && c->resize_short == a->resize_short &&
+	    c->crop_w == a->crop_w && c->crop_h == a->crop_h &&
+	    c->random_crop == a->random_crop && c->flip == a->flip &&
+	    c->src_w == src_w && c->src_h == src_h && c->dw == dw && c->dh == dh &&
+	    c->rnd == rnd) {
+		*v = c->v;
+		return TFR_OK;
+	}
+	c->valid = 0;
+	rc = compute_window(a, src_w, src_h, dw, dh, rnd, s, v, err);
+	if (rc)
+		return rc;
+	c->valid = 1;
+	c->resize = a->resize;
+	c->resize_w = a->resize_w;
+	c->resize_h = a->resize_h;
+	c->resize_short = a->resize_short;
+	c->crop_w = a->crop_w;
+	c->crop_h = a->crop_h;
+	c->random_crop = a->random_crop;
+	c->flip = a->flip;
+	c->src_w = src_w;
+	c->src_h = src_h;
+	c->dw = dw;
+	c->dh = dh;
+	c->rnd = rnd;
+	c->v = *v;
 	return TFR_OK;
 }
 
@@ -500,7 +567,7 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 	const float one[3] = { 1, 1, 1 }, zero[3] = { 0, 0, 0 };
 	const float *mul = a->mul, *add = a->add;
 	const struct kernels *k = kernels();
-	size_t span, rowlen, nbytes, i;
+	size_t span, rowlen, nbytes;
 	int32_t *st;
 	float *vrow, *hrow, *plane;
 	unsigned char *dst;
@@ -540,10 +607,7 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 	hrow = vrow + span + 1;
 	plane = hrow + rowlen + 2;
 	vrow[span] = 0;
-	/* Column taps relative to the span (in place: sx is ours). */
-	st = v.sx;
-	for (i = 0; i < v.cw; i++)
-		st[i] -= (int32_t)v.xlo;
+	st = v.rel;
 
 	nbytes = rowlen * v.ch * tfr_dtype_size(a->dtype);
 	rc = tfr_buf_reserve(out, nbytes);

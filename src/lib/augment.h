@@ -66,12 +66,15 @@ int tfr_augment_fixed_shape(const struct tfr_augment *a, uint32_t *ow, uint32_t 
 /* Bytes of the stored tensor for an ow x oh result. */
 size_t tfr_augment_bytes(const struct tfr_augment *a, uint32_t ow, uint32_t oh);
 
+struct tfr_augment_window;
+
 struct tfr_augment_scratch {
 	float *tmp;  size_t tmp_cap;   /* filtered rows of one output row */
 	int32_t *idx; size_t idx_cap;  /* filter taps */
 	float *w;    size_t w_cap;
 	const unsigned char **rows; size_t rows_cap; /* source rows of one tap set */
 	unsigned char *stage; size_t stage_cap;      /* one row in the dtype */
+	struct tfr_augment_window *win;              /* the last window planned */
 };
 
 void tfr_augment_scratch_release(struct tfr_augment_scratch *s);

@@ -310,6 +310,28 @@ static void rgb_to_gray(unsigned char *row, uint32_t w)
 					  7471u * row[3 * x + 2] + 32768u) >> 16);
 }
 
+/*
+ * Whether the data libjpeg has not yet read reaches an EOI marker.  Inside
+ * entropy-coded data 0xFF is always followed by 0x00 (stuffing) or a
+ * restart marker, so the first FF D9 pair is the EOI; data that ends
+ * before it is what libjpeg reports as premature end of file.
+ */
+static int eoi_follows(const struct jpeg_decompress_struct *d)
+{
+	const unsigned char *p = d->src->next_input_byte, *q;
+	size_t n = d->src->bytes_in_buffer;
+
+	if (d->unread_marker == JPEG_EOI) /* the entropy decoder met it */
+		return 1;
+	while (n >= 2 && (q = memchr(p, 0xFF, n - 1)) != NULL) {
+		if (q[1] == JPEG_EOI)
+			return 1;
+		n -= (size_t)(q - p) + 1;
+		p = q + 1;
+	}
+	return 0;
+}
+
 struct jpeg_job {
 	struct jpeg_decompress_struct d;
 	struct jerr je;
@@ -426,16 +448,27 @@ static int decode_jpeg(const void *data, size_t len, const struct tfr_decode_opt
 		if (j->je.truncated)
 			break;
 	}
-	/* Rows below the region are skipped, not dropped: their data is
-	 * still read, so a truncated file is still an error. */
-	if (!j->je.truncated && j->d.output_scanline < fh)
+	/* Rows below the region.  Skipping to the end makes libjpeg-turbo
+	 * mark the input finished without reading it, so a single-scan file
+	 * cut short below the region would pass unnoticed.  Its remaining
+	 * data is therefore checked to run on to the EOI marker: truncation
+	 * stays an error, as when every row is decoded.  A multi-scan file
+	 * was read whole before the first row. */
+	if (!j->je.truncated && j->d.output_scanline < fh) {
+		if (!jpeg_has_multiple_scans(&j->d)) {
+			if (!eoi_follows(&j->d))
+				j->je.truncated = 1;
+			goto check_end;
+		}
 		jpeg_skip_scanlines(&j->d, fh - j->d.output_scanline);
+	}
 	if (j->je.truncated) {
 		rc = tfr_error_set(err, TFR_ERR_CORRUPT,
 				   "invalid JPEG: data ends before the image is complete");
 		goto out;
 	}
 	jpeg_finish_decompress(&j->d);
+check_end:
 	if (j->je.truncated) {
 		rc = tfr_error_set(err, TFR_ERR_CORRUPT,
 				   "invalid JPEG: data ends before the image is complete");
