@@ -1,7 +1,7 @@
 /*
  * fuzz-example.c - libFuzzer target: the Example/SequenceExample parser
  * and every view over what it returns, then a re-encode of the parsed
- * features, which must parse again.
+ * features, which must parse again and equal protobuf-c's encoding.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tfr_example *ex, *again;
 	struct tfr_feature_view v;
 	struct tfr_feature_spec *specs;
-	struct tfr_buf b;
+	struct tfr_buf b, ref;
 	size_t i, n, nl, steps, s;
 	volatile uint64_t sink = 0;
 
@@ -55,6 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (tfr_example_nfeatures(again) != n)
 			abort();
 		tfr_example_free(again);
+		tfr_buf_init(&ref, 0);
+		if (tfr_example_encode_reference(specs, n, &ref, NULL) != TFR_OK ||
+		    ref.len != b.len || memcmp(ref.data, b.data, b.len))
+			abort();
+		tfr_buf_release(&ref);
 	}
 	tfr_buf_release(&b);
 	free(specs);

@@ -6,6 +6,106 @@
 #include "tap.h"
 #include "lib/example.h"
 
+/*
+ * The hand-made encoder against protobuf-c's, byte for byte, over random
+ * Examples: every kind, empty and long lists, empty keys, negative and
+ * huge ints, special floats, values past 127 bytes (two-byte lengths).
+ */
+static void against_protobuf_c(void)
+{
+	static char keys[8][40];
+	static int64_t ints[300];
+	static float floats[300];
+	static unsigned char blob[70000];
+	static struct tfr_bytes bytes[8];
+	struct tfr_feature_spec specs[8];
+	struct tfr_buf a, b;
+	uint64_t r = 88172645463325252u;
+	unsigned same = 0, total = 500, t;
+	size_t i, k, n;
+
+	for (i = 0; i < sizeof(blob); i++)
+		blob[i] = (unsigned char)(i * 7);
+	tfr_buf_init(&a, 0);
+	tfr_buf_init(&b, 0);
+	for (t = 0; t < total; t++) {
+#define RND() (r ^= r << 13, r ^= r >> 7, r ^= r << 17, r)
+		n = RND() % 8;
+		for (i = 0; i < n; i++) {
+			size_t kl = RND() % 3 == 0 ? 0 : RND() % 39;
+
+			for (k = 0; k < kl; k++)
+				keys[i][k] = (char)('a' + RND() % 26);
+			keys[i][kl] = 0;
+			memset(&specs[i], 0, sizeof(specs[i]));
+			specs[i].key = keys[i];
+			specs[i].kind = (enum tfr_feature_kind)(RND() % 4);
+			specs[i].count = RND() % 4 == 0 ? 0 : RND() % 300;
+			switch (specs[i].kind) {
+			case TFR_FEATURE_BYTES:
+				specs[i].count %= 8;
+				specs[i].bytes = bytes;
+				break;
+			case TFR_FEATURE_FLOAT:
+				specs[i].floats = floats;
+				break;
+			case TFR_FEATURE_INT64:
+				specs[i].ints = ints;
+				break;
+			case TFR_FEATURE_NONE:
+				specs[i].count = 0;
+				break;
+			}
+		}
+		for (i = 0; i < 300; i++) {
+			uint64_t v = RND();
+
+			ints[i] = (int64_t)(v >> (v % 64));
+			if (v & 1)
+				ints[i] = -ints[i];
+			memcpy(&floats[i], &v, 4);
+		}
+		for (i = 0; i < 8; i++) {
+			bytes[i].len = RND() % 2 ? RND() % 200 : RND() % sizeof(blob);
+			bytes[i].data = blob + RND() % (sizeof(blob) - bytes[i].len + 1);
+		}
+#undef RND
+		a.len = b.len = 0;
+		if (tfr_example_encode(specs, n, &a, NULL) == 0 &&
+		    tfr_example_encode_reference(specs, n, &b, NULL) == 0 &&
+		    a.len == b.len && a.len == tfr_example_size(specs, n) &&
+		    !memcmp(a.data, b.data, a.len))
+			same++;
+	}
+	ok(same == total, "the encoder writes protobuf-c's bytes (%u of %u Examples)",
+	   same, total);
+
+	/* A reserved span: the same bytes once filled in. */
+	{
+		static const unsigned char px[5] = { 1, 2, 3, 4, 5 };
+		struct tfr_bytes full = { 5, px }, open = { 5, NULL };
+		struct tfr_feature_spec two[2] = {
+			{ .key = "raw", .kind = TFR_FEATURE_BYTES, .count = 1, .bytes = &open },
+			{ .key = "n", .kind = TFR_FEATURE_INT64, .count = 1, .ints = ints },
+		};
+		size_t at = 0;
+		int rc; /* the data starts after 15 bytes of headers and key */
+
+		a.len = b.len = 0;
+		ok(tfr_example_encode(two, 2, &a, NULL) == TFR_ERR_INVALID,
+		   "bytes without data need tfr_example_encode_at");
+		rc = tfr_example_encode_at(two, 2, &a, &at, NULL);
+		ok(rc == 0 && at == 15 && at + 5 <= a.len, "encode with a hole at %zu", at);
+		memcpy(a.data + at, px, 5);
+		two[0].bytes = &full;
+		tfr_example_encode_reference(two, 2, &b, NULL);
+		ok(a.len == b.len && !memcmp(a.data, b.data, a.len),
+		   "filled hole equals the whole encoding");
+	}
+	tfr_buf_release(&a);
+	tfr_buf_release(&b);
+}
+
 int main(void)
 {
 	int64_t ints[3] = { -1, 0, INT64_MAX };
@@ -97,5 +197,6 @@ int main(void)
 		}
 	}
 	tfr_buf_release(&b);
+	against_protobuf_c();
 	return tap_done();
 }

@@ -557,10 +557,10 @@ static void emit_row(const struct tfr_augment *a, const struct window *v,
 	}
 }
 
-int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
-		    uint64_t rnd, struct tfr_augment_scratch *s,
-		    struct tfr_buf *out, uint32_t *pow_, uint32_t *poh,
-		    struct tfr_error *err)
+int tfr_augment_run_into(const struct tfr_augment *a, const struct tfr_image *img,
+			 uint64_t rnd, struct tfr_augment_scratch *s,
+			 unsigned char *dst, size_t cap, uint32_t *pow_,
+			 uint32_t *poh, struct tfr_error *err)
 {
 	uint32_t c = a->channels, y;
 	uint32_t dw = img->frame_width, dh = img->frame_height;
@@ -570,7 +570,6 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 	size_t span, rowlen, nbytes;
 	int32_t *st;
 	float *vrow, *hrow, *plane;
-	unsigned char *dst;
 	struct window v;
 	int rc;
 
@@ -610,10 +609,9 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 	st = v.rel;
 
 	nbytes = rowlen * v.ch * tfr_dtype_size(a->dtype);
-	rc = tfr_buf_reserve(out, nbytes);
-	if (rc)
-		return tfr_error_set(err, rc, "tensor too large");
-	dst = out->data + out->len;
+	if (nbytes != cap)
+		return tfr_error_set(err, TFR_ERR_INVALID,
+				     "tensor of %zu bytes for a space of %zu", nbytes, cap);
 	for (y = 0; y < v.ch; y++) {
 		const float *wt = v.wy + (size_t)y * v.nty;
 		int kk, n = v.ny[y];
@@ -629,8 +627,29 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 			hfilter_portable(hrow, vrow, st, v.wx, v.tx, v.ntx, v.cw, c, mul, add);
 		emit_row(a, &v, hrow, plane, s->stage, dst, y);
 	}
-	out->len += nbytes;
 	*pow_ = v.cw;
 	*poh = v.ch;
 	return TFR_OK;
+}
+
+int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
+		    uint64_t rnd, struct tfr_augment_scratch *s,
+		    struct tfr_buf *out, uint32_t *pow_, uint32_t *poh,
+		    struct tfr_error *err)
+{
+	uint32_t ow, oh;
+	size_t n;
+	int rc;
+
+	rc = tfr_augment_shape(a, img->src_width, img->src_height, &ow, &oh, err);
+	if (rc)
+		return rc;
+	n = tfr_augment_bytes(a, ow, oh);
+	rc = tfr_buf_reserve(out, n);
+	if (rc)
+		return tfr_error_set(err, rc, "tensor too large");
+	rc = tfr_augment_run_into(a, img, rnd, s, out->data + out->len, n, pow_, poh, err);
+	if (!rc)
+		out->len += n;
+	return rc;
 }

@@ -99,6 +99,13 @@ int tfr_augment_run(const struct tfr_augment *a, const struct tfr_image *img,
 		    struct tfr_buf *out, uint32_t *ow, uint32_t *oh,
 		    struct tfr_error *err);
 
+/* The same, writing the tensor to dst, which must hold exactly cap =
+ * tfr_augment_bytes() of the shape (any alignment). */
+int tfr_augment_run_into(const struct tfr_augment *a, const struct tfr_image *img,
+			 uint64_t rnd, struct tfr_augment_scratch *s,
+			 unsigned char *dst, size_t cap, uint32_t *ow, uint32_t *oh,
+			 struct tfr_error *err);
+
 /* Tests only: 1 makes this thread-unsafe switch use the portable
  * kernels from now on, as TFREC_NO_SIMD does at start-up. */
 void tfr_augment_force_portable(int on);

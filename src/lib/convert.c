@@ -31,7 +31,6 @@ struct worker {
 	struct tfr_buf file;
 	struct tfr_image img;
 	struct tfr_augment_scratch aug;
-	struct tfr_buf tensor;
 	struct tfr_buf rec;
 };
 
@@ -88,10 +87,8 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 {
 	const struct tfr_convert_opts *o = r->o;
 	const struct tfr_item *it = &r->ds->items[item];
-	static const unsigned char dummy;
-
 	memset(s, 0, sizeof(*s));
-	s->raw.data = data ? data : &dummy;
+	s->raw.data = data; /* NULL: sizing, or a hole for the tensor */
 	s->raw.len = len;
 	s->h = h;
 	s->w = w;
@@ -158,6 +155,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	struct tfr_error e;
 	struct specs sp;
 	uint32_t uw, uh, ow, oh;
+	size_t nbytes, hole = 0;
 	int rc;
 
 	out->len = 0;
@@ -209,13 +207,18 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-		wk->tensor.len = 0;
-		rc = tfr_augment_run(&o->aug, &wk->img, rnd, &wk->aug,
-				     &wk->tensor, &ow, &oh, &e);
+		/* The Example is written first with a hole where the pixels
+		 * go, and the tensor is made in place: no copy of it. */
+		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
+		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format);
+		rc = tfr_example_encode_at(sp.f, sp.n, out, &hole, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-		build_specs(&sp, r, item, wk->tensor.data, wk->tensor.len, ow, oh,
-			    info.format);
+		rc = tfr_augment_run_into(&o->aug, &wk->img, rnd, &wk->aug,
+					  out->data + hole, nbytes, &ow, &oh, &e);
+		if (rc)
+			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		return TFR_OK;
 	}
 	rc = tfr_example_encode(sp.f, sp.n, out, &e);
 	if (rc)
@@ -647,7 +650,6 @@ static void run_release(struct run *r)
 			tfr_buf_release(&r->workers[i].file);
 			tfr_image_release(&r->workers[i].img);
 			tfr_augment_scratch_release(&r->workers[i].aug);
-			tfr_buf_release(&r->workers[i].tensor);
 			tfr_buf_release(&r->workers[i].rec);
 		}
 	}

@@ -91,4 +91,18 @@ size_t tfr_example_size(const struct tfr_feature_spec *specs, size_t n);
 int tfr_example_encode(const struct tfr_feature_spec *specs, size_t n,
 		       struct tfr_buf *out, struct tfr_error *err);
 
+/*
+ * The same, but a bytes value whose data is NULL (and len is not 0)
+ * is left unwritten: its len bytes are reserved and *hole gets their
+ * offset from the start of the Example, for the caller to fill.  With
+ * several such values, *hole is the last one's.  hole may be NULL.
+ */
+int tfr_example_encode_at(const struct tfr_feature_spec *specs, size_t n,
+			  struct tfr_buf *out, size_t *hole, struct tfr_error *err);
+
+/* protobuf-c's encoding of the same Example: the reference that tests
+ * hold the encoder above to, byte for byte. */
+int tfr_example_encode_reference(const struct tfr_feature_spec *specs, size_t n,
+				 struct tfr_buf *out, struct tfr_error *err);
+
 #endif
