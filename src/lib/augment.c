@@ -256,7 +256,9 @@ static int pad_taps(uint32_t in, uint32_t count, int32_t *start, int32_t *len,
  * w[k] * rows[k][i], for i < len.  hfilter: output pixel x of c channels
  * is the sum over k < ntaps of w[x * stride + k] times source pixel
  * start[x] + k, then * mul[ch] + add[ch].  Sums start from the first
- * product and add the others in tap order.
+ * product and add the others in tap order.  hfilter3 is hfilter for three
+ * channels; the AVX2 twin reads the weights from wpair, the same values
+ * laid out per pair of pixels (see compute_window).
  */
 static void vfilter_portable(float *restrict dst, const unsigned char *const *rows,
 			     const float *w, int n, size_t len)
@@ -296,10 +298,11 @@ static void hfilter_portable(float *restrict dst, const float *restrict src,
 }
 
 static void hfilter3_portable(float *restrict dst, const float *restrict src,
-			      const int32_t *start, const float *w, int ntaps,
-			      int stride, uint32_t count, const float mul[3],
-			      const float add[3])
+			      const int32_t *start, const float *w,
+			      const float *wpair, int ntaps, int stride,
+			      uint32_t count, const float mul[3], const float add[3])
 {
+	(void)wpair; /* the vector kernel's copy of w */
 	hfilter_portable(dst, src, start, w, ntaps, stride, count, 3, mul, add);
 }
 
@@ -307,7 +310,8 @@ struct kernels {
 	void (*vfilter)(float *restrict, const unsigned char *const *, const float *,
 			int, size_t);
 	void (*hfilter3)(float *restrict, const float *restrict, const int32_t *,
-			 const float *, int, int, uint32_t, const float *, const float *);
+			 const float *, const float *, int, int, uint32_t,
+			 const float *, const float *);
 };
 
 static int force_portable;
@@ -378,6 +382,7 @@ struct window {
 	int32_t *sx, *sy, *nx, *ny;  /* first tap and tap count */
 	int32_t *rel;                /* sx[i] - xlo */
 	float *wx, *wy;
+	float *wpair;                /* wx for tfr_hfilter3_avx2 */
 	uint32_t xlo, xhi, ylo, yhi; /* frame region the taps read */
 };
 
@@ -413,7 +418,8 @@ static int compute_window(const struct tfr_augment *a, uint32_t src_w, uint32_t 
 	}
 	if (grow((void **)&s->idx, &s->idx_cap, sizeof(int32_t) * (3 * (size_t)v->cw + 2 * v->ch)) ||
 	    grow((void **)&s->w, &s->w_cap,
-		 sizeof(float) * ((size_t)v->cw * v->ntx + (size_t)v->ch * v->nty)))
+		 sizeof(float) * ((size_t)v->cw * v->ntx + (size_t)v->ch * v->nty +
+				  8 * (((size_t)v->cw + 1) / 2) * v->ntx)))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	v->sx = s->idx;
 	v->sy = s->idx + v->cw;
@@ -425,6 +431,19 @@ static int compute_window(const struct tfr_augment *a, uint32_t src_w, uint32_t 
 	taps(dw, v->rw, v->x0, v->cw, v->sx, v->nx, v->wx, v->ntx);
 	taps(dh, v->rh, v->y0, v->ch, v->sy, v->ny, v->wy, v->nty);
 	v->tx = pad_taps(dw, v->cw, v->sx, v->nx, v->wx, v->ntx);
+	/* The column weights again, laid out for the vector kernel: per pair
+	 * of output pixels and tap, four copies of each pixel's weight. */
+	v->wpair = v->wy + (size_t)v->ch * v->nty;
+	{
+		uint32_t x;
+		int k, l;
+
+		for (x = 0; x < v->cw; x++)
+			for (k = 0; k < v->tx; k++)
+				for (l = 0; l < 4; l++)
+					v->wpair[((size_t)(x / 2) * v->tx + k) * 8 + (x % 2) * 4 + l] =
+						v->wx[(size_t)x * v->ntx + k];
+	}
 	/* Tap starts grow with the output position, and so do tap ends
 	 * (centre + radius is monotonic); take the extremes anyway. */
 	{
@@ -622,7 +641,7 @@ int tfr_augment_run_into(const struct tfr_augment *a, const struct tfr_image *im
 					       img->width + (v.xlo - img->roi_x)) * c;
 		k->vfilter(vrow, s->rows, wt, n, span);
 		if (c == 3)
-			k->hfilter3(hrow, vrow, st, v.wx, v.tx, v.ntx, v.cw, mul, add);
+			k->hfilter3(hrow, vrow, st, v.wx, v.wpair, v.tx, v.ntx, v.cw, mul, add);
 		else
 			hfilter_portable(hrow, vrow, st, v.wx, v.tx, v.ntx, v.cw, c, mul, add);
 		emit_row(a, &v, hrow, plane, s->stage, dst, y);

@@ -20,8 +20,8 @@ void tfr_f32_to_f16_array_f16c(uint16_t *dst, const float *src, size_t n);
 void tfr_vfilter_avx2(float *restrict dst, const unsigned char *const *rows,
 		      const float *w, int n, size_t len);
 void tfr_hfilter3_avx2(float *restrict dst, const float *restrict src,
-		       const int32_t *start, const float *w, int ntaps,
-		       int stride, uint32_t count, const float mul[3],
+		       const int32_t *start, const float *w, const float *wpair,
+		       int ntaps, int stride, uint32_t count, const float mul[3],
 		       const float add[3]);
 
 #endif

@@ -60,16 +60,9 @@ static __m256 load_pair(const float *p0, const float *p1)
 }
 
 __attribute__((target("avx2")))
-static __m256 weight_pair(float w0, float w1)
-{
-	return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_set1_ps(w0)),
-				    _mm_set1_ps(w1), 1);
-}
-
-__attribute__((target("avx2")))
 void tfr_hfilter3_avx2(float *restrict dst, const float *restrict src,
-		       const int32_t *start, const float *w, int ntaps,
-		       int stride, uint32_t count, const float mul[3],
+		       const int32_t *start, const float *w, const float *wpair,
+		       int ntaps, int stride, uint32_t count, const float mul[3],
 		       const float add[3])
 {
 	const __m256 M = _mm256_setr_ps(mul[0], mul[1], mul[2], 0, mul[0], mul[1], mul[2], 0);
@@ -84,11 +77,11 @@ void tfr_hfilter3_avx2(float *restrict dst, const float *restrict src,
 	for (; x + 2 <= count; x += 2) {
 		const float *p0 = src + 3 * (size_t)start[x];
 		const float *p1 = src + 3 * (size_t)start[x + 1];
-		const float *w0 = w + (size_t)x * stride, *w1 = w0 + stride;
-		__m256 acc = _mm256_mul_ps(weight_pair(w0[0], w1[0]), load_pair(p0, p1));
+		const float *wp = wpair + (size_t)(x / 2) * ntaps * 8;
+		__m256 acc = _mm256_mul_ps(_mm256_loadu_ps(wp), load_pair(p0, p1));
 
 		for (k = 1; k < ntaps; k++)
-			acc = _mm256_add_ps(acc, _mm256_mul_ps(weight_pair(w0[k], w1[k]),
+			acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(wp + 8 * k),
 							       load_pair(p0 + 3 * k, p1 + 3 * k)));
 		acc = _mm256_add_ps(_mm256_mul_ps(acc, M), A);
 		/* Eight floats stored, six meant: dst has room (augment.c). */
