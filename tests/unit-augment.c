@@ -65,6 +65,7 @@ static void simd_twins(struct tfr_augment_scratch *s)
 	static const uint32_t sizes[][4] = { /* src w, h -> resize w, h */
 		{ 131, 77, 37, 29 }, { 64, 48, 64, 48 }, { 50, 31, 129, 70 },
 		{ 1001, 3, 17, 2 }, { 9, 400, 5, 33 }, { 33, 33, 1, 1 },
+		{ 3, 3, 2, 2 }, { 2, 5, 9, 1 }, { 3, 1, 1, 7 }, { 4, 4, 3, 3 },
 	};
 	struct tfr_buf fast, slow;
 	struct tfr_augment a;

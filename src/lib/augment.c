@@ -219,7 +219,7 @@ static void taps(uint32_t in, uint32_t out, uint32_t first, uint32_t count,
 
 /*
  * Taps of uneven count are padded to the largest count with zero weights
- * (at the end, or at the front where the end would pass the edge), so the
+ * (after, or before where the end would pass the edge), so the
  * horizontal kernel runs a fixed number of taps.  The padded terms add
  * w * x = +0 to a sum of non-negative terms: the result is unchanged.
  */
@@ -233,19 +233,19 @@ static int pad_taps(uint32_t in, uint32_t count, int32_t *start, int32_t *len,
 		n = len[i] > n ? len[i] : n;
 	for (i = 0; i < count; i++) {
 		float *wi = w + (size_t)i * stride;
-		int have = len[i], extra = n - have;
+		int have = len[i];
+		/* n <= in: no tap set is longer than the input. */
+		int32_t from = (uint32_t)start[i] + (uint32_t)n > in ? (int32_t)in - n : start[i];
+		int off = start[i] - from;
 
-		if (!extra)
+		if (have == n)
 			continue;
-		if ((uint32_t)(start[i] + n) > in) { /* shift right, zeros first */
-			memmove(wi + extra, wi, (size_t)have * sizeof(float));
-			for (k = 0; k < extra; k++)
-				wi[k] = 0;
-			start[i] -= extra;
-		} else {
-			for (k = have; k < n; k++)
-				wi[k] = 0;
-		}
+		memmove(wi + off, wi, (size_t)have * sizeof(float));
+		for (k = 0; k < off; k++)
+			wi[k] = 0;
+		for (k = off + have; k < n; k++)
+			wi[k] = 0;
+		start[i] = from;
 		len[i] = n;
 	}
 	return n;
