@@ -105,47 +105,52 @@ bench_convert() {
 	p1=$(make_photos "$n")
 	p5=$(make_photos $((n * 5)))
 	args="-q --no-fsync --resize-short 256 --crop 224x224 --shards 8"
-	files=$(ls "$p1"/all/*.jpg)
+	# Timed on the larger set: a longer run is a steadier measurement.
+	nt=$((n * 5))
+	files=$(ls "$p5"/all/*.jpg)
 	cat $files >/dev/null
 	# The machine may be shared: the baseline and both convert runs take
-	# turns, five rounds, and each keeps its best, so that a slow spell
-	# hits them alike.  Single-threaded runs are compared by wall time
-	# and by CPU time (user + system), which a busy neighbour or a disk
-	# stall does not inflate.  Each run writes into a new directory:
-	# renaming over the last run's shards would make ext4 start their
-	# writeback at the rename (auto_da_alloc), and deleting them would
-	# start work of its own; either would time the disk, not convert.
-	rm -rf "$D/out"
-	tj=0 tjc=0 t1= c1= t2=
+	# turns for five rounds, so that a slow spell hits them alike; each
+	# keeps its best.  Single-threaded runs are compared by wall time and
+	# by CPU time (user + system), which a busy neighbour or a disk stall
+	# does not inflate; -j 2 against -j 1 is also given as the median of
+	# the rounds' ratios.  Every run writes into an empty directory after
+	# a sync: renaming over the last run's shards would make ext4 start
+	# their writeback at the rename (auto_da_alloc), and writeback left
+	# over from the last run would compete for the CPUs.
+	rounds=$D/rounds.txt
+	: >"$rounds"
 	for k in 1 2 3 4 5; do
 		# shellcheck disable=SC2086
-		set -- $(./scripts/tjdecode $files)
-		if [ "$(echo "$1 > $tj" | bc -l)" = 1 ]; then tj=$1; fi
-		if [ "$(echo "$2 > $tjc" | bc -l)" = 1 ]; then tjc=$2; fi
-		mkdir -p "$D/out/$k-1" "$D/out/$k-2"
-		sync # no writeback of the last run's shards during this one
-		# shellcheck disable=SC2046
-		set -- $(usage "$TFREC" convert -j 1 $args -o "$D/out/$k-1/c" "$p1")
-		c=$1 t=$2
-		if [ -z "$t1" ] || [ "$(echo "$t < $t1" | bc -l)" = 1 ]; then t1=$t; fi
-		if [ -z "$c1" ] || [ "$(echo "$c < $c1" | bc -l)" = 1 ]; then c1=$c; fi
-		sync
-		t=$(wall "$TFREC" convert -j 2 $args -o "$D/out/$k-2/c" "$p1")
-		if [ -z "$t2" ] || [ "$(echo "$t < $t2" | bc -l)" = 1 ]; then t2=$t; fi
+		tjr=$(./scripts/tjdecode $files)
+		rm -rf "$D/out" && mkdir -p "$D/out" && sync
+		j1=$(usage "$TFREC" convert -j 1 $args -o "$D/out/c" "$p5")
+		rm -rf "$D/out" && mkdir -p "$D/out" && sync
+		j2=$(wall "$TFREC" convert -j 2 $args -o "$D/out/c" "$p5")
+		echo "$tjr $j1 $j2" >>"$rounds"
 	done
-	rm -rf "$D/out"
-	mkdir -p "$D/out"
+	rm -rf "$D/out" && mkdir -p "$D/out"
 	r1=$(rss "$TFREC" convert -j 2 $args -o "$D/out/c" "$p1")
 	r5=$(rss "$TFREC" convert -j 2 $args -o "$D/out/c" "$p5")
-	i1=$(echo "$n / $t1" | bc -l)
-	ic=$(echo "$n / $c1" | bc -l)
-	i2=$(echo "$n / $t2" | bc -l)
-	echo "convert: $n JPEGs of 1224x816 (1.0 MP), --resize-short 256 --crop 224x224, float16"
-	echo "                                   images/s  (wall)    per CPU-second"
-	printf '  TurboJPEG full-size decode only  %7.1f             %7.1f\n' "$tj" "$tjc"
-	printf '  tfrec convert -j 1               %7.1f (%.2fx)     %7.1f (%.2fx the bare decode)\n' \
-		"$i1" "$(echo "$i1 / $tj" | bc -l)" "$ic" "$(echo "$ic / $tjc" | bc -l)"
-	printf '  tfrec convert -j 2               %7.1f (%.2fx -j 1)\n' "$i2" "$(echo "$i2 / $i1" | bc -l)"
+	echo "convert: $nt JPEGs of 1224x816 (1.0 MP), --resize-short 256 --crop 224x224, float16"
+	$PY - "$rounds" "$nt" <<'PYEOF'
+import statistics, sys
+# per round: tj images/s (wall), tj images/s (CPU), -j1 CPU s, -j1 wall s, -j2 wall s
+rows = [[float(x) for x in l.split()] for l in open(sys.argv[1]) if l.strip()]
+n = int(sys.argv[2])
+tj = max(r[0] for r in rows)
+tjc = max(r[1] for r in rows)
+j1 = n / min(r[3] for r in rows)
+j1c = n / min(r[2] for r in rows)
+j2 = n / min(r[4] for r in rows)
+med = statistics.median(r[3] / r[4] for r in rows)
+print("                                   images/s (wall)      per CPU-second")
+print("  TurboJPEG full-size decode only  %7.1f              %7.1f" % (tj, tjc))
+print("  tfrec convert -j 1               %7.1f (%.2fx)      %7.1f (%.2fx the bare decode)"
+      % (j1, j1 / tj, j1c, j1c / tjc))
+print("  tfrec convert -j 2               %7.1f (%.2fx -j 1; median of rounds %.2fx)"
+      % (j2, j2 / j1, med))
+PYEOF
 	printf '  peak RSS, %d images              %7.1f MiB\n' "$n" "$r1"
 	printf '  peak RSS, %d images             %7.1f MiB\n' $((n * 5)) "$r5"
 }
