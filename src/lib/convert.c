@@ -87,6 +87,7 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 {
 	const struct tfr_convert_opts *o = r->o;
 	const struct tfr_item *it = &r->ds->items[item];
+
 	memset(s, 0, sizeof(*s));
 	s->raw.data = data; /* NULL: sizing, or a hole for the tensor */
 	s->raw.len = len;
