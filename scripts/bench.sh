@@ -40,7 +40,7 @@ rss() { # peak RSS in MiB of "$@"
 	$PY scripts/peak-rss.py "$@" 2>&1 >/dev/null | sed -n 's/^peak_rss_mib //p'
 }
 
-usage() { # CPU seconds (user + system), then wall seconds, of "$@"
+cpu_wall() { # CPU seconds (user + system), then wall seconds, of "$@"
 	$PY scripts/peak-rss.py "$@" 2>&1 >/dev/null |
 		sed -n 's/^cpu_seconds //p; s/^wall_seconds //p' | tr '\n' ' '
 }
@@ -124,9 +124,9 @@ bench_convert() {
 		# shellcheck disable=SC2086
 		tjr=$(./scripts/tjdecode $files)
 		rm -rf "$D/out" && mkdir -p "$D/out" && sync
-		j1=$(usage "$TFREC" convert -j 1 $args -o "$D/out/c" "$p5")
+		j1=$(cpu_wall "$TFREC" convert -j 1 $args -o "$D/out/c" "$p5")
 		rm -rf "$D/out" && mkdir -p "$D/out" && sync
-		j2=$(wall "$TFREC" convert -j 2 $args -o "$D/out/c" "$p5")
+		j2=$(cpu_wall "$TFREC" convert -j 2 $args -o "$D/out/c" "$p5")
 		echo "$tjr $j1 $j2" >>"$rounds"
 	done
 	rm -rf "$D/out" && mkdir -p "$D/out"
@@ -135,15 +135,16 @@ bench_convert() {
 	echo "convert: $nt JPEGs of 1224x816 (1.0 MP), --resize-short 256 --crop 224x224, float16"
 	$PY - "$rounds" "$nt" <<'PYEOF'
 import statistics, sys
-# per round: tj images/s (wall), tj images/s (CPU), -j1 CPU s, -j1 wall s, -j2 wall s
+# per round: tj images/s (wall), tj images/s (CPU), -j1 CPU s, -j1 wall s,
+# -j2 CPU s, -j2 wall s
 rows = [[float(x) for x in l.split()] for l in open(sys.argv[1]) if l.strip()]
 n = int(sys.argv[2])
 tj = max(r[0] for r in rows)
 tjc = max(r[1] for r in rows)
 j1 = n / min(r[3] for r in rows)
 j1c = n / min(r[2] for r in rows)
-j2 = n / min(r[4] for r in rows)
-med = statistics.median(r[3] / r[4] for r in rows)
+j2 = n / min(r[5] for r in rows)
+med = statistics.median(r[3] / r[5] for r in rows)
 print("                                   images/s (wall)      per CPU-second")
 print("  TurboJPEG full-size decode only  %7.1f              %7.1f" % (tj, tjc))
 print("  tfrec convert -j 1               %7.1f (%.2fx)      %7.1f (%.2fx the bare decode)"

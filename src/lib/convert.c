@@ -591,7 +591,7 @@ static int write_manifest(struct run *r, struct tfr_convert_result *res,
 	const struct tfr_convert_opts *o = r->o;
 	struct tfr_buf b;
 	uint32_t s;
-	size_t i, k;
+	size_t i;
 	int rc = 0;
 
 	res->manifest = tfr_output_manifest_name(o->prefix, o->part_i, o->part_n);
@@ -599,9 +599,7 @@ static int write_manifest(struct run *r, struct tfr_convert_result *res,
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 
 	tfr_buf_init(&b, 0);
-	rc |= tfr_buf_printf(&b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"convert\",\n"
-			     "  \"options\": %s,\n", PACKAGE_VERSION,
-			     o->options_json ? o->options_json : "{}");
+	rc |= tfr_output_manifest_begin(&b, "convert", o->options_json);
 	rc |= tfr_buf_printf(&b, "  \"part\": {\"index\": %u, \"count\": %u},\n"
 			     "  \"shards_total\": %u,\n  \"inputs\": %zu,\n"
 			     "  \"records\": %llu,\n  \"labels\": [",
@@ -624,18 +622,14 @@ static int write_manifest(struct run *r, struct tfr_convert_result *res,
 		free(name);
 	}
 	rc |= tfr_buf_puts(&b, "\n  ],\n  \"skipped\": [");
-	for (i = 0, k = 0; i < res->nskipped; i++, k++) {
-		rc |= tfr_buf_puts(&b, k ? ",\n    {\"file\": " : "\n    {\"file\": ");
+	for (i = 0; i < res->nskipped; i++) {
+		rc |= tfr_buf_puts(&b, i ? ",\n    {\"file\": " : "\n    {\"file\": ");
 		rc |= tfr_json_cstr(&b, res->skipped[i].path);
 		rc |= tfr_buf_puts(&b, ", \"reason\": ");
 		rc |= tfr_json_cstr(&b, res->skipped[i].reason);
 		rc |= tfr_buf_puts(&b, "}");
 	}
-	rc |= tfr_buf_puts(&b, k ? "\n  ]\n}\n" : "]\n}\n");
-	if (rc)
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	else
-		rc = tfr_file_write_atomic(res->manifest, b.data, b.len, !o->no_fsync, err);
+	rc = tfr_output_manifest_finish(&b, rc, res->nskipped, res->manifest, o->no_fsync, err);
 	tfr_buf_release(&b);
 	return rc;
 }

@@ -303,46 +303,51 @@ static unsigned char *put_header(unsigned char *p, unsigned tag, size_t body)
 	return put_varint(p, body);
 }
 
-/* Size of the list message inside a Feature (BytesList and so on). */
-static size_t list_size(const struct tfr_feature_spec *f)
-{
-	size_t i, n = 0;
+/* The nested sizes of one feature's map entry, each computed once. */
+struct sizes {
+	size_t key;     /* bytes of the key */
+	size_t packed;  /* payload of a packed float or int64 list */
+	size_t list;    /* the BytesList/FloatList/Int64List message */
+	size_t feature; /* the Feature message */
+	size_t entry;   /* the FeatureEntry message */
+};
 
+static void sizes_of(const struct tfr_feature_spec *f, struct sizes *z)
+{
+	size_t i;
+
+	z->key = f->key ? strlen(f->key) : 0;
+	z->packed = z->list = 0;
 	switch (f->kind) {
 	case TFR_FEATURE_BYTES:
 		for (i = 0; i < f->count; i++)
-			n += field_size(f->bytes[i].len);
-		return n;
+			z->list += field_size(f->bytes[i].len);
+		break;
 	case TFR_FEATURE_FLOAT:
-		return f->count ? field_size(4 * f->count) : 0;
+		z->packed = 4 * f->count;
+		break;
 	case TFR_FEATURE_INT64:
 		for (i = 0; i < f->count; i++)
-			n += varint_size((uint64_t)f->ints[i]);
-		return f->count ? field_size(n) : 0;
+			z->packed += varint_size((uint64_t)f->ints[i]);
+		break;
 	case TFR_FEATURE_NONE:
 		break;
 	}
-	return 0;
-}
-
-static size_t feature_size(const struct tfr_feature_spec *f)
-{
-	return f->kind == TFR_FEATURE_NONE ? 0 : field_size(list_size(f));
-}
-
-static size_t entry_size(const struct tfr_feature_spec *f)
-{
-	size_t k = f->key ? strlen(f->key) : 0;
-
-	return (k ? field_size(k) : 0) + field_size(feature_size(f));
+	if (z->packed)
+		z->list = field_size(z->packed);
+	z->feature = f->kind == TFR_FEATURE_NONE ? 0 : field_size(z->list);
+	z->entry = (z->key ? field_size(z->key) : 0) + field_size(z->feature);
 }
 
 static size_t features_size(const struct tfr_feature_spec *specs, size_t n)
 {
+	struct sizes z;
 	size_t i, sz = 0;
 
-	for (i = 0; i < n; i++)
-		sz += field_size(entry_size(&specs[i]));
+	for (i = 0; i < n; i++) {
+		sizes_of(&specs[i], &z);
+		sz += field_size(z.entry);
+	}
 	return sz;
 }
 
@@ -357,18 +362,22 @@ static unsigned char *put_feature(unsigned char *p, const unsigned char *p0,
 				  const struct tfr_feature_spec *f, size_t *hole)
 {
 	static const unsigned tags[] = { 0, 0x0a, 0x12, 0x1a }; /* by kind */
-	size_t i, k = f->key ? strlen(f->key) : 0, n;
+	struct sizes z;
+	size_t i;
 
-	p = put_header(p, 0x0a, entry_size(f));
-	if (k) {
-		p = put_header(p, 0x0a, k);
-		memcpy(p, f->key, k);
-		p += k;
+	sizes_of(f, &z);
+	p = put_header(p, 0x0a, z.entry);
+	if (z.key) {
+		p = put_header(p, 0x0a, z.key);
+		memcpy(p, f->key, z.key);
+		p += z.key;
 	}
-	p = put_header(p, 0x12, feature_size(f));
+	p = put_header(p, 0x12, z.feature);
 	if (f->kind == TFR_FEATURE_NONE)
 		return p;
-	p = put_header(p, tags[f->kind], list_size(f));
+	p = put_header(p, tags[f->kind], z.list);
+	if (z.packed)
+		p = put_header(p, 0x0a, z.packed);
 	switch (f->kind) {
 	case TFR_FEATURE_BYTES:
 		for (i = 0; i < f->count; i++) {
@@ -381,9 +390,6 @@ static unsigned char *put_feature(unsigned char *p, const unsigned char *p0,
 		}
 		break;
 	case TFR_FEATURE_FLOAT:
-		if (!f->count)
-			break;
-		p = put_header(p, 0x0a, 4 * f->count);
 		for (i = 0; i < f->count; i++) {
 			uint32_t u;
 
@@ -396,11 +402,6 @@ static unsigned char *put_feature(unsigned char *p, const unsigned char *p0,
 		}
 		break;
 	case TFR_FEATURE_INT64:
-		if (!f->count)
-			break;
-		for (i = 0, n = 0; i < f->count; i++)
-			n += varint_size((uint64_t)f->ints[i]);
-		p = put_header(p, 0x0a, n);
 		for (i = 0; i < f->count; i++)
 			p = put_varint(p, (uint64_t)f->ints[i]);
 		break;

@@ -455,20 +455,15 @@ static int decode_jpeg(const void *data, size_t len, const struct tfr_decode_opt
 	 * stays an error, as when every row is decoded.  A multi-scan file
 	 * was read whole before the first row. */
 	if (!j->je.truncated && j->d.output_scanline < fh) {
-		if (!jpeg_has_multiple_scans(&j->d)) {
-			if (!eoi_follows(&j->d))
-				j->je.truncated = 1;
-			goto check_end;
-		}
-		jpeg_skip_scanlines(&j->d, fh - j->d.output_scanline);
+		if (jpeg_has_multiple_scans(&j->d))
+			jpeg_skip_scanlines(&j->d, fh - j->d.output_scanline);
+		else if (!eoi_follows(&j->d))
+			j->je.truncated = 1;
 	}
-	if (j->je.truncated) {
-		rc = tfr_error_set(err, TFR_ERR_CORRUPT,
-				   "invalid JPEG: data ends before the image is complete");
-		goto out;
-	}
-	jpeg_finish_decompress(&j->d);
-check_end:
+	/* A single-scan file stopped early stays unfinished: finishing
+	 * wants every row (and reads the EOI marker, checked above). */
+	if (!j->je.truncated && j->d.output_scanline == fh)
+		jpeg_finish_decompress(&j->d);
 	if (j->je.truncated) {
 		rc = tfr_error_set(err, TFR_ERR_CORRUPT,
 				   "invalid JPEG: data ends before the image is complete");

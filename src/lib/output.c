@@ -52,6 +52,24 @@ char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
 	return p;
 }
 
+int tfr_output_manifest_begin(struct tfr_buf *b, const char *command,
+			      const char *options_json)
+{
+	return tfr_buf_printf(b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"%s\",\n"
+			      "  \"options\": %s,\n", PACKAGE_VERSION, command,
+			      options_json ? options_json : "{}");
+}
+
+int tfr_output_manifest_finish(struct tfr_buf *b, int status, size_t nskipped,
+			       const char *path, int no_fsync,
+			       struct tfr_error *err)
+{
+	status |= tfr_buf_puts(b, nskipped ? "\n  ]\n}\n" : "]\n}\n");
+	if (status)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	return tfr_file_write_atomic(path, b->data, b->len, !no_fsync, err);
+}
+
 int tfr_output_shard_json(struct tfr_buf *b, int first, const char *path,
 			  uint64_t records, uint64_t bytes,
 			  const unsigned char sha[32])

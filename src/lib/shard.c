@@ -752,9 +752,8 @@ static int write_manifest(struct run *r, struct tfr_shard_result *res,
 	if (!res->manifest)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	tfr_buf_init(&b, 0);
-	rc |= tfr_buf_printf(&b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"shard\",\n"
-			     "  \"options\": %s,\n  \"inputs\": [", PACKAGE_VERSION,
-			     o->options_json ? o->options_json : "{}");
+	rc |= tfr_output_manifest_begin(&b, "shard", o->options_json);
+	rc |= tfr_buf_puts(&b, "  \"inputs\": [");
 	for (i = 0; i < r->ninputs; i++) {
 		rc |= tfr_buf_puts(&b, i ? ", " : "");
 		rc |= tfr_json_cstr(&b, r->inputs[i]);
@@ -785,11 +784,7 @@ static int write_manifest(struct run *r, struct tfr_shard_result *res,
 		rc |= tfr_json_cstr(&b, res->skips[i].reason);
 		rc |= tfr_buf_puts(&b, "}");
 	}
-	rc |= tfr_buf_puts(&b, res->nskips ? "\n  ]\n}\n" : "]\n}\n");
-	if (rc)
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	else
-		rc = tfr_file_write_atomic(res->manifest, b.data, b.len, !o->no_fsync, err);
+	rc = tfr_output_manifest_finish(&b, rc, res->nskips, res->manifest, o->no_fsync, err);
 	tfr_buf_release(&b);
 	return rc;
 }
