@@ -402,7 +402,7 @@ int cmd_convert(int argc, char **argv)
 		return 1;
 	}
 	if (ds.nbad && !o.skip_errors) {
-		cli_error("cannot read '%s': %s", ds.bad[0].path, ds.bad[0].reason);
+		cli_error("cannot read '%s': %s", ds.bad[0].file, ds.bad[0].reason);
 		tfr_dataset_release(&ds);
 		return 1;
 	}
@@ -439,7 +439,7 @@ int cmd_convert(int argc, char **argv)
 
 		progress_end(&prog);
 		for (k = 0; k < res.nskipped; k++)
-			cli_error("skipped '%s': %s", res.skipped[k].path, res.skipped[k].reason);
+			cli_error("skipped '%s': %s", res.skipped[k].file, res.skipped[k].reason);
 		if (!quiet) {
 			char extra[96] = "";
 

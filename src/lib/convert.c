@@ -255,7 +255,9 @@ static int add_skip(struct shard_state *st, const char *msg)
 		free(reason);
 		return TFR_ERR_NOMEM;
 	}
-	st->skips[st->nskips].path = path;
+	st->skips[st->nskips].file = path;
+	st->skips[st->nskips].record = TFR_NO_POS;
+	st->skips[st->nskips].offset = TFR_NO_POS;
 	st->skips[st->nskips].reason = reason;
 	st->nskips++;
 	return TFR_OK;
@@ -624,7 +626,7 @@ static int write_manifest(struct run *r, struct tfr_convert_result *res,
 	rc |= tfr_buf_puts(&b, "\n  ],\n  \"skipped\": [");
 	for (i = 0; i < res->nskipped; i++) {
 		rc |= tfr_buf_puts(&b, i ? ",\n    {\"file\": " : "\n    {\"file\": ");
-		rc |= tfr_json_cstr(&b, res->skipped[i].path);
+		rc |= tfr_json_cstr(&b, res->skipped[i].file);
 		rc |= tfr_buf_puts(&b, ", \"reason\": ");
 		rc |= tfr_json_cstr(&b, res->skipped[i].reason);
 		rc |= tfr_buf_puts(&b, "}");
@@ -654,7 +656,7 @@ static void run_release(struct run *r)
 			size_t k;
 
 			for (k = 0; k < r->st[i].nskips; k++) {
-				free(r->st[i].skips[k].path);
+				free(r->st[i].skips[k].file);
 				free(r->st[i].skips[k].reason);
 			}
 			free(r->st[i].skips);
@@ -685,10 +687,12 @@ static int push_problem(struct tfr_convert_result *res, size_t *cap,
 		res->skipped = p;
 		*cap = ncap;
 	}
-	res->skipped[res->nskipped].path = strdup(path);
+	res->skipped[res->nskipped].file = strdup(path);
 	res->skipped[res->nskipped].reason = strdup(reason);
-	if (!res->skipped[res->nskipped].path || !res->skipped[res->nskipped].reason) {
-		free(res->skipped[res->nskipped].path);
+	res->skipped[res->nskipped].record = TFR_NO_POS;
+	res->skipped[res->nskipped].offset = TFR_NO_POS;
+	if (!res->skipped[res->nskipped].file || !res->skipped[res->nskipped].reason) {
+		free(res->skipped[res->nskipped].file);
 		free(res->skipped[res->nskipped].reason);
 		return -1;
 	}
@@ -801,14 +805,14 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		res->records += r.st[i].records;
 		res->resumed += (uint32_t)r.st[i].resumed;
 		for (k = 0; k < r.st[i].nskips; k++)
-			if (push_problem(res, &cap, r.st[i].skips[k].path,
+			if (push_problem(res, &cap, r.st[i].skips[k].file,
 					 r.st[i].skips[k].reason)) {
 				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 				goto out;
 			}
 	}
 	for (i = 0; i < ds->nbad; i++)
-		if (push_problem(res, &cap, ds->bad[i].path, ds->bad[i].reason)) {
+		if (push_problem(res, &cap, ds->bad[i].file, ds->bad[i].reason)) {
 			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -827,7 +831,7 @@ void tfr_convert_result_release(struct tfr_convert_result *res)
 	if (!res)
 		return;
 	for (i = 0; i < res->nskipped; i++) {
-		free(res->skipped[i].path);
+		free(res->skipped[i].file);
 		free(res->skipped[i].reason);
 	}
 	free(res->skipped);

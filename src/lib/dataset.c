@@ -31,7 +31,7 @@ void tfr_dataset_release(struct tfr_dataset *ds)
 		free(ds->classes[i]);
 	free(ds->classes);
 	for (i = 0; i < ds->nbad; i++) {
-		free(ds->bad[i].path);
+		free(ds->bad[i].file);
 		free(ds->bad[i].reason);
 	}
 	free(ds->bad);
@@ -79,9 +79,11 @@ static int add_bad(struct tfr_dataset *ds, const char *path, const char *reason,
 		ds->bad = p;
 		ds->bad_cap = ncap;
 	}
-	ds->bad[ds->nbad].path = strdup(path);
+	ds->bad[ds->nbad].file = strdup(path);
+	ds->bad[ds->nbad].record = TFR_NO_POS;
+	ds->bad[ds->nbad].offset = TFR_NO_POS;
 	ds->bad[ds->nbad].reason = strdup(reason);
-	if (!ds->bad[ds->nbad].path || !ds->bad[ds->nbad].reason)
+	if (!ds->bad[ds->nbad].file || !ds->bad[ds->nbad].reason)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	ds->nbad++;
 	return TFR_OK;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "problem.h"
 #include "status.h"
 
 struct tfr_item {
@@ -29,11 +30,6 @@ struct tfr_item {
 	char *name;    /* relative to its input root: image/filename */
 	char *cls;     /* class text, or NULL */
 	int64_t label; /* class id after finish, -1 without a class */
-};
-
-struct tfr_problem {
-	char *path;
-	char *reason;
 };
 
 struct tfr_dataset {
