@@ -7,7 +7,7 @@
  * a TFRecord file, a list file (--list), a label table (--table), and
  * later detection annotations.  Each kind is one file in src/lib/source/
  * holding one `const struct tfr_source_ops`, and one line in the table
- * of sources.c.  Drivers never name a kind: they call
+ * of source.c.  Drivers never name a kind: they call
  * tfr_source_open_input() (which lets every kind bid on the bytes, in the
  * style of libarchive's format bids) or tfr_source_open_kind() for the
  * kinds an option names, then list() into the listing (dataset.h), then
@@ -45,8 +45,10 @@
  *    unreadable folder, a bad row, a hostile member name) with
  *    tfr_dataset_problem() and goes on; it returns an error only when it
  *    cannot go on (allocation, an unreadable input, a broken archive).
- *    read() fills err with a message that names the item in the same
- *    form, and err->record / err->offset where they exist.
+ *    read() fills err with the reason only, and err->record /
+ *    err->offset where they exist; the listing (tfr_dataset_read) puts
+ *    the item's name in front, so every message has one form:
+ *    "'a.tar:x.jpg': reason".
  *
  *  - Safety.  Nothing is written to disk (archives are streamed, never
  *    unpacked), links are never followed out of an archive, and an item
@@ -150,6 +152,7 @@ struct tfr_features {
 	struct tfr_features_entry *ent;
 	size_t cap;
 	struct tfr_buf data;
+	struct tfr_buf views;       /* struct tfr_bytes for BYTES values */
 	unsigned flags;             /* OR of the entries' flags */
 };
 void tfr_features_init(struct tfr_features *fs);
@@ -209,7 +212,8 @@ struct tfr_source {
 	void *priv;                 /* the kind's state */
 };
 
-/* The table of sources that bid on INPUTs, NULL-terminated (sources.c). */
+/* The table of every kind, NULL-terminated (source.c).  Kinds with a
+ * bid are offered every INPUT; the others are opened by name. */
 extern const struct tfr_source_ops *const tfr_source_table[];
 
 /*
@@ -227,8 +231,12 @@ int tfr_source_open_kind(struct tfr_source **srcp, const char *kind,
 void tfr_source_free(struct tfr_source *src); /* src may be NULL */
 
 /* Read a regular file into b, refusing anything else (a FIFO named
- * x.jpg must not hang the run) and files over max (0: default). */
+ * x.jpg must not hang the run) and files over max (0: default).  The
+ * message in err is the reason only (read() messages, see above). */
 int tfr_source_read_file(const char *path, struct tfr_buf *b, uint64_t max,
 			 struct tfr_error *err);
+/* out = dir "/" name, NUL-terminated (no second slash when dir ends in
+ * one; just name when dir is ""). */
+int tfr_source_join(struct tfr_buf *out, const char *dir, const char *name);
 
 #endif
