@@ -30,6 +30,9 @@ static const char usage_text[] =
 "  -o, --output PREFIX     output prefix (required)\n"
 "  -l, --list FILE         read 'PATH [LABEL]' lines ('-': stdin); paths are\n"
 "                          relative to the list's folder\n"
+"      --classes FILE      fixed class-name -> id map, one name a line (an\n"
+"                          earlier run's PREFIX.labels.txt); other names fail\n"
+"      --add-classes       with --classes: add unknown names after the map\n"
 "      --max-pixels N      refuse images above N pixels (default 100000000)\n"
 "      --max-file SIZE     refuse files above SIZE (default 256M)\n"
 "Augment and encode:\n"
@@ -71,6 +74,7 @@ enum {
 	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_SHARDS, OPT_RPS, OPT_SHARD_SIZE,
 	OPT_SHUFFLE, OPT_COMPRESSION, OPT_INDEX, OPT_PART, OPT_RESUME,
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
+	OPT_CLASSES, OPT_ADD_CLASSES,
 };
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
@@ -186,6 +190,8 @@ int cmd_convert(int argc, char **argv)
 		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 		{ "max-file", required_argument, NULL, OPT_MAX_FILE },
 		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+		{ "classes", required_argument, NULL, OPT_CLASSES },
+		{ "add-classes", no_argument, NULL, OPT_ADD_CLASSES },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -199,8 +205,10 @@ int cmd_convert(int argc, char **argv)
 	struct tfr_error err;
 	struct tfr_buf oj;
 	struct progress prog;
-	const char *list = NULL, *on_error = "fail";
+	const char *list = NULL, *on_error = "fail", *classes = NULL;
+	int add_classes = 0;
 	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
+	size_t ci;
 	uint64_t v;
 
 	memset(&o, 0, sizeof(o));
@@ -320,6 +328,8 @@ int cmd_convert(int argc, char **argv)
 				return cli_usage("convert", "invalid --max-file '%s'", optarg);
 			break;
 		case OPT_NO_FSYNC: o.no_fsync = 1; break;
+		case OPT_CLASSES: classes = optarg; break;
+		case OPT_ADD_CLASSES: add_classes = 1; break;
 		case 'j':
 			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 				return cli_usage("convert", "invalid --jobs '%s'", optarg);
@@ -337,6 +347,8 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "an output prefix (-o PREFIX) is required");
 	if (optind >= argc && !list)
 		return cli_usage("convert", "no inputs (give directories, files or --list)");
+	if (add_classes && !classes)
+		return cli_usage("convert", "--add-classes needs --classes");
 	if (o.aug.random_crop && !o.aug.crop_w)
 		return cli_usage("convert", "--random-crop needs --crop");
 	if (o.aug.resize == TFR_RESIZE_EXACT && o.aug.crop_w &&
@@ -410,11 +422,14 @@ int cmd_convert(int argc, char **argv)
 		tfr_dataset_release(&ds);
 		return 1;
 	}
-	if (tfr_dataset_finish(&ds, NULL, 0, &err)) {
+	if (tfr_dataset_finish(&ds, classes, add_classes, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
 		return 1;
 	}
+	for (ci = ds.nclasses - ds.nadded; ci < ds.nclasses; ci++)
+		cli_error("warning: class '%s' is not in '%s'; added as id %zu",
+			  ds.classes[ci], classes, ci);
 	if (ds.n == 0) {
 		cli_error("no images found in the inputs (looked for .jpg, .jpeg, .jpe, .jfif and .png)");
 		tfr_dataset_release(&ds);

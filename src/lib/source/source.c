@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -187,6 +188,20 @@ int tfr_source_read_file(const char *path, struct tfr_buf *b, uint64_t max,
 	}
 	close(fd);
 	return rc;
+}
+
+int tfr_source_image_name(const char *name)
+{
+	static const char *const ext[] = { ".jpg", ".jpeg", ".jpe", ".jfif", ".png" };
+	size_t n = strlen(name), i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		size_t e = strlen(ext[i]);
+
+		if (n > e && !strcasecmp(name + n - e, ext[i]))
+			return 1;
+	}
+	return 0;
 }
 
 int tfr_source_join(struct tfr_buf *out, const char *dir, const char *name)

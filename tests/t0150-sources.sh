@@ -1,0 +1,245 @@
+#!/bin/sh
+# t0150-sources: every input source gives the tensors and labels of the
+# same images converted out of a plain folder; archives are recognized
+# from their bytes; hostile archives, FIFOs, huge labels and class names
+# with line breaks are errors or skips with their position; --classes
+# keeps ids across splits.
+. "${TOP_SRCDIR}/tests/lib.sh"
+need_numpy_python
+export PYTHONPATH="$TOP_SRCDIR/scripts"
+SAME="$PY $TOP_SRCDIR/tests/same-records.py"
+PHOTOS=$TOP_SRCDIR/sample-data/photos
+CONV="$TFREC convert -q --no-fsync"
+# Per-item randomness (crop place, flip) follows the item's index, so
+# ordered comparisons check that archives list members in folder order.
+AUG="--resize-short 40 --crop 24x24 --random-crop --flip --seed 5"
+A=$TMP/a
+O=$TMP/o
+mkdir -p "$A" "$O"
+cp -r "$PHOTOS" "$A/ph"
+
+# --- archives of the same images -------------------------------------------
+tar --sort=name -cf "$A/ph.tar" -C "$A/ph" .
+tar --sort=name -czf "$A/ph.tgz" -C "$A/ph" .
+(cd "$A/ph" && find . -type f | LC_ALL=C sort | sed 's|^\./||' >"$A/files")
+$PY - "$A" <<'PYEOF'
+import io, os, sys, tarfile, zipfile
+a = sys.argv[1]
+files = open(os.path.join(a, "files")).read().split()
+with zipfile.ZipFile(os.path.join(a, "ph.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    for f in files:
+        z.write(os.path.join(a, "ph", f), f)
+# ImageNet style: one tar of per-class tars, members without folders.
+with tarfile.open(os.path.join(a, "inet.tar"), "w") as outer:
+    for cls in sorted({f.split("/")[0] for f in files}):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as inner:
+            for f in files:
+                if f.startswith(cls + "/"):
+                    inner.add(os.path.join(a, "ph", f), f.split("/", 1)[1])
+        ti = tarfile.TarInfo(cls + ".tar")
+        ti.size = buf.tell()
+        buf.seek(0)
+        outer.addfile(ti, buf)
+# WebDataset: key.jpg with key.cls (the class id as text) and a key.json.
+with tarfile.open(os.path.join(a, "wds.tar"), "w") as t:
+    classes = sorted({f.split("/")[0] for f in files})
+    for i, f in enumerate(files):
+        key = "%06d" % i
+        for ext, data in ((".cls", str(classes.index(f.split("/")[0])).encode()),
+                          (".jpg", open(os.path.join(a, "ph", f), "rb").read()),
+                          (".json", b"{}")):
+            ti = tarfile.TarInfo(key + ext)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+PYEOF
+
+check "convert the folder" $CONV $AUG -o "$O/dir" "$A/ph"
+for x in ph.tar ph.tgz ph.zip inet.tar; do
+	check "convert $x" $CONV $AUG -o "$O/$x" "$A/$x"
+	check "$x: same tensors and labels as the folder, in the same order" \
+		$SAME "$O/dir" "$O/$x" --ordered
+done
+check "convert the WebDataset tar" $CONV $AUG -o "$O/wds" "$A/wds.tar"
+check "WebDataset: .cls labels give the folder's ids, same tensors" \
+	$SAME "$O/dir" "$O/wds" --ordered --ids-only
+check "ImageNet style: classes from the inner tars' names" cmp "$O/dir-labels.txt" "$O/inet.tar-labels.txt"
+check "ImageNet style: image/filename is the member, names carry the chain" $PY - "$O/inet.tar" <<'PYEOF'
+import glob, sys, tfrec_read as tr
+names = [ex["image/filename"][0].decode() for f in glob.glob(sys.argv[1] + "-*.tfrecord")
+         for ex in tr.read_examples(f)]
+assert names and all("/" not in n and ":" not in n for n in names), names
+PYEOF
+if command -v zstd >/dev/null 2>&1; then
+	tar --sort=name -cf - -C "$A/ph" . | zstd -q >"$A/ph.tar.zst"
+	check "convert tar.zst" $CONV $AUG -o "$O/zst" "$A/ph.tar.zst"
+	check "tar.zst: same tensors and labels as the folder" $SAME "$O/dir" "$O/zst" --ordered
+else
+	ok "# SKIP zstd is not installed (tar.zst)"
+	ok "# SKIP zstd is not installed (tar.zst)"
+fi
+
+# Recognized from bytes, not names.
+cp "$A/ph.tgz" "$A/photos.jpg"
+cp "$A/ph.tar" "$A/archive.bin"
+check "a tar.gz named .jpg is read as an archive" $CONV $AUG -o "$O/named" "$A/photos.jpg"
+check "... with the same records" $SAME "$O/dir" "$O/named" --ordered
+check "a tar named .bin is read as an archive" $CONV $AUG -o "$O/bin" "$A/archive.bin"
+
+# Same bytes for every -j, --part and reading order (indexed plain tar,
+# and the second pass of a compressed one).
+for x in ph.tar ph.tgz inet.tar; do
+	$CONV $AUG --copies 2 --shuffle --shards 3 -j 1 -o "$O/j1-$x" "$A/$x"
+	$CONV $AUG --copies 2 --shuffle --shards 3 -j 2 -o "$O/j2-$x" "$A/$x"
+	$CONV $AUG --copies 2 --shuffle --shards 1 -j 2 -o "$O/b2-$x" "$A/$x"
+	$CONV $AUG --copies 2 --shuffle --shards 3 --part 2/2 -o "$O/p-$x" "$A/$x"
+	ok_all=1
+	for s in 0 1 2; do
+		cmp -s "$O/j1-$x-0000$s-of-00003.tfrecord" "$O/j2-$x-0000$s-of-00003.tfrecord" || ok_all=0
+	done
+	cmp -s "$O/j1-$x-00002-of-00003.tfrecord" "$O/p-$x-00002-of-00003.tfrecord" || ok_all=0
+	if [ $ok_all = 1 ]; then ok "$x: -j 1, -j 2 and --part give equal shards"; else
+		not_ok "$x: -j 1, -j 2 and --part give equal shards"; fi
+	check "$x: shuffled batch mode holds the same records" $SAME "$O/j1-$x" "$O/b2-$x"
+done
+
+# --- hostile archives --------------------------------------------------------
+H=$TMP/h
+mkdir -p "$H/out" "$H/deep/er"
+$PY - "$H" "$PHOTOS/cat/cat-800x600-2.jpg" <<'PYEOF'
+import io, sys, tarfile, zipfile
+h, img = sys.argv[1], open(sys.argv[2], "rb").read()
+def add(t, name, data=img, **kw):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    for k, v in kw.items():
+        setattr(ti, k, v)
+    t.addfile(ti, io.BytesIO(data) if data else None)
+with tarfile.open(h + "/hostile.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "ok/a.jpg")
+    add(t, "../evil.jpg")
+    add(t, "/tmp/abs-evil.jpg")
+    add(t, "ok/../../../up.jpg")
+    add(t, "ok/sym.jpg", b"", type=tarfile.SYMTYPE, linkname="/etc/passwd")
+    add(t, "ok/hard.jpg", b"", type=tarfile.LNKTYPE, linkname="ok/a.jpg")
+    add(t, "ok/fifo.jpg", b"", type=tarfile.FIFOTYPE)
+    add(t, "ok/dev.jpg", b"", type=tarfile.CHRTYPE)
+data = open(h + "/hostile.tar", "rb").read()
+with tarfile.open(h + "/full.tar", "w") as t:
+    for i in range(4):
+        add(t, "c/%d.jpg" % i)
+full = open(h + "/full.tar", "rb").read()
+open(h + "/trunc.tar", "wb").write(full[: len(full) * 5 // 8])
+open(h + "/hdrcut.tar", "wb").write(full[:700])
+# A zip bomb: 64 MiB of zeros in 64 KB, named like an image.
+with zipfile.ZipFile(h + "/bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("bomb.jpg", b"\0" * (64 << 20))
+PYEOF
+cd "$H/deep/er" || exit 1
+check_exit 1 "hostile tar: fails by default" $CONV --resize 8x8 -o "$H/out/x" "$H/hostile.tar"
+err_has "... naming the '..' member in the archive" "hostile.tar:../evil.jpg': member name with a '..' part"
+check "hostile tar: --on-error skip converts the safe member" $CONV --resize 8x8 --on-error skip -o "$H/out/x" "$H/hostile.tar"
+err_has "... and names the absolute member" "hostile.tar:/tmp/abs-evil.jpg': absolute member name"
+check "... exactly one record (links, FIFOs and devices are passed over)" $PY - "$H/out/x.json" <<'PYEOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["records"] == 1, m["records"]
+assert len(m["skipped"]) == 3, m["skipped"]
+PYEOF
+cd "$TMP" || exit 1
+if [ -e "$H/evil.jpg" ] || [ -e "$H/deep/evil.jpg" ] || [ -e /tmp/abs-evil.jpg ] || [ -e "$H/up.jpg" ]; then
+	not_ok "nothing is written outside the output"
+else
+	ok "nothing is written outside the output"
+fi
+check "the output folder holds only tfrec's files" sh -c \
+	'[ "$(ls -A "$1" | grep -Ev "^x(-00000-of-00001\.tfrecord|\.json|[-.]labels\.txt)$")" = "" ]' sh "$H/out"
+
+check_exit 1 "truncated tar: an error" $CONV --resize 8x8 -o "$H/out/t" "$H/trunc.tar"
+err_has "... naming the archive and the byte offset" "trunc.tar"
+err_has "... at a byte offset" "at byte"
+check "truncated tar: --on-error skip keeps the members before the cut" $CONV --resize 8x8 --on-error skip -o "$H/out/t" "$H/trunc.tar"
+check "... two whole members made it" $PY - "$H/out/t.json" <<'PYEOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["records"] == 2, m
+PYEOF
+check_exit 1 "tar cut inside a header: an error" $CONV --resize 8x8 -o "$H/out/t" "$H/hdrcut.tar"
+err_has "... naming it" "hdrcut.tar"
+head -c 3000 "$A/ph.tgz" >"$H/cut.tgz"
+check_exit 1 "truncated tar.gz: an error" $CONV --resize 8x8 -o "$H/out/t" "$H/cut.tgz"
+err_has "... naming it" "cut.tgz"
+
+check_exit 1 "zip bomb: refused at --max-file" $CONV --max-file 1M --resize 8x8 -o "$H/out/b" "$H/bomb.zip"
+err_has "... naming the member and the limit" "bomb.zip:bomb.jpg': member of 67108864 bytes exceeds the limit of 1048576"
+
+# --- inputs that are not regular files ------------------------------------------
+if command -v mkfifo >/dev/null 2>&1 && mkfifo "$TMP/x.jpg" 2>/dev/null; then
+	TO=
+	command -v timeout >/dev/null 2>&1 && TO="timeout 60"
+	check_exit 1 "a FIFO named x.jpg is refused, not read" $TO $CONV --resize 8x8 -o "$O/fifo" "$TMP/x.jpg"
+	err_has "... saying why" "not a regular file"
+	printf 'x.jpg 0\n' >"$TMP/fifo.list"
+	check_exit 1 "a FIFO in a --list is refused, not read" $TO $CONV --resize 8x8 -o "$O/fifo" -l "$TMP/fifo.list"
+	err_has "... naming it" "x.jpg': not a regular file"
+	mkdir -p "$TMP/fifodir/c"
+	mv "$TMP/x.jpg" "$TMP/fifodir/c/x.jpg"
+	cp "$PHOTOS/cat/cat-800x600-2.jpg" "$TMP/fifodir/c/y.jpg"
+	check "a FIFO in a folder is passed over" $TO $CONV --resize 8x8 -o "$O/fifo" "$TMP/fifodir"
+else
+	for i in 1 2 3 4 5; do ok "# SKIP mkfifo is not available"; done
+fi
+
+# --- labels ----------------------------------------------------------------
+cp "$PHOTOS/cat/cat-800x600-2.jpg" "$TMP/one.jpg"
+printf 'one.jpg 100000000\n' >"$TMP/big.list"
+check_exit 1 "a label of 10^8 is refused, not allocated" $CONV --resize 8x8 -o "$O/big" -l "$TMP/big.list"
+err_has "... naming the limit" "label '100000000' exceeds the limit of 1048575"
+printf 'one.jpg 1000\n' >"$TMP/k.list"
+check "a label of 1000 is an id" $CONV --resize 8x8 -o "$O/k" -l "$TMP/k.list"
+check "... 1001 names in the labels file" sh -c '[ "$(wc -l <"$1")" -eq 1001 ]' sh "$O/k-labels.txt"
+
+NL=$TMP/nl
+mkdir -p "$NL/a" "$NL/b
+c" "$NL/d"
+for d in a "b
+c" d; do cp "$PHOTOS/cat/cat-800x600-2.jpg" "$NL/$d/1.jpg"; done
+check_exit 1 "a class folder with a line break in its name is refused" $CONV --resize 8x8 -o "$O/nl" "$NL"
+err_has "... saying why" "class name holds a line break"
+check "with --on-error skip it is left out" $CONV --resize 8x8 --on-error skip -o "$O/nl" "$NL"
+printf 'a\nd\n' >"$TMP/want-nl"
+check "... and the ids of the other classes do not shift" cmp "$O/nl-labels.txt" "$TMP/want-nl"
+
+# --- class maps across splits ------------------------------------------------------
+mkdir -p "$TMP/val/goat" "$TMP/val2/goat" "$TMP/val2/dog"
+cp "$PHOTOS"/goat/* "$TMP/val/goat/"
+cp "$PHOTOS"/goat/* "$TMP/val2/goat/"
+cp "$PHOTOS/cat/cat-800x600-2.jpg" "$TMP/val2/dog/"
+check "validation split with --classes train.labels.txt" $CONV --resize 8x8 --classes "$O/dir-labels.txt" -o "$O/val" "$TMP/val"
+check "goat keeps the training id though cat is absent" $PY - "$O/val" "$O/dir" <<'PYEOF'
+import glob, sys, tfrec_read as tr
+def ids(p):
+    return {ex["image/class/text"][0]: int(ex["image/class/label"][0])
+            for f in glob.glob(p + "-*.tfrecord") for ex in tr.read_examples(f)}
+v, t = ids(sys.argv[1]), ids(sys.argv[2])
+assert v[b"goat"] == t[b"goat"] == 1, (v, t)
+PYEOF
+check "the labels file repeats the map" cmp "$O/val-labels.txt" "$O/dir-labels.txt"
+$CONV --resize 8x8 -o "$O/val-nomap" "$TMP/val"
+check "without --classes the ids shift (why the map exists)" $PY - "$O/val-nomap" <<'PYEOF'
+import glob, sys, tfrec_read as tr
+ids = {int(ex["image/class/label"][0]) for f in glob.glob(sys.argv[1] + "-*.tfrecord")
+       for ex in tr.read_examples(f)}
+assert ids == {0}, ids
+PYEOF
+check_exit 1 "a class the map lacks is an error" $CONV --resize 8x8 --classes "$O/dir-labels.txt" -o "$O/val2" "$TMP/val2"
+err_has "... naming it" "class 'dog' is not in the class map"
+check "--add-classes adds it at the end" $CONV --resize 8x8 --classes "$O/dir-labels.txt" --add-classes -o "$O/val2" "$TMP/val2"
+err_has "... with a warning" "warning: class 'dog' is not in"
+printf 'cat\ngoat\ndog\n' >"$TMP/want-val2"
+check "... as id 2" cmp "$O/val2-labels.txt" "$TMP/want-val2"
+printf 'cat\ncat\n' >"$TMP/dup-map"
+check_exit 1 "a map naming a class twice is an error" $CONV --resize 8x8 --classes "$TMP/dup-map" -o "$O/dup" "$TMP/val"
+check_exit 2 "--add-classes without --classes is a usage error" $CONV --add-classes -o "$O/u" "$TMP/val"
+
+done_testing
