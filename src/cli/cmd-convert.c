@@ -30,6 +30,15 @@ static const char usage_text[] =
 "  -o, --output PREFIX     output prefix (required)\n"
 "  -l, --list FILE         read 'PATH [LABEL]' lines ('-': stdin); paths are\n"
 "                          relative to the list's folder\n"
+"      --table FILE        a label table: CSV or TSV with a header, or JSONL\n"
+"      --path-col NAME     the table's path column (default path)\n"
+"      --path-template T   make paths from columns, e.g. 'train/{id}.jpg'\n"
+"      --label-col A[,B]   the table's label column(s); several give multi-label\n"
+"      --label-sep C       split label values at any of the characters C\n"
+"      --extra-col NAME[:TYPE]  copy a column as a feature (int64, float or\n"
+"                          bytes; repeatable)\n"
+"      --root DIR          table paths are relative to DIR (default: its folder)\n"
+"      --multi-hot         also write image/class/multi_hot (0/1 per class)\n"
 "      --classes FILE      fixed class-name -> id map, one name a line (an\n"
 "                          earlier run's PREFIX.labels.txt); other names fail\n"
 "      --add-classes       with --classes: add unknown names after the map\n"
@@ -74,7 +83,8 @@ enum {
 	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_SHARDS, OPT_RPS, OPT_SHARD_SIZE,
 	OPT_SHUFFLE, OPT_COMPRESSION, OPT_INDEX, OPT_PART, OPT_RESUME,
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
-	OPT_CLASSES, OPT_ADD_CLASSES,
+	OPT_CLASSES, OPT_ADD_CLASSES, OPT_TABLE, OPT_PATH_COL, OPT_PATH_TEMPLATE,
+	OPT_LABEL_COL, OPT_LABEL_SEP, OPT_EXTRA_COL, OPT_ROOT, OPT_MULTI_HOT,
 };
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
@@ -192,6 +202,14 @@ int cmd_convert(int argc, char **argv)
 		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
 		{ "classes", required_argument, NULL, OPT_CLASSES },
 		{ "add-classes", no_argument, NULL, OPT_ADD_CLASSES },
+		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "path-col", required_argument, NULL, OPT_PATH_COL },
+		{ "path-template", required_argument, NULL, OPT_PATH_TEMPLATE },
+		{ "label-col", required_argument, NULL, OPT_LABEL_COL },
+		{ "label-sep", required_argument, NULL, OPT_LABEL_SEP },
+		{ "extra-col", required_argument, NULL, OPT_EXTRA_COL },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "multi-hot", no_argument, NULL, OPT_MULTI_HOT },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -200,18 +218,20 @@ int cmd_convert(int argc, char **argv)
 	struct tfr_convert_opts o;
 	struct settings st = { "unit", { 0 }, { 0 }, 0, 0, "shard_size", 256u << 20 };
 	struct tfr_dataset ds;
-	struct tfr_source_opts so;
 	struct tfr_convert_result res;
 	struct tfr_error err;
 	struct tfr_buf oj;
 	struct progress prog;
 	const char *list = NULL, *on_error = "fail", *classes = NULL;
 	int add_classes = 0;
+	const char *table = NULL, *extra_cols[64];
+	struct tfr_source_opts so;
 	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
 	size_t ci;
 	uint64_t v;
 
 	memset(&o, 0, sizeof(o));
+	memset(&so, 0, sizeof(so));
 	o.aug.channels = 3;
 	o.aug.dtype = TFR_DTYPE_FLOAT16;
 	o.aug.layout = TFR_LAYOUT_HWC;
@@ -330,6 +350,18 @@ int cmd_convert(int argc, char **argv)
 		case OPT_NO_FSYNC: o.no_fsync = 1; break;
 		case OPT_CLASSES: classes = optarg; break;
 		case OPT_ADD_CLASSES: add_classes = 1; break;
+		case OPT_TABLE: table = optarg; break;
+		case OPT_PATH_COL: so.path_col = optarg; break;
+		case OPT_PATH_TEMPLATE: so.path_template = optarg; break;
+		case OPT_LABEL_COL: so.label_col = optarg; break;
+		case OPT_LABEL_SEP: so.label_sep = optarg; break;
+		case OPT_ROOT: so.root = optarg; break;
+		case OPT_MULTI_HOT: o.multi_hot = 1; break;
+		case OPT_EXTRA_COL:
+			if (so.nextra_cols == sizeof(extra_cols) / sizeof(extra_cols[0]))
+				return cli_usage("convert", "more than 64 --extra-col");
+			extra_cols[so.nextra_cols++] = optarg;
+			break;
 		case 'j':
 			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 				return cli_usage("convert", "invalid --jobs '%s'", optarg);
@@ -345,8 +377,17 @@ int cmd_convert(int argc, char **argv)
 	}
 	if (!o.prefix)
 		return cli_usage("convert", "an output prefix (-o PREFIX) is required");
-	if (optind >= argc && !list)
-		return cli_usage("convert", "no inputs (give directories, files or --list)");
+	if (optind >= argc && !list && !table)
+		return cli_usage("convert", "no inputs (give directories, archives, files, --list or --table)");
+	if (!table && (so.path_col || so.path_template || so.label_col || so.label_sep ||
+		       so.root || so.nextra_cols))
+		return cli_usage("convert", "--path-col, --path-template, --label-col, --label-sep, "
+				 "--extra-col and --root describe a --table");
+	if (so.path_col && so.path_template)
+		return cli_usage("convert", "give --path-col or --path-template, not both");
+	if (table && !strcmp(table, "-"))
+		return cli_usage("convert", "--table needs a file (it is read twice), not '-'");
+	so.extra_cols = extra_cols;
 	if (add_classes && !classes)
 		return cli_usage("convert", "--add-classes needs --classes");
 	if (o.aug.random_crop && !o.aug.crop_w)
@@ -403,7 +444,6 @@ int cmd_convert(int argc, char **argv)
 	if (cli_check_output_dir(o.prefix))
 		return 1;
 	cli_install_signals();
-	memset(&so, 0, sizeof(so));
 	so.max_file = o.max_file;
 	tfr_dataset_init(&ds);
 	for (i = optind; i < argc; i++)
@@ -413,6 +453,11 @@ int cmd_convert(int argc, char **argv)
 			return 1;
 		}
 	if (list && tfr_dataset_add_kind(&ds, "list", list, &so, &err)) {
+		cli_error_lib(&err);
+		tfr_dataset_release(&ds);
+		return 1;
+	}
+	if (table && tfr_dataset_add_kind(&ds, "table", table, &so, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
 		return 1;

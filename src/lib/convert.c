@@ -18,6 +18,7 @@
 #include "output.h"
 #include "parallel.h"
 #include "rng.h"
+#include "source/source.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ struct worker {
 	struct tfr_augment_scratch aug;
 	struct tfr_buf rec;
 	struct tfr_dataset_reader rd;  /* this worker's cursors into the sources */
+	struct tfr_features fs;        /* the item's extra features */
+	struct tfr_label_specs ls;     /* its label values */
 };
 
 struct shard_state {
@@ -61,6 +64,10 @@ struct run {
 	int nthreads;
 	struct tfr_output out;
 	struct tfr_ticker ticker;
+	/* planning's own reader, features and labels (unit_size) */
+	struct tfr_dataset_reader prd;
+	struct tfr_features pfs;
+	struct tfr_label_specs pls;
 };
 
 static uint64_t unit_at(const struct run *r, uint64_t pos)
@@ -76,19 +83,22 @@ static const char *fmt_name(enum tfr_image_format f)
 /* Build the feature specs for one record.  raw may be NULL when only the
  * size is wanted (lengths are all that matter then). */
 struct specs {
-	struct tfr_feature_spec f[13];
+	struct tfr_feature_spec f[14 + TFR_MAX_FEATURES];
 	size_t n;
 	struct tfr_bytes raw, dtype, text, name, format;
-	int64_t shape[3], h, w, c, label;
+	int64_t shape[3], h, w, c;
+	int oom;                  /* label values could not be stored */
 };
 
 static void build_specs(struct specs *s, const struct run *r, size_t item,
 			const void *data, size_t len, uint32_t w, uint32_t h,
-			enum tfr_image_format fmt)
+			enum tfr_image_format fmt, struct tfr_label_specs *ls,
+			const struct tfr_features *x)
 {
 	const struct tfr_convert_opts *o = r->o;
-	int64_t label = tfr_dataset_label(r->ds, item);
 	const char *filename = tfr_dataset_filename(r->ds, item);
+	size_t k;
+	int nl;
 
 	memset(s, 0, sizeof(*s));
 	s->raw.data = data; /* NULL: sizing, or a hole for the tensor */
@@ -123,15 +133,13 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/height", TFR_FEATURE_INT64, 1, NULL, NULL, &s->h };
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/width", TFR_FEATURE_INT64, 1, NULL, NULL, &s->w };
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/channels", TFR_FEATURE_INT64, 1, NULL, NULL, &s->c };
-	if (label >= 0) {
-		const char *t = r->ds->classes[label];
-
-		s->label = label;
-		s->text.data = (const unsigned char *)t;
-		s->text.len = strlen(t);
-		s->f[s->n++] = (struct tfr_feature_spec){ "image/class/label", TFR_FEATURE_INT64, 1, NULL, NULL, &s->label };
-		s->f[s->n++] = (struct tfr_feature_spec){ "image/class/text", TFR_FEATURE_BYTES, 1, &s->text, NULL, NULL };
-	}
+	/* Labels (one, several, multi-hot), then the source's extra
+	 * features after convert's own. */
+	nl = tfr_dataset_label_specs(r->ds, item, o->multi_hot, ls, s->f + s->n);
+	if (nl < 0)
+		s->oom = 1;
+	else
+		s->n += (size_t)nl;
 	s->name.data = (const unsigned char *)filename;
 	s->name.len = strlen(filename);
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/filename", TFR_FEATURE_BYTES, 1, &s->name, NULL, NULL };
@@ -143,6 +151,8 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 		s->format.len = 3;
 	}
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/format", TFR_FEATURE_BYTES, 1, &s->format, NULL, NULL };
+	for (k = 0; x && k < x->n; k++)
+		s->f[s->n++] = x->spec[k];
 }
 
 /* Make the record for unit u into out.  Item-level failures return the
@@ -172,6 +182,16 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	path = tfr_dataset_where(r->ds, item, &wk->rd);
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	rc = tfr_dataset_features(r->ds, item, &wk->rd, &wk->fs, err);
+	if (rc)
+		return rc;
+	path = tfr_dataset_where(r->ds, item, &wk->rd);
+	if (!path)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (wk->fs.flags & TFR_FEATURE_GEOMETRIC)
+		return tfr_error_set(err, TFR_ERR_UNSUPPORTED,
+				     "'%s': features that follow the pixels (boxes) "
+				     "are not supported yet", path);
 	rc = tfr_image_probe(wk->file.data, wk->file.len, o->max_pixels, &info, &e);
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
@@ -188,7 +208,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		build_specs(&sp, r, item, wk->file.data, wk->file.len, info.width,
-			    info.height, info.format);
+			    info.height, info.format, &wk->ls, &wk->fs);
 	} else {
 		struct tfr_decode_opts d = { .channels = o->aug.channels,
 					     .max_pixels = o->max_pixels };
@@ -218,7 +238,9 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		/* The Example is written first with a hole where the pixels
 		 * go, and the tensor is made in place: no copy of it. */
 		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
-		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format);
+		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format, &wk->ls, &wk->fs);
+		if (sp.oom)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		rc = tfr_example_encode_at(sp.f, sp.n, out, &hole, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
@@ -228,6 +250,8 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		return TFR_OK;
 	}
+	if (sp.oom)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	rc = tfr_example_encode(sp.f, sp.n, out, &e);
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
@@ -508,8 +532,13 @@ static uint64_t unit_size(void *ctx, uint64_t pos)
 					  &ow, &oh, NULL);
 		len = tfr_augment_bytes(&r->o->aug, ow, oh);
 	}
+	/* Extra features count in the size; one that cannot be read now
+	 * fails its record later, with its message. */
+	if (tfr_dataset_features(r->ds, item, &r->prd, &r->pfs, NULL))
+		tfr_features_reset(&r->pfs);
 	build_specs(&sp, r, item, NULL, len, ow, oh,
-		    r->fmt ? (enum tfr_image_format)r->fmt[item] : TFR_IMAGE_JPEG);
+		    r->fmt ? (enum tfr_image_format)r->fmt[item] : TFR_IMAGE_JPEG,
+		    &r->pls, &r->pfs);
 	return tfr_example_size(sp.f, sp.n) + TFR_RECORD_OVERHEAD;
 }
 
@@ -661,6 +690,8 @@ static void run_release(struct run *r)
 			tfr_augment_scratch_release(&r->workers[i].aug);
 			tfr_buf_release(&r->workers[i].rec);
 			tfr_dataset_reader_release(r->ds, &r->workers[i].rd);
+			tfr_features_release(&r->workers[i].fs);
+			tfr_label_specs_release(&r->workers[i].ls);
 		}
 	}
 	free(r->workers);
@@ -686,6 +717,9 @@ static void run_release(struct run *r)
 	free(r->fmt);
 	free(r->order);
 	tfr_plan_release(&r->plan);
+	tfr_dataset_reader_release(r->ds, &r->prd);
+	tfr_features_release(&r->pfs);
+	tfr_label_specs_release(&r->pls);
 }
 
 static int push_problem(struct tfr_convert_result *res, size_t *cap,

@@ -611,6 +611,67 @@ int64_t tfr_dataset_label(const struct tfr_dataset *ds, size_t i)
 	return tfr_dataset_labels(ds, i, &ids) ? ids[0] : -1;
 }
 
+int tfr_dataset_label_specs(const struct tfr_dataset *ds, size_t i, int multi_hot,
+			    struct tfr_label_specs *ls, struct tfr_feature_spec *spec)
+{
+	const int32_t *ids;
+	size_t n = tfr_dataset_labels(ds, i, &ids), k;
+	int64_t *iv = &ls->one;
+	struct tfr_bytes *tv = &ls->one_text;
+	int ns = 0;
+
+	if (!n)
+		return 0;
+	if (n > 1) {
+		if (n > ls->cap) {
+			int64_t *a = realloc(ls->ids, n * sizeof(*a));
+			struct tfr_bytes *b;
+
+			if (!a)
+				return -1;
+			ls->ids = a;
+			b = realloc(ls->texts, n * sizeof(*b));
+			if (!b)
+				return -1;
+			ls->texts = b;
+			ls->cap = n;
+		}
+		iv = ls->ids;
+		tv = ls->texts;
+	}
+	for (k = 0; k < n; k++) {
+		iv[k] = ids[k];
+		tv[k].data = (const unsigned char *)ds->classes[ids[k]];
+		tv[k].len = strlen(ds->classes[ids[k]]);
+	}
+	spec[ns++] = (struct tfr_feature_spec){ "image/class/label", TFR_FEATURE_INT64, n, NULL, NULL, iv };
+	spec[ns++] = (struct tfr_feature_spec){ "image/class/text", TFR_FEATURE_BYTES, n, tv, NULL, NULL };
+	if (multi_hot && ds->nclasses) {
+		if (ds->nclasses > ls->hot_cap) {
+			int64_t *h = realloc(ls->hot, ds->nclasses * sizeof(*h));
+
+			if (!h)
+				return -1;
+			ls->hot = h;
+			ls->hot_cap = ds->nclasses;
+		}
+		memset(ls->hot, 0, ds->nclasses * sizeof(*ls->hot));
+		for (k = 0; k < n; k++)
+			ls->hot[ids[k]] = 1;
+		spec[ns++] = (struct tfr_feature_spec){ "image/class/multi_hot", TFR_FEATURE_INT64,
+							ds->nclasses, NULL, NULL, ls->hot };
+	}
+	return ns;
+}
+
+void tfr_label_specs_release(struct tfr_label_specs *ls)
+{
+	free(ls->ids);
+	free(ls->hot);
+	free(ls->texts);
+	memset(ls, 0, sizeof(*ls));
+}
+
 void tfr_dataset_reader_release(const struct tfr_dataset *ds,
 				struct tfr_dataset_reader *rd)
 {
@@ -634,6 +695,46 @@ const char *tfr_dataset_where(const struct tfr_dataset *ds, size_t i,
 	return (const char *)rd->where.data;
 }
 
+static int reader_cursors(const struct tfr_dataset *ds, struct tfr_dataset_reader *rd,
+			  struct tfr_error *err)
+{
+	if (rd->cur)
+		return TFR_OK;
+	rd->cur = calloc(ds->nsrc ? ds->nsrc : 1, sizeof(*rd->cur));
+	if (!rd->cur)
+		return nomem(err);
+	rd->ncur = ds->nsrc;
+	return TFR_OK;
+}
+
+int tfr_dataset_features(const struct tfr_dataset *ds, size_t i,
+			 struct tfr_dataset_reader *rd, struct tfr_features *fs,
+			 struct tfr_error *err)
+{
+	const struct tfr_dsitem *it = item_at(ds, i);
+	const struct tfr_source *src = ds->src[it->src];
+	struct tfr_error e;
+	const char *where;
+	int rc;
+
+	tfr_features_reset(fs);
+	if (it->extra == TFR_NO_EXTRA || !src->ops->features)
+		return TFR_OK;
+	if ((rc = reader_cursors(ds, rd, err)))
+		return rc;
+	tfr_error_clear(&e);
+	rc = src->ops->features(src, &rd->cur[it->src], tfr_dataset_name(ds, i),
+				it->loc, it->extra, fs, &e);
+	if (!rc)
+		rc = tfr_features_view(fs, &e);
+	if (!rc)
+		return TFR_OK;
+	where = tfr_dataset_where(ds, i, rd);
+	if (!where)
+		return nomem(err);
+	return tfr_error_at(err, rc, e.record, e.offset, "'%s': %s", where, e.msg);
+}
+
 int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
 		     struct tfr_dataset_reader *rd, struct tfr_buf *out,
 		     struct tfr_error *err)
@@ -644,12 +745,8 @@ int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
 	const char *where;
 	int rc;
 
-	if (!rd->cur) {
-		rd->cur = calloc(ds->nsrc ? ds->nsrc : 1, sizeof(*rd->cur));
-		if (!rd->cur)
-			return nomem(err);
-		rd->ncur = ds->nsrc;
-	}
+	if ((rc = reader_cursors(ds, rd, err)))
+		return rc;
 	tfr_error_clear(&e);
 	rc = src->ops->read(src, &rd->cur[it->src], tfr_dataset_name(ds, i),
 			    it->loc, out, &e);

@@ -281,6 +281,9 @@ int tfr_features_add(struct tfr_features *fs, const char *key,
 	size_t i;
 	int rc = 0;
 
+	if (fs->n == TFR_MAX_FEATURES)
+		return tfr_error_set(err, TFR_ERR_LIMIT, "more than %d extra features",
+				     TFR_MAX_FEATURES);
 	if (fs->n == fs->cap) {
 		size_t ncap = fs->cap ? fs->cap * 2 : 8;
 		struct tfr_features_entry *p = realloc(fs->ent, ncap * sizeof(*p));
