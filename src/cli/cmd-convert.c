@@ -39,6 +39,9 @@ static const char usage_text[] =
 "                          bytes; repeatable)\n"
 "      --root DIR          table paths are relative to DIR (default: its folder)\n"
 "      --multi-hot         also write image/class/multi_hot (0/1 per class)\n"
+"      --image-key KEY     TFRecord inputs: the image feature (default\n"
+"                          image/encoded; TFDS: image)\n"
+"      --keep KEY          TFRecord inputs: copy feature KEY (repeatable)\n"
 "      --classes FILE      fixed class-name -> id map, one name a line (an\n"
 "                          earlier run's PREFIX.labels.txt); other names fail\n"
 "      --add-classes       with --classes: add unknown names after the map\n"
@@ -85,6 +88,7 @@ enum {
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
 	OPT_CLASSES, OPT_ADD_CLASSES, OPT_TABLE, OPT_PATH_COL, OPT_PATH_TEMPLATE,
 	OPT_LABEL_COL, OPT_LABEL_SEP, OPT_EXTRA_COL, OPT_ROOT, OPT_MULTI_HOT,
+	OPT_IMAGE_KEY, OPT_KEEP,
 };
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
@@ -210,6 +214,8 @@ int cmd_convert(int argc, char **argv)
 		{ "extra-col", required_argument, NULL, OPT_EXTRA_COL },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "multi-hot", no_argument, NULL, OPT_MULTI_HOT },
+		{ "image-key", required_argument, NULL, OPT_IMAGE_KEY },
+		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -224,7 +230,7 @@ int cmd_convert(int argc, char **argv)
 	struct progress prog;
 	const char *list = NULL, *on_error = "fail", *classes = NULL;
 	int add_classes = 0;
-	const char *table = NULL, *extra_cols[64];
+	const char *table = NULL, *extra_cols[64], *keep[64];
 	struct tfr_source_opts so;
 	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
 	size_t ci;
@@ -357,6 +363,12 @@ int cmd_convert(int argc, char **argv)
 		case OPT_LABEL_SEP: so.label_sep = optarg; break;
 		case OPT_ROOT: so.root = optarg; break;
 		case OPT_MULTI_HOT: o.multi_hot = 1; break;
+		case OPT_IMAGE_KEY: so.image_key = optarg; break;
+		case OPT_KEEP:
+			if (so.nkeep == sizeof(keep) / sizeof(keep[0]))
+				return cli_usage("convert", "more than 64 --keep");
+			keep[so.nkeep++] = optarg;
+			break;
 		case OPT_EXTRA_COL:
 			if (so.nextra_cols == sizeof(extra_cols) / sizeof(extra_cols[0]))
 				return cli_usage("convert", "more than 64 --extra-col");
@@ -388,6 +400,7 @@ int cmd_convert(int argc, char **argv)
 	if (table && !strcmp(table, "-"))
 		return cli_usage("convert", "--table needs a file (it is read twice), not '-'");
 	so.extra_cols = extra_cols;
+	so.keep = keep;
 	if (add_classes && !classes)
 		return cli_usage("convert", "--add-classes needs --classes");
 	if (o.aug.random_crop && !o.aug.crop_w)

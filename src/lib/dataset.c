@@ -4,6 +4,7 @@
 #include "source/source.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,27 @@ static int add_source(struct tfr_dataset *ds, struct tfr_source *src,
 	return rc;
 }
 
+static int cmp_str(const void *a, const void *b);
+
+static int add_glob(struct tfr_dataset *ds, const char *pattern,
+		    const struct tfr_source_opts *o, struct tfr_error *err)
+{
+	glob_t g;
+	size_t i;
+	int rc = TFR_OK, r = glob(pattern, GLOB_NOSORT, NULL, &g);
+
+	if (r == GLOB_NOMATCH)
+		return tfr_dataset_problem(ds, pattern, TFR_NO_POS, TFR_NO_POS,
+					   "no file matches the pattern", err);
+	if (r)
+		return nomem(err);
+	qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), cmp_str);
+	for (i = 0; !rc && i < g.gl_pathc; i++)
+		rc = tfr_dataset_add_path(ds, g.gl_pathv[i], o, err);
+	globfree(&g);
+	return rc;
+}
+
 int tfr_dataset_add_path(struct tfr_dataset *ds, const char *path,
 			 const struct tfr_source_opts *o, struct tfr_error *err)
 {
@@ -289,10 +311,17 @@ int tfr_dataset_add_path(struct tfr_dataset *ds, const char *path,
 	int rc;
 
 	/* An input that is missing or of the wrong type is a problem of
-	 * this input, not of the run: --on-error skip goes on without it. */
-	if (stat(path, &st))
+	 * this input, not of the run: --on-error skip goes on without it.
+	 * A quoted glob ("train-*.tfrecord") that names nothing as it
+	 * stands is expanded here, in byte order. */
+	if (stat(path, &st)) {
+		int e = errno;
+
+		if (e == ENOENT && strpbrk(path, "*?["))
+			return add_glob(ds, path, o, err);
 		return tfr_dataset_problem(ds, path, TFR_NO_POS, TFR_NO_POS,
-					   strerror(errno), err);
+					   strerror(e), err);
+	}
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return tfr_dataset_problem(ds, path, TFR_NO_POS, TFR_NO_POS,
 					   "not a regular file or directory", err);
