@@ -242,4 +242,137 @@ printf 'cat\ncat\n' >"$TMP/dup-map"
 check_exit 1 "a map naming a class twice is an error" $CONV --resize 8x8 --classes "$TMP/dup-map" -o "$O/dup" "$TMP/val"
 check_exit 2 "--add-classes without --classes is a usage error" $CONV --add-classes -o "$O/u" "$TMP/val"
 
+# --- label tables ---------------------------------------------------------------
+# Kaggle style: an id column, a header with a quoted name, quoted fields
+# holding the separator, a quote and a line break; rows in folder order.
+$PY - "$A" <<'PYEOF'
+import csv, json, os, sys
+a = sys.argv[1]
+files = open(os.path.join(a, "files")).read().split()
+rows = [(f[:-4], f.split("/")[0], i, "note, %d \"q\"\nline two" % i) for i, f in enumerate(files)]
+with open(os.path.join(a, "k.csv"), "w", newline="") as fh:
+    w = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    w.writerow(["id", "label", "n", "the note, quoted"])
+    w.writerows(rows)
+with open(os.path.join(a, "k.tsv"), "w") as fh:
+    fh.write("path\tlabel\n")
+    for f in files:
+        fh.write("ph/%s\t%s\n" % (f, f.split("/")[0]))
+with open(os.path.join(a, "k.jsonl"), "w") as fh:
+    for f in files:
+        fh.write(json.dumps({"file": "ph/" + f, "label": f.split("/")[0]}) + "\n\n")
+# multi-label: a delimited column, and the same as two columns
+with open(os.path.join(a, "ml.csv"), "w") as fh:
+    fh.write("path,tags,a,b\n")
+    for f in files:
+        c = f.split("/")[0]
+        fh.write("ph/%s,\"%s;photo\",%s,photo\n" % (f, c, c))
+PYEOF
+check "a Kaggle-style CSV with --path-template" $CONV $AUG --table "$A/k.csv" \
+	--path-template 'ph/{id}.jpg' --label-col label --extra-col n:int64 \
+	--extra-col 'the note, quoted' -o "$O/csv"
+check "CSV: same tensors and labels as the folder" $SAME "$O/dir" "$O/csv" --ordered
+check "CSV: typed extra columns, quoted fields intact" $PY - "$O/csv" <<'PYEOF'
+import glob, sys, tfrec_read as tr
+exs = [ex for f in sorted(glob.glob(sys.argv[1] + "-*.tfrecord")) for ex in tr.read_examples(f)]
+assert [int(ex["n"][0]) for ex in exs] == list(range(len(exs)))
+assert exs[2]["the note, quoted"] == [b'note, 2 "q"\nline two'], exs[2]["the note, quoted"]
+PYEOF
+check "TSV with --path-col default" $CONV $AUG --table "$A/k.tsv" --label-col label -o "$O/tsv"
+check "TSV: same as the folder" $SAME "$O/dir" "$O/tsv" --ordered
+check "JSONL" $CONV $AUG --table "$A/k.jsonl" --path-col file --label-col label -o "$O/jsonl"
+check "JSONL: same as the folder" $SAME "$O/dir" "$O/jsonl" --ordered
+mkdir -p "$A/sub"
+cp "$A/k.tsv" "$A/sub/rooted.tsv"
+check "--root: paths relative to another folder" $CONV $AUG --table "$A/sub/rooted.tsv" --root "$A" --label-col label -o "$O/root"
+check "... same as the folder" $SAME "$O/dir" "$O/root" --ordered
+check "multi-label from a delimited column, with --multi-hot" $CONV --resize 8x8 --table "$A/ml.csv" --label-col tags --label-sep ';' --multi-hot -o "$O/ml"
+check "multi-label from two columns" $CONV --resize 8x8 --table "$A/ml.csv" --label-col a,b --multi-hot -o "$O/ml2"
+check "multi-label: int64 lists of ids and a multi-hot row" $PY - "$O/ml" "$O/ml2" <<'PYEOF'
+import glob, sys, tfrec_read as tr
+def get(p):
+    return [(list(ex["image/class/label"]), ex["image/class/text"], list(ex["image/class/multi_hot"]))
+            for f in sorted(glob.glob(p + "-*.tfrecord")) for ex in tr.read_examples(f)]
+a, b = get(sys.argv[1]), get(sys.argv[2])
+assert a == b, (a, b)
+names = open(sys.argv[1] + "-labels.txt").read().split("\n")[:-1]
+assert names == ["cat", "goat", "photo"], names
+assert a[0] == ([0, 2], [b"cat", b"photo"], [1, 0, 1]), a[0]
+assert a[-1] == ([1, 2], [b"goat", b"photo"], [0, 1, 1]), a[-1]
+PYEOF
+
+printf 'path,label,n\nph/cat/cat-800x600-2.jpg,cat,1\nph/cat/nope.jpg,cat,2\nph/goat/goat-320x320-2.jpg,,3\nph/goat/goat-640x640-1.jpg,goat,x4\n' >"$A/bad.csv"
+check_exit 1 "a row whose file is missing is an error" $CONV --resize 8x8 --table "$A/bad.csv" --label-col label --extra-col n:int64 -o "$O/bad"
+err_has "... naming the table, line and column" "'$A/bad.csv': line 3, column 'path': '$A/ph/cat/nope.jpg': No such file or directory"
+check "with --on-error skip the bad rows are skipped" $CONV --resize 8x8 --on-error skip --table "$A/bad.csv" --label-col label --extra-col n:int64 -o "$O/bad"
+err_has "... an empty label names its line and column" "line 4, column 'label': no label"
+err_has "... a value that is not an int64 too" "line 5, column 'n': 'x4' is not an int64"
+check "... one record made it" $PY - "$O/bad.json" <<'PYEOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["records"] == 1 and len(m["skipped"]) == 3, m
+PYEOF
+printf 'path,label\nph/cat/cat-800x600-2.jpg,cat\n"ph/goat/goat-320x320-2.jpg,goat\n' >"$A/quote.csv"
+check_exit 1 "a CSV with an unterminated quote is an error" $CONV --resize 8x8 --on-error skip --table "$A/quote.csv" --label-col label -o "$O/q"
+err_has "... at its line and column" "quote.csv': line 3, column 1: unterminated quote"
+$PY -c 'import sys; print("path,label"); print(",".join(["x"] * 100000))' >"$A/wide.csv"
+check_exit 1 "a 100,000-column row is an error" $CONV --resize 8x8 --on-error skip --table "$A/wide.csv" --label-col label -o "$O/w"
+err_has "... at its line" "wide.csv': line 2: more than 4096 columns"
+check_exit 1 "a label column that is not in the header is an error" $CONV --resize 8x8 --table "$A/k.tsv" --label-col nope -o "$O/w"
+err_has "... naming it" "no label column 'nope' in the header"
+check_exit 2 "table options without --table are a usage error" $CONV --label-col label -o "$O/w" "$A/ph"
+
+# --- TFRecord inputs -----------------------------------------------------------------
+check "make an encoded TFRecord" $CONV --encoded -o "$O/enc" "$A/ph"
+check "make a GZIP one in two shards" $CONV --encoded --shards 2 --compression gzip -o "$O/encgz" "$A/ph"
+check "convert a TFRecord of encoded images" $CONV $AUG -o "$O/tfr" "$O/enc-00000-of-00001.tfrecord"
+check "TFRecord: same tensors and label ids as the folder" $SAME "$O/dir" "$O/tfr" --ordered --ids-only
+check "a quoted glob of GZIP TFRecords" $CONV $AUG -o "$O/tfrgz" "$O/encgz-*.tfrecord.gz"
+check "... same tensors and label ids as the folder" $SAME "$O/dir" "$O/tfrgz" --ordered --ids-only
+check "... image/filename carried over" $PY - "$O/tfrgz" <<'PYEOF'
+import glob, sys, tfrec_read as tr
+names = [ex["image/filename"][0] for f in sorted(glob.glob(sys.argv[1] + "-*.tfrecord"))
+         for ex in tr.read_examples(f)]
+assert names[0] == b"cat/cat-640x853-1.jpg", names
+PYEOF
+$PY - "$TOP_SRCDIR/tests/gen-records.py" "$O" "$PHOTOS/cat/cat-800x600-2.jpg" <<'PYEOF'
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("gr", sys.argv[1])
+gr = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gr)
+out, img = sys.argv[2], open(sys.argv[3], "rb").read()
+def write(name, recs):
+    open(out + "/" + name, "wb").write(b"".join(gr.frame(r) for r in recs))
+# TFDS style: "image" and "label", plus a feature to keep.
+write("tfds.tfrecord", [gr.example([("image", gr.feature_bytes([img])),
+                                    ("label", gr.feature_int64([7])),
+                                    ("id", gr.feature_bytes([b"x-%d" % i]))]) for i in range(3)])
+write("od.tfrecord", [gr.example([("image/encoded", gr.feature_bytes([img])),
+                                  ("image/object/bbox/xmin", gr.feature_float([0.1]))])])
+write("mixed.tfrecord", [gr.example([("image/encoded", gr.feature_bytes([img]))]),
+                         b"\xff\xff not an example",
+                         gr.example([("other", gr.feature_bytes([img]))])])
+PYEOF
+check "TFDS keys: --image-key image, --keep id" $CONV --resize 8x8 --image-key image --keep id -o "$O/tfds" "$O/tfds.tfrecord"
+check "... label 7 kept, id copied" $PY - "$O/tfds" <<'PYEOF'
+import glob, sys, tfrec_read as tr
+exs = [ex for f in glob.glob(sys.argv[1] + "-*.tfrecord") for ex in tr.read_examples(f)]
+assert [int(ex["image/class/label"][0]) for ex in exs] == [7, 7, 7]
+assert [ex["id"][0] for ex in exs] == [b"x-0", b"x-1", b"x-2"], exs
+PYEOF
+check_exit 1 "without --image-key the TFDS record is an error" $CONV --resize 8x8 -o "$O/tfds2" "$O/tfds.tfrecord"
+err_has "... naming file, record and offset" "tfds.tfrecord': record 0 at byte 0: no image bytes under the image key"
+check_exit 1 "TF Object Detection API boxes are refused" $CONV --resize 8x8 -o "$O/od" "$O/od.tfrecord"
+err_has "... saying why" "holds object boxes"
+check "a record that is not an Example is skipped with its position" $CONV --resize 8x8 --on-error skip -o "$O/mixed" "$O/mixed.tfrecord"
+check "... by index and byte offset" $PY - "$O/mixed.json" <<'PYEOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["records"] == 1, m
+reasons = [s["reason"] for s in m["skipped"]]
+assert any("record 1 at byte" in r and "not an Example" in r for r in reasons), reasons
+assert any("record 2 at byte" in r for r in reasons), reasons
+PYEOF
+check_exit 1 "--keep of a feature convert writes is refused" $CONV --resize 8x8 --keep image/filename -o "$O/k2" "$O/enc-00000-of-00001.tfrecord"
+
 done_testing
