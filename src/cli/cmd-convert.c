@@ -25,6 +25,8 @@ static const char usage_text[] =
 "PREFIX-00000-of-0000N.tfrecord shards with a PREFIX.json manifest.  A\n"
 "directory INPUT is walked recursively in sorted order; its first-level\n"
 "folders name the classes (ids by sorted name, in PREFIX-labels.txt).\n"
+"An INPUT may also be an image, an archive (tar, tar.gz, tar.zst, zip;\n"
+"nested tars, WebDataset) or a TFRecord file, told apart by its bytes.\n"
 "\n"
 "Inputs:\n"
 "  -o, --output PREFIX     output prefix (required)\n"
