@@ -17,13 +17,15 @@
 #define NAME_BLOCK_BITS 20
 #define NAME_BLOCK ((size_t)1 << NAME_BLOCK_BITS)
 
+/* 24 bytes: the listing of ImageNet's 1.28 million items takes 31 MB
+ * plus the names.  Extra handles live in chunks of their own, made only
+ * for chunks that hold an item with one. */
 struct tfr_dsitem {
-	uint64_t name;   /* block << NAME_BLOCK_BITS | offset */
+	uint64_t name;   /* (block << NAME_BLOCK_BITS | offset) << 16 | base,
+			  * base: where image/filename begins in the name */
 	uint64_t loc;    /* the source's locator */
-	uint64_t extra;  /* the source's extra handle */
 	uint32_t src;    /* index in ds->src */
 	int32_t cls;     /* -1 none; >= 0 distinct class; <= -2 multi at -2 - cls */
-	uint32_t base;   /* where image/filename begins in the name */
 };
 
 static int nomem(struct tfr_error *err)
@@ -40,9 +42,12 @@ void tfr_dataset_release(struct tfr_dataset *ds)
 {
 	size_t i;
 
-	for (i = 0; i < ds->nchunks; i++)
+	for (i = 0; i < ds->nchunks; i++) {
 		free(ds->chunks[i]);
+		free(ds->xchunks[i]);
+	}
 	free(ds->chunks);
+	free(ds->xchunks);
 	for (i = 0; i < ds->nnames; i++)
 		free(ds->names[i]);
 	free(ds->names);
@@ -223,10 +228,16 @@ int tfr_dataset_add(struct tfr_dataset *ds, const struct tfr_item_desc *d,
 		return tfr_error_set(err, TFR_ERR_LIMIT, "too many items");
 	if ((ds->n & (TFR_DS_CHUNK - 1)) == 0 && (ds->n >> TFR_DS_CHUNK_BITS) == ds->nchunks) {
 		struct tfr_dsitem **p = realloc(ds->chunks, (ds->nchunks + 1) * sizeof(*p));
+		uint64_t **x;
 
 		if (!p)
 			return nomem(err);
 		ds->chunks = p;
+		x = realloc(ds->xchunks, (ds->nchunks + 1) * sizeof(*x));
+		if (!x)
+			return nomem(err);
+		ds->xchunks = x;
+		x[ds->nchunks] = NULL;
 		if (!(p[ds->nchunks] = malloc(TFR_DS_CHUNK * sizeof(struct tfr_dsitem))))
 			return nomem(err);
 		ds->nchunks++;
@@ -255,14 +266,27 @@ int tfr_dataset_add(struct tfr_dataset *ds, const struct tfr_item_desc *d,
 		}
 		cls = -2 - (int32_t)at;
 	}
+	if (d->base > strlen(d->name))
+		return tfr_error_set(err, TFR_ERR_INVALID, "bad item name base");
+	if (d->extra != TFR_NO_EXTRA) {
+		uint64_t **x = &ds->xchunks[ds->n >> TFR_DS_CHUNK_BITS];
+		size_t j;
+
+		if (!*x) {
+			if (!(*x = malloc(TFR_DS_CHUNK * sizeof(uint64_t))))
+				return nomem(err);
+			for (j = 0; j < TFR_DS_CHUNK; j++)
+				(*x)[j] = TFR_NO_EXTRA;
+		}
+		(*x)[ds->n & (TFR_DS_CHUNK - 1)] = d->extra;
+	}
 	it = item_at(ds, ds->n);
 	if (store_name(ds, d->name, &it->name))
 		return nomem(err);
+	it->name = it->name << 16 | d->base;
 	it->loc = d->loc;
-	it->extra = d->extra;
 	it->src = (uint32_t)(ds->nsrc - 1);
 	it->cls = cls;
-	it->base = (uint32_t)d->base;
 	ds->n++;
 	return TFR_OK;
 }
@@ -608,14 +632,14 @@ int tfr_dataset_finish(struct tfr_dataset *ds, const char *map_path,
 
 const char *tfr_dataset_name(const struct tfr_dataset *ds, size_t i)
 {
-	uint64_t off = item_at(ds, i)->name;
+	uint64_t off = item_at(ds, i)->name >> 16;
 
 	return ds->names[off >> NAME_BLOCK_BITS] + (off & (NAME_BLOCK - 1));
 }
 
 const char *tfr_dataset_filename(const struct tfr_dataset *ds, size_t i)
 {
-	return tfr_dataset_name(ds, i) + item_at(ds, i)->base;
+	return tfr_dataset_name(ds, i) + (item_at(ds, i)->name & 0xffff);
 }
 
 size_t tfr_dataset_labels(const struct tfr_dataset *ds, size_t i,
@@ -742,18 +766,20 @@ int tfr_dataset_features(const struct tfr_dataset *ds, size_t i,
 {
 	const struct tfr_dsitem *it = item_at(ds, i);
 	const struct tfr_source *src = ds->src[it->src];
+	const uint64_t *x = ds->xchunks[i >> TFR_DS_CHUNK_BITS];
+	uint64_t extra = x ? x[i & (TFR_DS_CHUNK - 1)] : TFR_NO_EXTRA;
 	struct tfr_error e;
 	const char *where;
 	int rc;
 
 	tfr_features_reset(fs);
-	if (it->extra == TFR_NO_EXTRA || !src->ops->features)
+	if (extra == TFR_NO_EXTRA || !src->ops->features)
 		return TFR_OK;
 	if ((rc = reader_cursors(ds, rd, err)))
 		return rc;
 	tfr_error_clear(&e);
 	rc = src->ops->features(src, &rd->cur[it->src], tfr_dataset_name(ds, i),
-				it->loc, it->extra, fs, &e);
+				it->loc, extra, fs, &e);
 	if (!rc)
 		rc = tfr_features_view(fs, &e);
 	if (!rc)

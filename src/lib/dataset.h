@@ -11,7 +11,7 @@
  * integer labels), in which case the integers are the ids, up to
  * TFR_MAX_LABEL.
  *
- * Memory: about 40 bytes an item plus its name (names and items live in
+ * Memory: about 24 bytes an item plus its name (names and items live in
  * fixed-size chunks, so the listing never reallocates a big array), plus
  * one entry per distinct class.  No item's pixels or bytes live here.
  *
@@ -56,6 +56,7 @@ struct tfr_dataset {
 
 	/* private */
 	struct tfr_dsitem **chunks;  /* items, TFR_DS_CHUNK each */
+	uint64_t **xchunks;          /* extra handles per chunk, or NULL */
 	size_t nchunks;
 	char **names;                /* name blocks */
 	size_t nnames, name_used;    /* blocks, bytes used in the last */

@@ -33,7 +33,7 @@
  *    row, one archive member header or one WebDataset key group, never
  *    the whole input; what it hands to the listing per item is a name, a
  *    class, a 64-bit locator and a 64-bit extra handle (the listing keeps
- *    about 40 bytes an item plus its name).  read() holds at most one
+ *    about 24 bytes an item plus its name).  read() holds at most one
  *    item, capped by tfr_source_opts.max_file (tfr_buf's max), plus a
  *    cursor of bounded size (an open file or archive reader).
  *
