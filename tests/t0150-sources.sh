@@ -190,6 +190,33 @@ else
 	for i in 1 2 3 4 5; do ok "# SKIP mkfifo is not available"; done
 fi
 
+# --- files that fail to read are named in the manifest -------------------------
+cp "$PHOTOS/cat/cat-800x600-2.jpg" "$TMP/present.jpg"
+printf 'present.jpg 0\nmissing.jpg 1\n' >"$TMP/miss.list"
+check "--list, --on-error skip, --resize: a missing file is skipped" $CONV --on-error skip --resize 8x8 -l "$TMP/miss.list" -o "$O/miss"
+err_has "... and named" "skipped '$TMP/missing.jpg': cannot open: No such file or directory"
+check "... in the manifest too (not \"file\": \"\")" $PY - "$O/miss.json" "$TMP/missing.jpg" <<'PYEOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert [s["file"] for s in m["skipped"]] == [sys.argv[2]], m["skipped"]
+PYEOF
+mkdir -p "$TMP/unread/c"
+cp "$PHOTOS/cat/cat-800x600-2.jpg" "$TMP/unread/c/ok.jpg"
+cp "$PHOTOS/cat/cat-800x600-2.jpg" "$TMP/unread/c/locked.jpg"
+chmod 000 "$TMP/unread/c/locked.jpg"
+if [ -r "$TMP/unread/c/locked.jpg" ]; then
+	ok "# SKIP running as root: an unreadable file cannot be made"
+	ok "# SKIP running as root: an unreadable file cannot be made"
+else
+	check "a file of the walk that cannot be read is skipped" $CONV --on-error skip --resize 8x8 -o "$O/unread" "$TMP/unread"
+	check "... named in the manifest" $PY - "$O/unread.json" "$TMP/unread/c/locked.jpg" <<'PYEOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert [s["file"] for s in m["skipped"]] == [sys.argv[2]], m["skipped"]
+PYEOF
+fi
+chmod 644 "$TMP/unread/c/locked.jpg"
+
 # --- labels ----------------------------------------------------------------
 cp "$PHOTOS/cat/cat-800x600-2.jpg" "$TMP/one.jpg"
 printf 'one.jpg 100000000\n' >"$TMP/big.list"
