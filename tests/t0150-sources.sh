@@ -63,6 +63,26 @@ done
 check "convert the WebDataset tar" $CONV $AUG -o "$O/wds" "$A/wds.tar"
 check "WebDataset: .cls labels give the folder's ids, same tensors" \
 	$SAME "$O/dir" "$O/wds" --ordered --ids-only
+check "WebDataset with --wds-feature json" $CONV $AUG --wds-feature json -o "$O/wdsj" "$A/wds.tar"
+check "... same tensors and ids, and the json member as a feature" $PY - "$O/wdsj" "$O/wds" <<'PYEOF'
+import glob, sys, tfrec_read as tr
+def get(p):
+    return [ex for f in sorted(glob.glob(p + "-*.tfrecord")) for ex in tr.read_examples(f)]
+a, b = get(sys.argv[1]), get(sys.argv[2])
+assert len(a) == len(b) == 6
+def norm(v):
+    return [e if isinstance(e, bytes) else float(e) for e in v]
+for x, y in zip(a, b):
+    assert x.pop("json") == [b"{}"], x.keys()
+    assert sorted(x) == sorted(y) and all(norm(x[k]) == norm(y[k]) for k in x)
+PYEOF
+gzip -c "$A/wds.tar" >"$A/wds.tgz"
+$CONV $AUG --wds-feature json --shuffle --shards 2 -j 1 -o "$O/wdsz1" "$A/wds.tgz"
+$CONV $AUG --wds-feature json --shuffle --shards 2 -j 2 -o "$O/wdsz2" "$A/wds.tgz"
+$CONV $AUG --wds-feature json --shuffle --shards 2 -j 1 -o "$O/wdsp" "$A/wds.tar"
+check "WebDataset features from a tar.gz: -j 1 equals -j 2 and the plain tar" sh -c \
+	'cmp "$1-00000-of-00002.tfrecord" "$2-00000-of-00002.tfrecord" && cmp "$1-00001-of-00002.tfrecord" "$2-00001-of-00002.tfrecord" && cmp "$1-00001-of-00002.tfrecord" "$3-00001-of-00002.tfrecord"' \
+	sh "$O/wdsz1" "$O/wdsz2" "$O/wdsp"
 check "ImageNet style: classes from the inner tars' names" cmp "$O/dir-labels.txt" "$O/inet.tar-labels.txt"
 check "ImageNet style: image/filename is the member, names carry the chain" $PY - "$O/inet.tar" <<'PYEOF'
 import glob, sys, tfrec_read as tr

@@ -44,6 +44,8 @@ static const char usage_text[] =
 "      --image-key KEY     TFRecord inputs: the image feature (default\n"
 "                          image/encoded; TFDS: image)\n"
 "      --keep KEY          TFRecord inputs: copy feature KEY (repeatable)\n"
+"      --wds-feature EXT   WebDataset inputs: copy each key's EXT member (json,\n"
+"                          txt, ...) as a bytes feature EXT (repeatable)\n"
 "      --classes FILE      fixed class-name -> id map, one name a line (an\n"
 "                          earlier run's PREFIX.labels.txt); other names fail\n"
 "      --add-classes       with --classes: add unknown names after the map\n"
@@ -90,7 +92,7 @@ enum {
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
 	OPT_CLASSES, OPT_ADD_CLASSES, OPT_TABLE, OPT_PATH_COL, OPT_PATH_TEMPLATE,
 	OPT_LABEL_COL, OPT_LABEL_SEP, OPT_EXTRA_COL, OPT_ROOT, OPT_MULTI_HOT,
-	OPT_IMAGE_KEY, OPT_KEEP,
+	OPT_IMAGE_KEY, OPT_KEEP, OPT_WDS_FEATURE,
 };
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
@@ -218,6 +220,7 @@ int cmd_convert(int argc, char **argv)
 		{ "multi-hot", no_argument, NULL, OPT_MULTI_HOT },
 		{ "image-key", required_argument, NULL, OPT_IMAGE_KEY },
 		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "wds-feature", required_argument, NULL, OPT_WDS_FEATURE },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -232,7 +235,7 @@ int cmd_convert(int argc, char **argv)
 	struct progress prog;
 	const char *list = NULL, *on_error = "fail", *classes = NULL;
 	int add_classes = 0;
-	const char *table = NULL, *extra_cols[64], *keep[64];
+	const char *table = NULL, *extra_cols[64], *keep[64], *wds[64];
 	struct tfr_source_opts so;
 	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
 	size_t ci;
@@ -371,6 +374,13 @@ int cmd_convert(int argc, char **argv)
 				return cli_usage("convert", "more than 64 --keep");
 			keep[so.nkeep++] = optarg;
 			break;
+		case OPT_WDS_FEATURE:
+			if (so.nwds_features == sizeof(wds) / sizeof(wds[0]))
+				return cli_usage("convert", "more than 64 --wds-feature");
+			if (!*optarg || strchr(optarg, '/'))
+				return cli_usage("convert", "invalid --wds-feature '%s'", optarg);
+			wds[so.nwds_features++] = optarg;
+			break;
 		case OPT_EXTRA_COL:
 			if (so.nextra_cols == sizeof(extra_cols) / sizeof(extra_cols[0]))
 				return cli_usage("convert", "more than 64 --extra-col");
@@ -403,6 +413,7 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "--table needs a file (it is read twice), not '-'");
 	so.extra_cols = extra_cols;
 	so.keep = keep;
+	so.wds_features = wds;
 	if (add_classes && !classes)
 		return cli_usage("convert", "--add-classes needs --classes");
 	if (o.aug.random_crop && !o.aug.crop_w)

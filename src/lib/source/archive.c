@@ -317,6 +317,46 @@ static int read_member(struct archive *a, struct archive_entry *e, struct tfr_bu
 	}
 }
 
+/* --- WebDataset keys ------------------------------------------------------ */
+
+struct mkey {
+	const char *ext;          /* after the first dot of the last part, or "" */
+	int is_cls, is_image;
+};
+
+/* Key of a member: the nested tar's name (inner, "" at the top), ':',
+ * then the name up to the first dot of its last part; into key,
+ * NUL-terminated. */
+static int member_key(const char *inner, const char *name, struct tfr_buf *key,
+		      struct mkey *m)
+{
+	const char *base = strrchr(name, '/'), *dot;
+	size_t keylen;
+
+	base = base ? base + 1 : name;
+	dot = strchr(base, '.');
+	keylen = dot ? (size_t)(dot - name) : strlen(name);
+	m->ext = dot ? dot + 1 : "";
+	m->is_cls = dot && !strcmp(dot, ".cls");
+	m->is_image = tfr_source_image_name(name);
+	key->len = 0;
+	if (tfr_buf_printf(key, "%s:%.*s", inner ? inner : "", (int)keylen, name) ||
+	    tfr_buf_append(key, "", 1))
+		return TFR_ERR_NOMEM;
+	return TFR_OK;
+}
+
+/* Whether the user asked for members with this extension as features. */
+static int wanted(const struct tfr_source *src, const char *ext)
+{
+	size_t i;
+
+	for (i = 0; i < src->opts->nwds_features; i++)
+		if (!strcmp(src->opts->wds_features[i], ext))
+			return 1;
+	return 0;
+}
+
 /* --- listing ---------------------------------------------------------------- */
 
 struct group {
@@ -328,6 +368,8 @@ struct group {
 	char cls[CLS_MAX + 1];
 	int has_cls;
 	char *dir_cls;           /* class from the folder or the nested tar */
+	uint64_t first_loc;      /* the group's first member */
+	int has_feat;            /* it has a member wanted as a feature */
 };
 
 struct lister {
@@ -353,11 +395,14 @@ static int flush(struct lister *l, struct tfr_error *err)
 		d.base = g->base;
 		d.cls = cls;
 		d.ncls = cls[0] ? 1 : 0;
-		d.loc = g->loc;
-		d.extra = TFR_NO_EXTRA;
+		/* With WebDataset features asked for, the item starts at
+		 * its group's first member, so one forward walk over the
+		 * group finds the image and its features. */
+		d.loc = l->src->opts->nwds_features ? g->first_loc : g->loc;
+		d.extra = g->has_feat ? d.loc : TFR_NO_EXTRA;
 		rc = tfr_dataset_add(l->ds, &d, err);
 	}
-	g->has_image = g->has_cls = 0;
+	g->has_image = g->has_cls = g->has_feat = 0;
 	g->key.len = 0;
 	free(g->dir_cls);
 	g->dir_cls = NULL;
@@ -396,28 +441,24 @@ static int take_member(struct lister *l, const char *name, struct tfr_error *err
 {
 	struct iter *it = l->it;
 	struct group *g = &l->g;
-	const char *base = strrchr(name, '/'), *dot;
-	size_t keylen;
+	struct mkey m;
 	int is_cls, is_image, rc;
 
-	base = base ? base + 1 : name;
-	dot = strchr(base, '.');
-	keylen = dot ? (size_t)(dot - name) : strlen(name);
-	is_cls = dot && !strcmp(dot, ".cls");
-	is_image = tfr_source_image_name(name);
-	/* Key of this member: the nested tar's name, then the name up to
-	 * the first dot of its last part. */
-	l->tmp.len = 0;
-	if (tfr_buf_printf(&l->tmp, "%s:%.*s", it->depth ? it->inner_name : "",
-			   (int)keylen, name) || tfr_buf_append(&l->tmp, "", 1))
+	if (member_key(it->depth ? it->inner_name : NULL, name, &l->tmp, &m))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	is_cls = m.is_cls;
+	is_image = m.is_image;
 	if (!g->key.len || strcmp((char *)g->key.data, (char *)l->tmp.data) ||
 	    (is_image && g->has_image) || (is_cls && g->has_cls)) {
 		if ((rc = flush(l, err)))
 			return rc;
 		if (tfr_buf_append(&g->key, l->tmp.data, l->tmp.len))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		g->first_loc = (it->depth ? it->inner_plain : it->outer_plain) ?
+			SEEK_LOC | header_offset(it) : it->ordinal;
 	}
+	if (!is_image && !is_cls && wanted(l->src, m.ext))
+		g->has_feat = 1;
 	if (is_cls) {
 		struct tfr_error e;
 		size_t n;
@@ -520,9 +561,16 @@ out:
 
 struct tfr_source_cursor {
 	struct iter *it;          /* second pass, for ordinal locators */
+	int held;                 /* it's current header is unread: serve it again */
+	int opened;               /* it's current entry is an opened nested tar */
 	int fd;                   /* pread, for offset locators; -1 */
 	uint64_t off;
 	unsigned char buf[BLOCK];
+	/* the walk over one item's group */
+	struct tfr_buf key, key0, tmp;
+	int found, cls;
+	uint64_t stash_loc;       /* item whose WebDataset features are stashed */
+	struct tfr_buf stash;     /* ext NUL, u64 length, bytes; repeated */
 };
 
 static la_ssize_t at_read(struct archive *a, void *ud, const void **buf)
@@ -542,13 +590,71 @@ static la_ssize_t at_read(struct archive *a, void *ud, const void **buf)
 	return k;
 }
 
-static int read_at(const struct tfr_source *src, struct tfr_source_cursor *c,
+enum { WALK_ON, WALK_PAST, WALK_DONE };
+
+/*
+ * One member of an item's group, walking forward from its first member:
+ * the image goes to out, members wanted as features to the stash.  The
+ * group ends where the listing ended it: at another key, a second image
+ * or a second .cls.  Members the listing passed over (unsafe names,
+ * links, folders, opened nested tars) are passed over here too.
+ */
+static int walk_member(const struct tfr_source *src, struct tfr_source_cursor *c,
+		       struct archive *a, struct archive_entry *e, const char *inner,
+		       int first, struct tfr_buf *out, struct tfr_error *err)
+{
+	uint64_t max = src->opts->max_file ? src->opts->max_file : TFR_DEFAULT_MAX_FILE;
+	const char *unsafe, *name = clean_name(archive_entry_pathname(e), &unsafe);
+	struct mkey m;
+	uint64_t len;
+	int rc;
+
+	if (unsafe || archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
+	    (c->opened && !first))
+		return WALK_ON;
+	if (member_key(inner, name, &c->key, &m))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (first) {
+		c->key0.len = 0;
+		c->found = c->cls = 0;
+		if (tfr_buf_append(&c->key0, c->key.data, c->key.len))
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	} else if (strcmp((char *)c->key.data, (char *)c->key0.data) ||
+		   (m.is_image && c->found) || (m.is_cls && c->cls)) {
+		return WALK_PAST;
+	}
+	if (m.is_cls) {
+		c->cls = 1;
+		return WALK_ON;
+	}
+	if (m.is_image && !c->found) {
+		rc = read_member(a, e, out, max, err);
+		if (rc)
+			return rc;
+		c->found = 1;
+		return src->opts->nwds_features ? WALK_ON : WALK_DONE;
+	}
+	if (!wanted(src, m.ext))
+		return WALK_ON;
+	rc = read_member(a, e, &c->tmp, max, err);
+	if (rc)
+		return rc;
+	len = c->tmp.len;
+	if (tfr_buf_append(&c->stash, m.ext, strlen(m.ext) + 1) ||
+	    tfr_buf_append(&c->stash, &len, sizeof(len)) ||
+	    tfr_buf_append(&c->stash, c->tmp.data, c->tmp.len))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	return WALK_ON;
+}
+
+/* Plain tars: a tar reader opened at the header's offset.  Keys need no
+ * nested tar's name here: a group never leaves its tar. */
+static int walk_at(const struct tfr_source *src, struct tfr_source_cursor *c,
 		   uint64_t off, struct tfr_buf *out, struct tfr_error *err)
 {
 	struct archive *a;
 	struct archive_entry *e;
-	uint64_t max = src->opts->max_file ? src->opts->max_file : TFR_DEFAULT_MAX_FILE;
-	int rc;
+	int rc = TFR_OK, first = 1, r;
 
 	if (c->fd < 0 && (c->fd = open(src->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return tfr_error_sys(err, errno, "cannot open");
@@ -556,6 +662,7 @@ static int read_at(const struct tfr_source *src, struct tfr_source_cursor *c,
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	archive_read_support_format_tar(a);
 	c->off = off;
+	c->opened = 0;
 	if (archive_read_open(a, c, NULL, at_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) < ARCHIVE_WARN) {
 		const char *m = archive_error_string(a);
@@ -563,40 +670,79 @@ static int read_at(const struct tfr_source *src, struct tfr_source_cursor *c,
 		rc = tfr_error_at(err, TFR_ERR_CORRUPT, TFR_NO_POS, off,
 				  "no member header at byte %llu: %s",
 				  (unsigned long long)off, m ? m : "archive changed since it was listed");
-	} else {
-		rc = read_member(a, e, out, max, err);
+		goto out;
 	}
+	for (;;) {
+		rc = walk_member(src, c, a, e, NULL, first, out, err);
+		first = 0;
+		if (rc < 0)
+			goto out;
+		if (rc != WALK_ON)
+			break;
+		r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			const char *m = archive_error_string(a);
+
+			rc = tfr_error_set(err, TFR_ERR_CORRUPT, "%s", m ? m : "unreadable archive");
+			goto out;
+		}
+	}
+	rc = TFR_OK;
+out:
 	archive_read_free(a);
 	return rc;
 }
 
-static int read_nth(const struct tfr_source *src, struct tfr_source_cursor *c,
+/* Compressed tars and zips: the cursor's iterator, moved forward. */
+static int walk_nth(const struct tfr_source *src, struct tfr_source_cursor *c,
 		    uint64_t n, struct tfr_buf *out, struct tfr_error *err)
 {
-	uint64_t max = src->opts->max_file ? src->opts->max_file : TFR_DEFAULT_MAX_FILE;
-	int rc, opened;
+	struct iter *it;
+	int rc, first = 1;
 
 	if (!c->it && !(c->it = calloc(1, sizeof(*c->it))))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	it = c->it;
 	/* Forward from where the cursor is; from the top for an earlier
 	 * member. */
-	if (!c->it->outer || c->it->ordinal >= n) {
-		rc = iter_open(c->it, src->path, err);
+	if (!it->outer || it->ordinal > n || (it->ordinal == n && !c->held)) {
+		rc = iter_open(it, src->path, err);
 		if (rc)
 			return rc;
+		c->opened = 0;
 	}
-	while (c->it->ordinal < n) {
-		rc = iter_next(c->it, &opened, err);
+	c->held = 0;
+	while (it->ordinal < n) {
+		rc = iter_next(it, &c->opened, err);
 		if (rc == TFR_EOF)
 			rc = tfr_error_set(err, TFR_ERR_CORRUPT, "archive changed since it was listed");
-		if (rc) {
-			iter_close(c->it);
-			return rc;
-		}
+		if (rc)
+			goto fail;
 	}
-	rc = read_member(c->it->depth ? c->it->inner : c->it->outer, c->it->e, out, max, err);
-	if (rc)
-		iter_close(c->it); /* start clean next time */
+	for (;;) {
+		rc = walk_member(src, c, it->depth ? it->inner : it->outer, it->e,
+				 it->depth ? it->inner_name : NULL, first, out, err);
+		first = 0;
+		if (rc < 0)
+			goto fail;
+		if (rc == WALK_PAST) {
+			c->held = 1; /* the next item may start here */
+			break;
+		}
+		if (rc == WALK_DONE)
+			break;
+		rc = iter_next(it, &c->opened, err);
+		if (rc == TFR_EOF)
+			break;
+		if (rc)
+			goto fail;
+	}
+	return TFR_OK;
+fail:
+	iter_close(it); /* start clean next time */
+	c->held = 0;
 	return rc;
 }
 
@@ -605,17 +751,67 @@ static int archive_read(const struct tfr_source *src, struct tfr_source_cursor *
 			struct tfr_error *err)
 {
 	struct tfr_source_cursor *c = *cur;
+	int rc;
 
 	(void)name;
 	if (!c) {
 		if (!(c = calloc(1, sizeof(*c))))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		c->fd = -1;
+		c->stash_loc = UINT64_MAX;
 		*cur = c;
 	}
-	if (loc & SEEK_LOC)
-		return read_at(src, c, loc & ~SEEK_LOC, out, err);
-	return read_nth(src, c, loc, out, err);
+	out->len = 0;
+	c->stash.len = 0;
+	c->stash_loc = UINT64_MAX;
+	rc = loc & SEEK_LOC ? walk_at(src, c, loc & ~SEEK_LOC, out, err)
+			    : walk_nth(src, c, loc, out, err);
+	if (rc)
+		return rc;
+	if (!c->found)
+		return tfr_error_set(err, TFR_ERR_CORRUPT, "archive changed since it was listed");
+	c->stash_loc = loc;
+	return TFR_OK;
+}
+
+/* WebDataset members asked for with --wds-feature, as bytes features
+ * named by their extension: from the stash of the read() of the same
+ * item, or read now. */
+static int archive_features(const struct tfr_source *src, struct tfr_source_cursor **cur,
+			    const char *name, uint64_t loc, uint64_t extra,
+			    struct tfr_features *fs, struct tfr_error *err)
+{
+	struct tfr_source_cursor *c = *cur;
+	size_t at = 0;
+	int rc;
+
+	(void)extra;
+	if (!c || c->stash_loc != loc) {
+		struct tfr_buf scratch;
+
+		tfr_buf_init(&scratch, 0);
+		rc = archive_read(src, cur, name, loc, &scratch, err);
+		tfr_buf_release(&scratch);
+		if (rc)
+			return rc;
+		c = *cur;
+	}
+	while (at < c->stash.len) {
+		const char *ext = (const char *)c->stash.data + at;
+		struct tfr_bytes b;
+		uint64_t len;
+
+		at += strlen(ext) + 1;
+		memcpy(&len, c->stash.data + at, sizeof(len));
+		at += sizeof(len);
+		b.data = c->stash.data + at;
+		b.len = (size_t)len;
+		at += (size_t)len;
+		rc = tfr_features_add(fs, ext, TFR_FEATURE_BYTES, &b, 1, 0, err);
+		if (rc)
+			return rc;
+	}
+	return TFR_OK;
 }
 
 static void archive_cursor_free(struct tfr_source_cursor *c)
@@ -628,6 +824,10 @@ static void archive_cursor_free(struct tfr_source_cursor *c)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	tfr_buf_release(&c->key);
+	tfr_buf_release(&c->key0);
+	tfr_buf_release(&c->tmp);
+	tfr_buf_release(&c->stash);
 	free(c);
 }
 
@@ -645,6 +845,7 @@ const struct tfr_source_ops tfr_source_archive = {
 	.bid = archive_bid,
 	.list = archive_list,
 	.read = archive_read,
+	.features = archive_features,
 	.cursor_free = archive_cursor_free,
 	.where = archive_where,
 };
