@@ -177,14 +177,11 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	if (r->plan_skip && r->plan_skip[item])
 		return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': %s", path, r->plan_skip[item]);
 	rc = tfr_dataset_read(r->ds, item, &wk->rd, &wk->file, err);
+	if (!rc)
+		rc = tfr_dataset_features(r->ds, item, &wk->rd, &wk->fs, err);
 	if (rc)
 		return rc;
-	path = tfr_dataset_where(r->ds, item, &wk->rd);
-	if (!path)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	rc = tfr_dataset_features(r->ds, item, &wk->rd, &wk->fs, err);
-	if (rc)
-		return rc;
+	/* (the reader's name buffer may have moved) */
 	path = tfr_dataset_where(r->ds, item, &wk->rd);
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");

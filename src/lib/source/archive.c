@@ -834,10 +834,7 @@ static void archive_cursor_free(struct tfr_source_cursor *c)
 static int archive_where(const struct tfr_source *src, const char *name,
 			 struct tfr_buf *out)
 {
-	out->len = 0;
-	if (tfr_buf_printf(out, "%s:%s", src->path, name))
-		return TFR_ERR_NOMEM;
-	return tfr_buf_append(out, "", 1);
+	return tfr_source_where_in(out, src->path, ":", name);
 }
 
 const struct tfr_source_ops tfr_source_archive = {

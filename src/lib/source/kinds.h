@@ -27,4 +27,9 @@ int tfr_source_read_path(const struct tfr_source *src, struct tfr_source_cursor 
  * names; the format itself is sniffed from the bytes later. */
 int tfr_source_image_name(const char *name);
 
+/* where() for items inside an input: path, sep, name ("a.tar" ":"
+ * "x.jpg"), NUL-terminated. */
+int tfr_source_where_in(struct tfr_buf *out, const char *path, const char *sep,
+			const char *name);
+
 #endif

@@ -234,6 +234,15 @@ int tfr_source_read_path(const struct tfr_source *src, struct tfr_source_cursor 
 	return rc;
 }
 
+int tfr_source_where_in(struct tfr_buf *out, const char *path, const char *sep,
+			const char *name)
+{
+	out->len = 0;
+	if (tfr_buf_printf(out, "%s%s%s", path, sep, name) || tfr_buf_append(out, "", 1))
+		return TFR_ERR_NOMEM;
+	return TFR_OK;
+}
+
 /* --- extra features ---------------------------------------------------- */
 
 struct tfr_features_entry {

@@ -284,10 +284,7 @@ static void tfrecord_cursor_free(struct tfr_source_cursor *c)
 static int tfrecord_where(const struct tfr_source *src, const char *name,
 			  struct tfr_buf *out)
 {
-	out->len = 0;
-	if (tfr_buf_printf(out, "%s:record %s", src->path, name))
-		return TFR_ERR_NOMEM;
-	return tfr_buf_append(out, "", 1);
+	return tfr_source_where_in(out, src->path, ":record ", name);
 }
 
 /* --keep must not copy a feature convert writes itself: an Example with
