@@ -367,6 +367,8 @@ check_exit 1 "a 100,000-column row is an error" $CONV --resize 8x8 --on-error sk
 err_has "... at its line" "wide.csv': line 2: more than 4096 columns"
 check_exit 1 "a label column that is not in the header is an error" $CONV --resize 8x8 --table "$A/k.tsv" --label-col nope -o "$O/w"
 err_has "... naming it" "no label column 'nope' in the header"
+check_exit 1 "an extra column named like a feature convert writes is refused" $CONV --resize 8x8 --table "$A/k.tsv" --label-col label --extra-col image/filename -o "$O/w"
+err_has "... saying why" "convert writes a feature of that name"
 check_exit 2 "table options without --table are a usage error" $CONV --label-col label -o "$O/w" "$A/ph"
 
 # --- TFRecord inputs -----------------------------------------------------------------
