@@ -193,6 +193,17 @@ err_has "... naming it" "cut.tgz"
 check_exit 1 "zip bomb: refused at --max-file" $CONV --max-file 1M --resize 8x8 -o "$H/out/b" "$H/bomb.zip"
 err_has "... naming the member and the limit" "bomb.zip:bomb.jpg': member of 67108864 bytes exceeds the limit of 1048576"
 
+# The fuzz target of the sources (fuzz/fuzz-source.c) over every hostile
+# file above and the archives and tables of this test.
+R=${TOP_BUILDDIR:-.}/tests
+if [ -x "$R/replay-source" ]; then
+	set -- "$H" "$A/ph.tar" "$A/ph.tgz" "$A/ph.zip" "$A/inet.tar" "$A/wds.tar"
+	[ -d "$TOP_SRCDIR/tests/fuzz-regress/source" ] && set -- "$@" "$TOP_SRCDIR/tests/fuzz-regress/source"
+	check "replay-source over the hostile and test inputs" "$R/replay-source" "$@"
+else
+	ok "# SKIP tests/replay-source is not built"
+fi
+
 # --- inputs that are not regular files ------------------------------------------
 if command -v mkfifo >/dev/null 2>&1 && mkfifo "$TMP/x.jpg" 2>/dev/null; then
 	TO=
