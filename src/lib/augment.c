@@ -69,11 +69,15 @@ void tfr_augment_set_identity(struct tfr_augment *a)
 	}
 }
 
+/* Saturates: a double at or past 2^32 is undefined behaviour to convert
+ * (C11 6.3.1.4), and --resize-short 65535 on a 100000x1 image gets there. */
 static uint32_t round_dim(double v)
 {
 	double r = floor(v + 0.5);
 
-	return r < 1 ? 1 : (uint32_t)r;
+	if (!(r >= 1))
+		return 1;
+	return r >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }
 
 void tfr_augment_resized(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
@@ -106,6 +110,11 @@ int tfr_augment_shape(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
 	uint32_t rw, rh;
 
 	tfr_augment_resized(a, sw, sh, &rw, &rh);
+	/* The resize kernels index the resized grid with int32_t. */
+	if (rw > INT32_MAX || rh > INT32_MAX)
+		return tfr_error_set(err, TFR_ERR_LIMIT,
+				     "image of %ux%u would be resized to %ux%u, past the "
+				     "2^31-1 pixels a side may have", sw, sh, rw, rh);
 	if (a->crop_w) {
 		if (a->crop_w > rw || a->crop_h > rh)
 			return tfr_error_set(err, TFR_ERR_FORMAT,
@@ -118,7 +127,23 @@ int tfr_augment_shape(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
 		*ow = rw;
 		*oh = rh;
 	}
-	return TFR_OK;
+	return tfr_augment_check_size(a, *ow, *oh, err);
+}
+
+int tfr_augment_check_size(const struct tfr_augment *a, uint32_t ow, uint32_t oh,
+			   struct tfr_error *err)
+{
+	/* In 128 bits: 2^32 x 2^32 x 3 x 4 does not fit in 64. */
+	unsigned __int128 n = (unsigned __int128)ow * oh * a->channels *
+			      tfr_dtype_size(a->dtype);
+
+	if (n <= TFR_MAX_TENSOR_BYTES)
+		return TFR_OK;
+	return tfr_error_set(err, TFR_ERR_LIMIT,
+			     "a %ux%u output is a tensor of %.1f GiB, past the limit of "
+			     "%llu MiB that keeps a record within 1 GiB", ow, oh,
+			     (double)n / (1 << 30),
+			     (unsigned long long)(TFR_MAX_TENSOR_BYTES >> 20));
 }
 
 int tfr_augment_fixed_shape(const struct tfr_augment *a, uint32_t *ow, uint32_t *oh)
