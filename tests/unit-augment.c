@@ -100,11 +100,11 @@ static void simd_twins(struct tfr_augment_scratch *s)
 				a.random_crop = 1;
 			}
 			fast.len = slow.len = 0;
-			tfr_augment_force_portable(0);
+			s->portable = 0;
 			r1 = tfr_augment_run(&a, &im, cfg * 7919u, s, &fast, &ow, &oh, NULL);
-			tfr_augment_force_portable(1);
+			s->portable = 1;
 			r2 = tfr_augment_run(&a, &im, cfg * 7919u, s, &slow, &ow, &oh, NULL);
-			tfr_augment_force_portable(0);
+			s->portable = 0;
 			ntotal++;
 			if (!r1 && !r2 && fast.len == slow.len && fast.len > 0 &&
 			    !memcmp(fast.data, slow.data, fast.len))

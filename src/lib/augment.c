@@ -12,7 +12,7 @@
  * costs what the crop needs, and no whole-image float buffer exists.
  *
  * The two passes run through a kernel table: portable C here, AVX2 in
- * x86/resize_avx2.c, picked at run time.  Both do the same IEEE multiply
+ * x86/resize_avx2.c, picked once at run time as cpu.h describes.  Both do the same IEEE multiply
  * then add per element, in the same order (C11 mode: no FMA contraction),
  * so their bits are identical; unit-augment checks it.
  */
@@ -28,6 +28,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 const char *tfr_dtype_name(enum tfr_dtype d)
 {
@@ -339,23 +340,28 @@ struct kernels {
 			 const float *, const float *);
 };
 
-static int force_portable;
+/* The dispatch of cpu.h: a table of kernels, chosen once. */
+static const struct kernels portable_kernels = { vfilter_portable, hfilter3_portable };
+#ifdef TFR_X86
+static const struct kernels avx2_kernels = { tfr_vfilter_avx2, tfr_hfilter3_avx2 };
+#endif
+static const struct kernels *kernels_impl;
+static once_flag kernels_once = ONCE_FLAG_INIT;
 
-void tfr_augment_force_portable(int on)
+static void resolve(void)
 {
-	force_portable = on;
+	kernels_impl = &portable_kernels;
+#ifdef TFR_X86
+	if (tfr_cpu_features() & TFR_CPU_AVX2)
+		kernels_impl = &avx2_kernels;
+#endif
 }
 
-static const struct kernels *kernels(void)
+/* The scratch's own switch is per caller (tests), never a global. */
+static const struct kernels *kernels(const struct tfr_augment_scratch *s)
 {
-	static const struct kernels portable = { vfilter_portable, hfilter3_portable };
-#ifdef TFR_X86
-	static const struct kernels avx2 = { tfr_vfilter_avx2, tfr_hfilter3_avx2 };
-
-	if (!force_portable && (tfr_cpu_features() & TFR_CPU_AVX2))
-		return &avx2;
-#endif
-	return &portable;
+	call_once(&kernels_once, resolve);
+	return s->portable ? &portable_kernels : kernels_impl;
 }
 
 /* n floats to the stored dtype at dst (any alignment), little-endian. */
@@ -610,7 +616,7 @@ int tfr_augment_run_into(const struct tfr_augment *a, const struct tfr_image *im
 	uint32_t dw = img->frame_width, dh = img->frame_height;
 	const float one[3] = { 1, 1, 1 }, zero[3] = { 0, 0, 0 };
 	const float *mul = a->mul, *add = a->add;
-	const struct kernels *k = kernels();
+	const struct kernels *k = kernels(s);
 	size_t span, rowlen, nbytes;
 	int32_t *st;
 	float *vrow, *hrow, *plane;

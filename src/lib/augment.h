@@ -91,6 +91,8 @@ struct tfr_augment_scratch {
 	const unsigned char **rows; size_t rows_cap; /* source rows of one tap set */
 	unsigned char *stage; size_t stage_cap;      /* one row in the dtype */
 	struct tfr_augment_window *win;              /* the last window planned */
+	int portable;  /* tests: 1 runs the portable kernels with this scratch
+			* (per caller, so no global switch that threads read) */
 };
 
 void tfr_augment_scratch_release(struct tfr_augment_scratch *s);
@@ -122,8 +124,5 @@ int tfr_augment_run_into(const struct tfr_augment *a, const struct tfr_image *im
 			 unsigned char *dst, size_t cap, uint32_t *ow, uint32_t *oh,
 			 struct tfr_error *err);
 
-/* Tests only: 1 makes this thread-unsafe switch use the portable
- * kernels from now on, as TFREC_NO_SIMD does at start-up. */
-void tfr_augment_force_portable(int on);
 
 #endif
