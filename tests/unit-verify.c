@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "tap.h"
+#include "records.h"
 #include "lib/buf.h"
 #include "lib/crc32c.h"
 #include "lib/example.h"
@@ -34,14 +35,6 @@ static void on_problem(void *ctx, const struct tfr_problem *p)
 		s->record = p->record;
 		s->offset = p->offset;
 	}
-}
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
 }
 
 /* Five records: Examples, except record `raw` (a non-Example payload)
@@ -71,21 +64,10 @@ static size_t frame_file(unsigned char *out, int raw, int bad)
 		}
 		offs[i] = n;
 		sizes[i] = len + 16;
-		tfr_record_header(out + n, len);
-		memcpy(out + n + 12, d, len);
-		put_le32(out + n + 12 + len, tfr_crc_mask(tfr_crc32c(d, len)) ^ (i == bad));
-		n += len + 16;
+		n += frame_record(out + n, d, len, i == bad);
 	}
 	tfr_buf_release(&b);
 	return n;
-}
-
-static void write_file(const char *p, const void *d, size_t n)
-{
-	FILE *f = fopen(p, "wb");
-
-	fwrite(d, 1, n, f);
-	fclose(f);
 }
 
 static void write_idx(int lines, int wrong_line, const char *extra)
