@@ -51,6 +51,10 @@ check_exit 2 "and through a hard link" "$TFREC" index -o "$TMP/hard.tfrecord" "$
 check "the shard is intact" cmp "$TMP/f.tfrecord" "$TMP/f.orig"
 check "index -o OTHER still works" "$TFREC" index -o "$TMP/other.idx" "$TMP/f.tfrecord"
 check "with the same index" cmp "$TMP/want.idx" "$TMP/other.idx"
+gzip -c "$TMP/f.tfrecord" >"$TMP/f.tfrecord.gz"
+check_exit 1 "a gzip file cannot be indexed" "$TFREC" index "$TMP/f.tfrecord.gz"
+err_has "the library says why" "cannot index a gzip-compressed file: index readers seek to byte offsets"
+err_has "the command says what to do" "tfrec shard --compression none --index"
 
 # --- an output directory path longer than 4096 bytes -------------------
 long=$TMP/long

@@ -76,6 +76,10 @@ int cmd_index(int argc, char **argv)
 		b.len = 0;
 		if (tfr_index_build(argv[i], &b, &n, &err)) {
 			cli_error_lib(&err);
+			/* The library says what is wrong; the way out is ours. */
+			if (err.status == TFR_ERR_UNSUPPORTED)
+				fputs("tfrec: rewrite it uncompressed, with its index: "
+				      "tfrec shard --compression none --index\n", stderr);
 			status = 1;
 			continue;
 		}

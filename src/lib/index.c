@@ -22,8 +22,7 @@ int tfr_index_build(const char *path, struct tfr_buf *out,
 		rc = tfr_error_set(err, TFR_ERR_UNSUPPORTED,
 				   "'%s': cannot index a %s-compressed file: index "
 				   "readers seek to byte offsets, which only an "
-				   "uncompressed file has (rewrite it with "
-				   "'tfrec shard --compression none --index')",
+				   "uncompressed file has",
 				   path, tfr_compression_name(tfr_reader_compression(r)));
 		goto out;
 	}
