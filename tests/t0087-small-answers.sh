@@ -60,7 +60,8 @@ err_has "the command says what to do" "tfrec shard --compression none --index"
 long=$TMP/long
 i=0
 while [ $i -lt 20 ]; do long=$long/$(printf '%0250d' 0); i=$((i + 1)); done
-if mkdir -p "$long" 2>/dev/null && [ -d "$long" ]; then
+# (test -d cannot see it: stat fails past PATH_MAX, as tfrec's did)
+if mkdir -p "$long" 2>/dev/null; then
 	check_exit 1 "a 5000-byte output directory fails" $CONV --resize 8x8 -o "$long/p" "$PHOTOS"
 	if grep -q "does not exist" "$TMP/.err"; then not_ok "it is not reported as missing"; else ok "it is not reported as missing"; fi
 	err_has "the system's reason is given" "File name too long"
