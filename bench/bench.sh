@@ -82,7 +82,7 @@ make_photos() { # N ~1 MP JPEGs from the sample photos, upscaled
 	"$TFREC" convert -q --no-fsync --resize 1224x816 --dtype uint8 --shards 1 \
 		-o "$dir.tmp/big/p" sample-data/photos
 	# The uint8 pictures come back exactly through inspect --export.
-	"$TFREC" inspect --export "$dir.tmp/png" "$dir.tmp/big/p-00000-of-00001.tfrecord" >/dev/null
+	"$TFREC" inspect --export "$dir.tmp/png" "$dir.tmp/big/p-00000-of-00001.tfrecord" >/dev/null 2>&1
 	for k in 0 1 2 3 4 5; do
 		pngtopnm "$dir.tmp/png/$(printf %05d $k).png" >"$dir.tmp/$k.ppm"
 		cjpeg -quality 90 "$dir.tmp/$k.ppm" >"$dir.tmp/$k.jpg"
