@@ -12,9 +12,10 @@
  * costs what the crop needs, and no whole-image float buffer exists.
  *
  * The two passes run through a kernel table: portable C here, AVX2 in
- * x86/resize_avx2.c, picked once at run time as cpu.h describes.  Both do the same IEEE multiply
- * then add per element, in the same order (C11 mode: no FMA contraction),
- * so their bits are identical; unit-augment checks it.
+ * x86/resize_avx2.c, picked once at run time as cpu.h describes.  Both
+ * do the same IEEE multiply then add per element, in the same order (C11
+ * mode: no FMA contraction), so their bits are identical; unit-augment
+ * checks it.
  */
 #include "config.h"
 #include "augment.h"
@@ -110,6 +111,7 @@ int tfr_augment_shape(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
 {
 	uint32_t rw, rh;
 
+	*ow = *oh = 0; /* defined even on failure */
 	tfr_augment_resized(a, sw, sh, &rw, &rh);
 	/* The resize kernels index the resized grid with int32_t. */
 	if (rw > INT32_MAX || rh > INT32_MAX)
