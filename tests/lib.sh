@@ -12,7 +12,9 @@
 set -u
 : "${TFREC:?TFREC must point at the tfrec binary}"
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
-if [ "${TFREC_VALGRIND:-0}" = 1 ]; then
+# (Not twice: a test that runs another test script must not make the
+# wrapper run itself under valgrind, without end.)
+if [ "${TFREC_VALGRIND:-0}" = 1 ] && [ "$TFREC" != "$TOP_SRCDIR/tests/valgrind-wrap.sh" ]; then
 	TFREC_REAL=$TFREC
 	TFREC="$TOP_SRCDIR/tests/valgrind-wrap.sh"
 	export TFREC_REAL

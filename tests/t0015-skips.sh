@@ -4,6 +4,10 @@
 # without ../shared/testdata, and for single checks.
 . "${TOP_SRCDIR}/tests/lib.sh"
 T=$TOP_SRCDIR/tests
+# The scripts run here are about skipping, not memory: the plain binary.
+TFREC=${TFREC_REAL:-$TFREC}
+TFREC_VALGRIND=0
+export TFREC TFREC_VALGRIND
 
 # A PATH that has every command of this machine but mandoc.
 mkdir -p "$TMP/bin"
