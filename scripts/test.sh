@@ -9,6 +9,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
+# No __pycache__/ folders left in the tree by the Python the tests run.
+PYTHONDONTWRITEBYTECODE=1
+export PYTHONDONTWRITEBYTECODE
 sh scripts/deps.sh --test
 [ -x configure ] || autoreconf -fi
 [ -f Makefile ] || ./configure

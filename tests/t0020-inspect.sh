@@ -2,10 +2,7 @@
 # t0020-inspect: counts, schema, JSON and dumps against an independent
 # Python encoder, in all three compressions; then TensorFlow-written files.
 . "${TOP_SRCDIR}/tests/lib.sh"
-PY=${PYTHON3:-python3}
-if ! command -v "$PY" >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 is not installed"; exit 77
-fi
+need_python
 GEN="$PY $TOP_SRCDIR/tests/gen-records.py"
 
 for ext in tfrecord tfrecord.gz tfrecord.zlib; do
@@ -58,7 +55,7 @@ check "empty file has zero records" "$TFREC" inspect --json "$TMP/empty"
 out_has "zero records" '"records":0'
 
 # Files that TensorFlow, Beam and PyTorch's tests wrote.
-if [ -d "${TESTDATA:-/nonexistent}/tfrecord" ]; then
+if have_testdata tfrecord "checks on the shared TFRecord files"; then
 	td=$TESTDATA/tfrecord
 	for spec in "pytorch-data/example.tfrecord 4 none" \
 		"pytorch-data/sequence_example.tfrecord 4 none" \

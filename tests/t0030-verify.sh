@@ -2,10 +2,7 @@
 # t0030-verify: sound files pass; every kind of damage fails with a
 # position; --all lists every problem; .idx sidecars are checked.
 . "${TOP_SRCDIR}/tests/lib.sh"
-PY=${PYTHON3:-python3}
-if ! command -v "$PY" >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 is not installed"; exit 77
-fi
+need_python
 GEN="$PY $TOP_SRCDIR/tests/gen-records.py"
 $GEN examples "$TMP/a.tfrecord" 20
 $GEN examples "$TMP/a.tfrecord.gz" 20
@@ -53,7 +50,7 @@ err_has "short .idx says so" "index lists 5 records, the file has 20"
 check_exit 1 "one bad file among good ones gives 1" "$TFREC" verify "$TMP/a.tfrecord.gz" "$TMP/bad.tfrecord" "$TMP/a.tfrecord.gz"
 out_has "later good files still checked" "a.tfrecord.gz: ok"
 
-if [ -d "${TESTDATA:-/nonexistent}/tfrecord" ]; then
+if have_testdata tfrecord "checks on the shared TFRecord files"; then
 	td=$TESTDATA/tfrecord
 	check "TF-written Examples verify" "$TFREC" verify "$td/pytorch-data/example.tfrecord" "$td/pytorch-data/sequence_example.tfrecord" "$td/pwnall-tfrecord/singles.tfrecords"
 	check_exit 1 "Beam raw payloads are not Examples" "$TFREC" verify "$td/apache-beam-vectors/foo_bar.tfrecord"

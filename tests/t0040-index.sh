@@ -1,10 +1,7 @@
 #!/bin/sh
 # t0040-index: DALI index format, stdout, refusal of compressed input.
 . "${TOP_SRCDIR}/tests/lib.sh"
-PY=${PYTHON3:-python3}
-if ! command -v "$PY" >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 is not installed"; exit 77
-fi
+need_python
 GEN="$PY $TOP_SRCDIR/tests/gen-records.py"
 $GEN examples "$TMP/a.tfrecord" 5
 $GEN examples "$TMP/a.tfrecord.gz" 5
@@ -35,7 +32,7 @@ ls "$TMP" | grep -q '\.tmp-' && not_ok "no temporary files left" || ok "no tempo
 if [ -w /dev/full ]; then
 	check_exit 1 "index -o - to /dev/full fails" sh -c "'$TFREC' index -o - '$TMP/a.tfrecord' >/dev/full"
 fi
-if [ -d "${TESTDATA:-/nonexistent}/tfrecord/dali-extra-idx-only" ]; then
+if have_testdata tfrecord/dali-extra-idx-only "the DALI sample index"; then
 	# DALI's own index files have exactly this line shape.
 	check "DALI sample index has 'offset size' lines" sh -c "grep -Evq '^[0-9]+ [0-9]+\$' '$TESTDATA/tfrecord/dali-extra-idx-only/train.idx' && exit 1 || exit 0"
 fi

@@ -206,6 +206,8 @@ PYEOF
 	$CONV --resize-short 100 --crop 96x96 --dtype float32 --normalize none --shards 1 -o "$TMP/ref/jpg" "$PHOTOS"
 	check "JPEG with DCT scaling: close to the full-size reference" $PY "$TMP/ref.py" "$TMP/ref/jpg-00000-of-00001.tfrecord" "$PHOTOS" dct
 	sed 's/^/# /' "$TMP/.out"
+else
+	skip "resize against the numpy reference" "djpeg is not installed"
 fi
 
 # --- sharding ------------------------------------------------------------
@@ -321,7 +323,7 @@ check_exit 2 "bad --part" "$TFREC" convert --part 4/3 -o "$TMP/u" "$PHOTOS"
 check_exit 2 "uint8 with normalize" "$TFREC" convert --dtype uint8 --normalize imagenet -o "$TMP/u" "$PHOTOS"
 
 # --- outside material ----------------------------------------------------------
-if [ -d "${TESTDATA:-/nonexistent}/images" ]; then
+if have_testdata images "the shared hard and bad images"; then
 	check "the hard images convert (12-bit JPEG skipped)" "$TFREC" convert --no-fsync --on-error skip --resize-short 32 --crop 24x24 --shards 1 -o "$TMP/hard/p" "$TESTDATA/images"
 	check "all but the 12-bit JPEG made it" $PY -c "import json; m=json.load(open('$TMP/hard/p.json')); s=m['skipped']; assert len(s)==1 and 'monkey12' in s[0]['file'] and 'precision 12' in s[0]['reason'], s; assert m['records']==56, m['records']"
 	check_exit 1 "images-bad fail the run by default" $CONV --shards 1 -o "$TMP/hb/p" "$TESTDATA/images-bad"

@@ -3,10 +3,7 @@
 # perfectly shuffled, deterministically for a seed and for any -j or
 # --part; recompresses; refuses or salvages corrupt input.
 . "${TOP_SRCDIR}/tests/lib.sh"
-PY=${PYTHON3:-python3}
-if ! command -v "$PY" >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 is not installed"; exit 77
-fi
+need_python
 GEN="$PY $TOP_SRCDIR/tests/gen-records.py"
 export PYTHONPATH="$TOP_SRCDIR/scripts"
 SH="$TFREC shard -q --no-fsync"
@@ -139,7 +136,7 @@ err_has "with a hint" "Is a directory"
 check_exit 2 "--index with gzip is a usage error" "$TFREC" shard --index --compression gzip -o "$TMP/o/x" "$TMP/in/a.tfrecord"
 ls -a "$TMP/o" | grep -q 'tmp-\|spill' && not_ok "no temporary files left" || ok "no temporary files left"
 
-if [ -d "${TESTDATA:-/nonexistent}/tfrecord" ]; then
+if have_testdata tfrecord "checks on the shared TFRecord files"; then
 	td=$TESTDATA/tfrecord
 	mkdir -p "$TMP/o/tf"
 	check "TensorFlow-written files merge" $SH --shards 1 -o "$TMP/o/tf/t" "$td/pytorch-data/example.tfrecord" "$td/pytorch-data/sequence_example.tfrecord" "$td/derived-from-beam-tests/foo_bar.tfrecord.gz" "$td/derived-from-beam-tests/foo_bar.tfrecord.zlib"

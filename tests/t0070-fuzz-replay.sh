@@ -6,13 +6,15 @@
 # check of every parser on every hostile input we have.
 . "${TOP_SRCDIR}/tests/lib.sh"
 R=${TOP_BUILDDIR:-.}/tests
-PY=${PYTHON3:-python3}
+find_python
 mkdir -p "$TMP/rec" "$TMP/ex" "$TMP/img"
-if command -v "$PY" >/dev/null 2>&1; then
+if [ -n "$PY" ]; then
 	$PY "$TOP_SRCDIR/tests/gen-records.py" examples "$TMP/rec/a.tfrecord" 5
 	$PY "$TOP_SRCDIR/tests/gen-records.py" examples "$TMP/rec/a.tfrecord.gz" 5
 	$PY "$TOP_SRCDIR/tests/gen-records.py" raw "$TMP/rec/r.tfrecord.zlib" 3
 	$PY "$TOP_SRCDIR/tests/gen-images.py" "$TMP/img"
+else
+	skip "replay over generated records and images" "python3 is not installed"
 fi
 # Mutations: truncations and bit flips of a record file, a length
 # claiming exabytes, a gzip bomb of zeros.
@@ -51,15 +53,17 @@ run() {
 }
 run record "$TMP/rec" "$TOP_SRCDIR/tests/fuzz-regress/record"
 # Past out-of-memory finds must now stay small.
-if command -v "$PY" >/dev/null 2>&1; then
-	"$PY" "$TOP_SRCDIR/scripts/peak-rss.py" "$R/replay-image" "$TOP_SRCDIR/tests/fuzz-regress/image" \
+if [ -n "$PY" ]; then
+	"$PY" "$TOP_SRCDIR/bench/peak-rss.py" "$R/replay-image" "$TOP_SRCDIR/tests/fuzz-regress/image" \
 		>/dev/null 2>"$TMP/rss"
 	mib=$(sed -n 's/^peak_rss_mib //p' "$TMP/rss" | cut -d. -f1)
 	if [ "${mib:-9999}" -lt 256 ]; then ok "past image finds replay in $mib MiB"; else not_ok "past image finds use $mib MiB"; fi
+else
+	skip "past image finds replay in little memory" "python3 is not installed"
 fi
 run example "$TMP/ex" "$TOP_SRCDIR/tests/fuzz-regress/example"
 run image "$TMP/img" "$TOP_SRCDIR/sample-data/photos" "$TOP_SRCDIR/tests/fuzz-regress/image"
-if [ -d "${TESTDATA:-/nonexistent}/tfrecord" ]; then
+if have_testdata tfrecord "replay of the shared corrupt files"; then
 	run record "$TESTDATA/tfrecord"
 	run image "$TESTDATA/images" "$TESTDATA/images-bad"
 fi

@@ -80,13 +80,15 @@ if [ ! -w "$TMP/ro" ]; then
 	check_exit 1 "unwritable output directory" "$TFREC" convert -o "$TMP/ro/p" "$PHOTOS"
 	err_has "named" "cannot write in output directory"
 else
-	ok "# SKIP unwritable directory (running as root)"
+	skip "unwritable output directory" "running as root"
 fi
 if [ -w /dev/full ]; then
 	check_exit 1 "inspect --dump to /dev/full" sh -c "'$TFREC' inspect --dump '$TMP/ref/p-00000-of-00024.tfrecord' >/dev/full"
 	err_has "stdout error named" "cannot write standard output"
 	check_exit 1 "index -o - to /dev/full" sh -c "'$TFREC' index -o - '$TMP/ref/p-00000-of-00024.tfrecord' >/dev/full"
 	check_exit 1 "verify to /dev/full" sh -c "'$TFREC' verify '$TMP/ref/p-00000-of-00024.tfrecord' >/dev/full"
+else
+	skip "writing to /dev/full" "/dev/full is not writable here"
 fi
 # A full disk: a 64 KiB tmpfs, when this machine lets us mount one.
 mkdir -p "$TMP/full"
@@ -99,6 +101,6 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$TMP/full" 2>/dev/nul
 	err_has "with the reason" "No space left on device"
 	umount "$TMP/full"
 else
-	ok "# SKIP full-disk test (cannot mount a tmpfs here)"
+	skip "convert and shard onto a full disk" "cannot mount a tmpfs here"
 fi
 done_testing

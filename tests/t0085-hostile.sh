@@ -6,11 +6,8 @@
 # 60000x60000 is refused from the header; empty files, directories given
 # as files, and odd file names are handled.
 . "${TOP_SRCDIR}/tests/lib.sh"
-PY=${PYTHON3:-python3}
-if ! command -v "$PY" >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 is not installed"; exit 77
-fi
-RSS="$PY $TOP_SRCDIR/scripts/peak-rss.py"
+need_python
+RSS="$PY $TOP_SRCDIR/bench/peak-rss.py"
 $PY "$TOP_SRCDIR/tests/gen-records.py" examples "$TMP/a.tfrecord" 12
 $PY "$TOP_SRCDIR/tests/gen-records.py" examples "$TMP/a.tfrecord.gz" 12
 mkdir -p "$TMP/o"
@@ -25,7 +22,7 @@ if [ "${TFREC_VALGRIND:-0}" = 1 ]; then CUT_STEP=41; FLIP_STEP=23; BOMB_MB=8; fi
 # MIB.  Valgrind's own memory would be measured under valgrind: skipped.
 rss_under() {
 	if [ "${TFREC_VALGRIND:-0}" = 1 ]; then
-		ok "$2 # SKIP memory is not measured under valgrind"
+		skip "$2" "memory is not measured under valgrind"
 		return
 	fi
 	mib=$(sed -n 's/^peak_rss_mib //p' "$TMP/.err" | cut -d. -f1)
@@ -133,7 +130,7 @@ if [ ! -r "$TMP/noread.tfrecord" ]; then
 	check_exit 1 "unreadable file" "$TFREC" verify "$TMP/noread.tfrecord"
 	err_has "permission error named" "Permission denied"
 else
-	ok "# SKIP unreadable file (running as root)"
+	skip "unreadable file" "running as root"
 fi
 
 # Odd names through every command.

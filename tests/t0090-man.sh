@@ -5,7 +5,7 @@
 M=${MANDOC:-}
 [ -n "$M" ] || M=$(command -v mandoc || true)
 if [ -z "$M" ]; then
-	echo "1..0 # SKIP mandoc is not installed"; exit 77
+	skip_all "mandoc is not installed"
 fi
 for page in "$TOP_SRCDIR"/man/*.1; do
 	name=$(basename "$page")

@@ -71,6 +71,8 @@ shards = sorted(glob.glob(sys.argv[1] + "/f16-*.tfrecord"))
 dl = torch.utils.data.DataLoader(tr.TFRecIterable(shards), batch_size=None, num_workers=2)
 assert sum(1 for _ in dl) == 12
 PYEOF
+else
+	skip "PyTorch DataLoader with 2 workers" "torch is not installed"
 fi
 
 # --export: pictures back from uint8 (exact), float32 imagenet chw (within
@@ -147,7 +149,7 @@ check "export makes a missing directory" "$TFREC" inspect --export "$TMP/made" "
 check_exit 1 "but not missing parents" "$TFREC" inspect --export "$TMP/nope/deeper" "$TMP/o/u8-00000-of-00001.tfrecord.zlib"
 err_has "and says why" "cannot create export directory '$TMP/nope/deeper': No such file or directory"
 check_exit 2 "export with --dump is a usage error" "$TFREC" inspect --export "$TMP/x1" --dump "$TMP/o/u8-00000-of-00001.tfrecord.zlib"
-if [ -d "${TESTDATA:-/nonexistent}/tfrecord" ]; then
+if have_testdata tfrecord "checks on the shared TFRecord files"; then
 	check_exit 1 "exporting non-image records fails with a position" "$TFREC" inspect --export "$TMP/x1" "$TESTDATA/tfrecord/pytorch-data/example.tfrecord"
 	err_has "named" "example.tfrecord': record 0 at offset 0: cannot export: no image/raw or image/encoded feature"
 fi

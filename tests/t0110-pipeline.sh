@@ -1,11 +1,11 @@
 #!/bin/sh
-# t0110-pipeline: the documented Makefile (scripts/pipeline.mk) works
+# t0110-pipeline: the documented Makefile (examples/pipeline.mk) works
 # under make -j2, rebuilds nothing when nothing changed, rebuilds only
 # what changed, and never leaves an up-to-date target after a failure.
 # Also: the progress bar shows on a terminal and never in a pipe.
 . "${TOP_SRCDIR}/tests/lib.sh"
-command -v make >/dev/null 2>&1 || { echo "1..0 # SKIP make is not installed"; exit 77; }
-MK="make -s -f $TOP_SRCDIR/scripts/pipeline.mk TFREC=$TFREC DATA=$TMP/data OUT=$TMP/out"
+command -v make >/dev/null 2>&1 || skip_all "make is not installed"
+MK="make -s -f $TOP_SRCDIR/examples/pipeline.mk TFREC=$TFREC DATA=$TMP/data OUT=$TMP/out"
 OPTS='OPTS=--resize-short 40 --crop 32x32 --shards 2'
 mkdir -p "$TMP/data/train" "$TMP/data/val/cat" "$TMP/data/val/goat"
 cp -r "$TOP_SRCDIR/sample-data/photos/cat" "$TOP_SRCDIR/sample-data/photos/goat" "$TMP/data/train/"
@@ -42,5 +42,7 @@ if command -v script >/dev/null 2>&1; then
 	if grep -q 'images' "$TMP/tty.out" && grep -q '\[#' "$TMP/tty.out"; then ok "a progress bar on a terminal"; else not_ok "a progress bar on a terminal"; sed 's/^/# /' "$TMP/tty.out" | head; fi
 	script -qec "'$TFREC' convert -q --no-fsync --resize 32x32 --shards 1 -o '$TMP/out/tty2' '$TMP/data/train'" /dev/null >"$TMP/tty2.out" 2>&1
 	[ -s "$TMP/tty2.out" ] && not_ok "-q silences the terminal" || ok "-q silences the terminal"
+else
+	skip "a progress bar on a terminal" "script(1) is not installed"
 fi
 done_testing

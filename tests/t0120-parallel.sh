@@ -3,7 +3,7 @@
 # same bytes as a single run.  Skipped when parallel is not installed.
 . "${TOP_SRCDIR}/tests/lib.sh"
 if ! command -v parallel >/dev/null 2>&1 || ! parallel --version 2>/dev/null | grep -q GNU; then
-	echo "1..0 # SKIP GNU parallel is not installed"; exit 77
+	skip_all "GNU parallel is not installed"
 fi
 PHOTOS=$TOP_SRCDIR/sample-data/photos
 mkdir -p "$TMP/one" "$TMP/par"

@@ -4,7 +4,7 @@
 # command's --help lists, and completes commands and option values.
 . "${TOP_SRCDIR}/tests/lib.sh"
 B=${TOP_BUILDDIR:-}
-[ -n "$B" ] && [ -f "$B/Makefile" ] || { echo "1..0 # SKIP no build tree"; exit 77; }
+[ -n "$B" ] && [ -f "$B/Makefile" ] || skip_all "no build tree"
 D=$TMP/dest
 check "make install DESTDIR=..." make -s -C "$B" install DESTDIR="$D" prefix=/usr/local
 check "the binary is installed" test -x "$D/usr/local/bin/tfrec"

@@ -100,11 +100,11 @@ static void simd_twins(struct tfr_augment_scratch *s)
 				a.random_crop = 1;
 			}
 			fast.len = slow.len = 0;
-			tfr_augment_force_portable(0);
+			s->portable = 0;
 			r1 = tfr_augment_run(&a, &im, cfg * 7919u, s, &fast, &ow, &oh, NULL);
-			tfr_augment_force_portable(1);
+			s->portable = 1;
 			r2 = tfr_augment_run(&a, &im, cfg * 7919u, s, &slow, &ow, &oh, NULL);
-			tfr_augment_force_portable(0);
+			s->portable = 0;
 			ntotal++;
 			if (!r1 && !r2 && fast.len == slow.len && fast.len > 0 &&
 			    !memcmp(fast.data, slow.data, fast.len))
@@ -216,6 +216,35 @@ int main(void)
 	a.random_crop = 0;
 	ok(tfr_augment_shape(&a, 8, 8, &ow, &oh, NULL) == TFR_ERR_FORMAT,
 	   "a crop larger than the image is an error");
+
+	/* Issue 10, item 8: one small image must not plan a huge record. */
+	{
+		struct tfr_augment b = a;
+		uint32_t rw, rh;
+
+		b.crop_w = b.crop_h = 0;
+		b.resize = TFR_RESIZE_SHORT;
+		b.resize_short = 65535;
+		tfr_augment_resized(&b, 100000, 1, &rw, &rh);
+		ok(rw == UINT32_MAX && rh == 65535,
+		   "a resized side past 2^32 saturates (was a float-to-unsigned overflow)");
+		ok(tfr_augment_shape(&b, 100000, 1, &ow, &oh, NULL) == TFR_ERR_LIMIT,
+		   "and is refused");
+		b.resize_short = 256;
+		ok(tfr_augment_shape(&b, 100000, 1, &ow, &oh, NULL) == TFR_ERR_LIMIT,
+		   "a 25600000x256 tensor is refused before any memory exists");
+		b.channels = 1;
+		b.dtype = TFR_DTYPE_UINT8;
+		ok(tfr_augment_check_size(&b, 1 << 20, 1023, NULL) == TFR_OK &&
+		   (uint64_t)(1 << 20) * 1023 == TFR_MAX_TENSOR_BYTES,
+		   "a tensor of exactly TFR_MAX_TENSOR_BYTES is allowed");
+		ok(tfr_augment_check_size(&b, 1 << 20, 1024, NULL) == TFR_ERR_LIMIT,
+		   "one row more is refused");
+		b.dtype = TFR_DTYPE_FLOAT32;
+		b.channels = 3;
+		ok(tfr_augment_check_size(&b, UINT32_MAX, UINT32_MAX, NULL) == TFR_ERR_LIMIT,
+		   "2^32 x 2^32 x 3 x 4 bytes does not wrap");
+	}
 
 	/* CHW layout is the transpose of HWC; normalization applies. */
 	{

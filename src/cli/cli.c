@@ -122,6 +122,9 @@ int cli_parse_sharding(const char *cmd, const char *opt, const char *arg,
 		return cli_usage(cmd, "invalid --%s '%s'", opt, arg);
 	if (v < 1)
 		return cli_usage(cmd, "--%s takes a positive value", opt);
+	if (!strcmp(opt, "shards") && v > TFR_MAX_SHARDS)
+		return cli_usage(cmd, "--shards %s: at most %u (five-digit names)", arg,
+				 TFR_MAX_SHARDS);
 	if (++*seen > 1)
 		return cli_usage(cmd, "give only one of --shards, --records-per-shard and --shard-size");
 	plan->mode = bytes ? TFR_PLAN_BYTES : !strcmp(opt, "shards") ? TFR_PLAN_SHARDS
@@ -166,17 +169,28 @@ int cli_close_stdout(void)
 int cli_check_output_dir(const char *prefix)
 {
 	const char *slash = strrchr(prefix, '/');
-	char dir[4096];
+	char *dir;
 	struct stat st;
+	int rc = 1;
 
+	/* A prefix without a name would make hidden files ('-o ""' wrote
+	 * "-00000-of-00001.tfrecord" and ".json" here): a usage error. */
+	if (!*prefix)
+		return cli_usage(NULL, "the output prefix is empty: give one, e.g. '-o data/train'");
+	if (slash && !slash[1])
+		return cli_usage(NULL, "output prefix '%s' ends in '/': give a name, e.g. '%sdata'",
+				 prefix, prefix);
+	/* Allocated, not a fixed buffer: a directory of more than 4096
+	 * bytes was cut and then reported as missing.  The system says
+	 * what it thinks of such a path (ENAMETOOLONG). */
 	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
+		dir = strdup(".");
 	else if (slash == prefix)
-		snprintf(dir, sizeof(dir), "/");
+		dir = strdup("/");
 	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - prefix), prefix);
-	if (slash && !slash[1]) {
-		cli_error("output prefix '%s' ends in '/': give a name, e.g. '%sdata'", prefix, prefix);
+		dir = strndup(prefix, (size_t)(slash - prefix));
+	if (!dir) {
+		cli_error("out of memory");
 		return 1;
 	}
 	if (stat(dir, &st)) {
@@ -184,17 +198,15 @@ int cli_check_output_dir(const char *prefix)
 			cli_error("output directory '%s' does not exist", dir);
 		else
 			cli_error("cannot use output directory '%s': %s", dir, strerror(errno));
-		return 1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
+	} else if (!S_ISDIR(st.st_mode)) {
 		cli_error("output directory '%s' is not a directory", dir);
-		return 1;
-	}
-	if (access(dir, W_OK | X_OK)) {
+	} else if (access(dir, W_OK | X_OK)) {
 		cli_error("cannot write in output directory '%s': %s", dir, strerror(errno));
-		return 1;
+	} else {
+		rc = 0;
 	}
-	return 0;
+	free(dir);
+	return rc;
 }
 
 static void on_signal(int sig)

@@ -56,8 +56,10 @@ void cli_report(uint64_t records, uint64_t of, uint32_t lo, uint32_t hi,
 /* Flush and check stdout; on error prints a message.  Returns 0 or 1. */
 int cli_close_stdout(void);
 
-/* Check that the directory part of an output prefix exists and is a
- * writable directory; prints the error.  Returns 0 or 1. */
+/* Check that an output prefix has a name (else prints a usage error and
+ * returns EXIT_USAGE) and that its directory part exists and is a
+ * writable directory (else prints the error and returns 1).  Returns 0
+ * when all is well. */
 int cli_check_output_dir(const char *prefix);
 
 /* Install SIGINT/SIGTERM/SIGHUP handlers that remove temporary files. */

@@ -14,6 +14,7 @@
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,7 +122,8 @@ static int parse_floats(const char *s, float v[3], int *n)
 
 	while (k < 3) {
 		v[k++] = strtof(s, &end);
-		if (end == s)
+		/* nan and inf parse, but give a NaN tensor and invalid JSON. */
+		if (end == s || !isfinite(v[k - 1]))
 			return -1;
 		if (*end == '\0')
 			break;
@@ -439,6 +441,18 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "--encoded keeps the original bytes: augment options do not apply");
 	if (o.index && o.compression != TFR_COMP_NONE)
 		return cli_usage("convert", "--index needs uncompressed shards (DALI seeks by offset)");
+	/* One limit for writing and reading: no record past what tfrec's
+	 * readers accept by default. */
+	if (o.encoded && o.max_file > TFR_MAX_TENSOR_BYTES)
+		return cli_usage("convert", "--max-file with --encoded: at most %" PRIu64 "M, so that "
+				 "a record stays within 1G", (uint64_t)(TFR_MAX_TENSOR_BYTES >> 20));
+	{
+		uint32_t fw, fh;
+
+		if (tfr_augment_fixed_shape(&o.aug, &fw, &fh) &&
+		    tfr_augment_check_size(&o.aug, fw, fh, &err))
+			return cli_usage("convert", "--resize or --crop: %s", err.msg);
+	}
 	for (i = 0; st.nstd && i < st.nstd; i++)
 		if (!(st.std[i] > 0))
 			return cli_usage("convert", "--std values must be positive");
@@ -467,8 +481,8 @@ int cmd_convert(int argc, char **argv)
 		tfr_augment_set_norm(&o.aug, m0, s0);
 	}
 
-	if (cli_check_output_dir(o.prefix))
-		return 1;
+	if ((c = cli_check_output_dir(o.prefix)) != 0)
+		return c;
 	cli_install_signals();
 	so.max_file = o.max_file;
 	tfr_dataset_init(&ds);

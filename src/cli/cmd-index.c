@@ -10,17 +10,29 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* 1 when path names the same file as input: compared by device and inode,
+ * not by spelling, so that './f' and 'f' clash too. */
+static int same_file(const char *path, const char *input)
+{
+	struct stat a, b;
+
+	return !stat(path, &a) && !stat(input, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
 
 static const char usage_text[] =
 "usage: tfrec index [OPTIONS] FILE...\n"
 "\n"
-"Write FILE.idx beside each uncompressed TFRecord FILE, in the format of\n"
+"Write FILE.idx beside each uncompressed TFRecord FILE ('-': read standard\n"
+"input, write the index to standard output), in the format of\n"
 "DALI's tfrecord2idx: one line \"OFFSET SIZE\" per record, where SIZE is the\n"
 "whole framed record (header and footer included).  Every header and its\n"
 "CRC is checked; payload CRCs are not (use tfrec verify).\n"
 "\n"
 "  -o, --output PATH  write the index to PATH instead ('-' for stdout);\n"
-"                     only with a single FILE\n"
+"                     only with a single FILE, never FILE itself\n"
 "  -h, --help         show this help\n"
 "\n"
 "Exit status: 0 on success, 1 on failure, 2 on usage errors.\n";
@@ -51,6 +63,10 @@ int cmd_index(int argc, char **argv)
 		return cli_usage("index", "no input files");
 	if (output && argc - optind != 1)
 		return cli_usage("index", "--output takes a single input file");
+	if (output && strcmp(output, "-") && strcmp(argv[optind], "-") &&
+	    same_file(output, argv[optind]))
+		return cli_usage("index", "--output '%s' is the input: the index would replace it",
+				 output);
 	cli_install_signals();
 	tfr_buf_init(&b, 0);
 	for (i = optind; i < argc; i++) {
@@ -60,10 +76,15 @@ int cmd_index(int argc, char **argv)
 		b.len = 0;
 		if (tfr_index_build(argv[i], &b, &n, &err)) {
 			cli_error_lib(&err);
+			/* The library says what is wrong; the way out is ours. */
+			if (err.status == TFR_ERR_UNSUPPORTED)
+				fputs("tfrec: rewrite it uncompressed, with its index: "
+				      "tfrec shard --compression none --index\n", stderr);
 			status = 1;
 			continue;
 		}
-		if (output && !strcmp(output, "-")) {
+		/* Standard input has no name to put ".idx" after. */
+		if ((output && !strcmp(output, "-")) || (!output && !strcmp(argv[i], "-"))) {
 			fwrite(b.data ? (const char *)b.data : "", 1, b.len, stdout);
 			continue;
 		}

@@ -164,8 +164,8 @@ int cmd_shard(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (cli_check_output_dir(o.prefix))
-		return 1;
+	if ((c = cli_check_output_dir(o.prefix)) != 0)
+		return c;
 	if (o.temp_dir) {
 		struct stat st;
 

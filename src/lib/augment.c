@@ -12,9 +12,10 @@
  * costs what the crop needs, and no whole-image float buffer exists.
  *
  * The two passes run through a kernel table: portable C here, AVX2 in
- * x86/resize_avx2.c, picked at run time.  Both do the same IEEE multiply
- * then add per element, in the same order (C11 mode: no FMA contraction),
- * so their bits are identical; unit-augment checks it.
+ * x86/resize_avx2.c, picked once at run time as cpu.h describes.  Both
+ * do the same IEEE multiply then add per element, in the same order (C11
+ * mode: no FMA contraction), so their bits are identical; unit-augment
+ * checks it.
  */
 #include "config.h"
 #include "augment.h"
@@ -28,6 +29,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 const char *tfr_dtype_name(enum tfr_dtype d)
 {
@@ -69,11 +71,15 @@ void tfr_augment_set_identity(struct tfr_augment *a)
 	}
 }
 
+/* Saturates: a double at or past 2^32 is undefined behaviour to convert
+ * (C11 6.3.1.4), and --resize-short 65535 on a 100000x1 image gets there. */
 static uint32_t round_dim(double v)
 {
 	double r = floor(v + 0.5);
 
-	return r < 1 ? 1 : (uint32_t)r;
+	if (!(r >= 1))
+		return 1;
+	return r >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }
 
 void tfr_augment_resized(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
@@ -105,7 +111,13 @@ int tfr_augment_shape(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
 {
 	uint32_t rw, rh;
 
+	*ow = *oh = 0; /* defined even on failure */
 	tfr_augment_resized(a, sw, sh, &rw, &rh);
+	/* The resize kernels index the resized grid with int32_t. */
+	if (rw > INT32_MAX || rh > INT32_MAX)
+		return tfr_error_set(err, TFR_ERR_LIMIT,
+				     "image of %ux%u would be resized to %ux%u, past the "
+				     "2^31-1 pixels a side may have", sw, sh, rw, rh);
 	if (a->crop_w) {
 		if (a->crop_w > rw || a->crop_h > rh)
 			return tfr_error_set(err, TFR_ERR_FORMAT,
@@ -118,7 +130,23 @@ int tfr_augment_shape(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
 		*ow = rw;
 		*oh = rh;
 	}
-	return TFR_OK;
+	return tfr_augment_check_size(a, *ow, *oh, err);
+}
+
+int tfr_augment_check_size(const struct tfr_augment *a, uint32_t ow, uint32_t oh,
+			   struct tfr_error *err)
+{
+	/* In 128 bits: 2^32 x 2^32 x 3 x 4 does not fit in 64. */
+	unsigned __int128 n = (unsigned __int128)ow * oh * a->channels *
+			      tfr_dtype_size(a->dtype);
+
+	if (n <= TFR_MAX_TENSOR_BYTES)
+		return TFR_OK;
+	return tfr_error_set(err, TFR_ERR_LIMIT,
+			     "a %ux%u output is a tensor of %.1f GiB, past the limit of "
+			     "%llu MiB that keeps a record within 1 GiB", ow, oh,
+			     (double)n / (1 << 30),
+			     (unsigned long long)(TFR_MAX_TENSOR_BYTES >> 20));
 }
 
 int tfr_augment_fixed_shape(const struct tfr_augment *a, uint32_t *ow, uint32_t *oh)
@@ -314,23 +342,28 @@ struct kernels {
 			 const float *, const float *);
 };
 
-static int force_portable;
+/* The dispatch of cpu.h: a table of kernels, chosen once. */
+static const struct kernels portable_kernels = { vfilter_portable, hfilter3_portable };
+#ifdef TFR_X86
+static const struct kernels avx2_kernels = { tfr_vfilter_avx2, tfr_hfilter3_avx2 };
+#endif
+static const struct kernels *kernels_impl;
+static once_flag kernels_once = ONCE_FLAG_INIT;
 
-void tfr_augment_force_portable(int on)
+static void resolve(void)
 {
-	force_portable = on;
+	kernels_impl = &portable_kernels;
+#ifdef TFR_X86
+	if (tfr_cpu_features() & TFR_CPU_AVX2)
+		kernels_impl = &avx2_kernels;
+#endif
 }
 
-static const struct kernels *kernels(void)
+/* The scratch's own switch is per caller (tests), never a global. */
+static const struct kernels *kernels(const struct tfr_augment_scratch *s)
 {
-	static const struct kernels portable = { vfilter_portable, hfilter3_portable };
-#ifdef TFR_X86
-	static const struct kernels avx2 = { tfr_vfilter_avx2, tfr_hfilter3_avx2 };
-
-	if (!force_portable && (tfr_cpu_features() & TFR_CPU_AVX2))
-		return &avx2;
-#endif
-	return &portable;
+	call_once(&kernels_once, resolve);
+	return s->portable ? &portable_kernels : kernels_impl;
 }
 
 /* n floats to the stored dtype at dst (any alignment), little-endian. */
@@ -585,7 +618,7 @@ int tfr_augment_run_into(const struct tfr_augment *a, const struct tfr_image *im
 	uint32_t dw = img->frame_width, dh = img->frame_height;
 	const float one[3] = { 1, 1, 1 }, zero[3] = { 0, 0, 0 };
 	const float *mul = a->mul, *add = a->add;
-	const struct kernels *k = kernels();
+	const struct kernels *k = kernels(s);
 	size_t span, rowlen, nbytes;
 	int32_t *st;
 	float *vrow, *hrow, *plane;

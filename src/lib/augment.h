@@ -19,7 +19,15 @@
 
 #include "buf.h"
 #include "image.h"
+#include "record.h"
 #include "status.h"
+
+/* The largest stored tensor.  A record holds the tensor and a few small
+ * features (name, label, shape), and must not be larger than what tfrec's
+ * own readers accept by default (TFR_DEFAULT_MAX_RECORD, 1 GiB): one limit
+ * governs writing and reading.  The 1 MiB kept back is far more than the
+ * other features of a record need. */
+#define TFR_MAX_TENSOR_BYTES (TFR_DEFAULT_MAX_RECORD - (UINT64_C(1) << 20))
 
 enum tfr_dtype { TFR_DTYPE_FLOAT16, TFR_DTYPE_FLOAT32, TFR_DTYPE_UINT8 };
 enum tfr_layout { TFR_LAYOUT_HWC, TFR_LAYOUT_CHW };
@@ -51,17 +59,25 @@ void tfr_augment_set_norm(struct tfr_augment *a, const float mean[3],
 /* No normalization: the stored values are the pixels, 0..255. */
 void tfr_augment_set_identity(struct tfr_augment *a);
 
-/* Size after resizing an upright sw x sh image. */
+/* Size after resizing an upright sw x sh image.  A side that would pass
+ * UINT32_MAX is UINT32_MAX (tfr_augment_shape then refuses it). */
 void tfr_augment_resized(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
 			 uint32_t *rw, uint32_t *rh);
 
 /* Stored width and height for an upright sw x sh source; an error when
- * the crop does not fit. */
+ * the crop does not fit (TFR_ERR_FORMAT), or when the tensor would pass
+ * TFR_MAX_TENSOR_BYTES (TFR_ERR_LIMIT; checked before any memory exists,
+ * so that one small image cannot plan a huge record). */
 int tfr_augment_shape(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
 		      uint32_t *ow, uint32_t *oh, struct tfr_error *err);
 
 /* 1 when every source gives the same stored shape (crop or WxH resize). */
 int tfr_augment_fixed_shape(const struct tfr_augment *a, uint32_t *ow, uint32_t *oh);
+
+/* TFR_OK when an ow x oh tensor fits in TFR_MAX_TENSOR_BYTES; otherwise
+ * TFR_ERR_LIMIT with a message that gives the size.  err may be NULL. */
+int tfr_augment_check_size(const struct tfr_augment *a, uint32_t ow, uint32_t oh,
+			   struct tfr_error *err);
 
 /* Bytes of the stored tensor for an ow x oh result. */
 size_t tfr_augment_bytes(const struct tfr_augment *a, uint32_t ow, uint32_t oh);
@@ -75,6 +91,8 @@ struct tfr_augment_scratch {
 	const unsigned char **rows; size_t rows_cap; /* source rows of one tap set */
 	unsigned char *stage; size_t stage_cap;      /* one row in the dtype */
 	struct tfr_augment_window *win;              /* the last window planned */
+	int portable;  /* tests: 1 runs the portable kernels with this scratch
+			* (per caller, so no global switch that threads read) */
 };
 
 void tfr_augment_scratch_release(struct tfr_augment_scratch *s);
@@ -106,8 +124,5 @@ int tfr_augment_run_into(const struct tfr_augment *a, const struct tfr_image *im
 			 unsigned char *dst, size_t cap, uint32_t *ow, uint32_t *oh,
 			 struct tfr_error *err);
 
-/* Tests only: 1 makes this thread-unsafe switch use the portable
- * kernels from now on, as TFREC_NO_SIMD does at start-up. */
-void tfr_augment_force_portable(int on);
 
 #endif

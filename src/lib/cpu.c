@@ -3,6 +3,7 @@
 #include "cpu.h"
 
 #include <stdlib.h>
+#include <threads.h>
 
 #ifdef TFR_X86
 #include <cpuid.h>
@@ -43,14 +44,16 @@ static unsigned detect(void)
 	return f;
 }
 
+static unsigned features;
+static once_flag features_once = ONCE_FLAG_INIT;
+
+static void init_features(void)
+{
+	features = detect();
+}
+
 unsigned tfr_cpu_features(void)
 {
-	static int done;
-	static unsigned features;
-
-	if (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
-		__atomic_store_n(&features, detect(), __ATOMIC_RELAXED);
-		__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
-	}
-	return __atomic_load_n(&features, __ATOMIC_RELAXED);
+	call_once(&features_once, init_features);
+	return features;
 }

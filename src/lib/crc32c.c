@@ -10,11 +10,12 @@
 #include "cpu.h"
 
 #include <string.h>
+#include <threads.h>
 
 #define POLY 0x82f63b78u /* Castagnoli, reflected */
 
 static uint32_t table[8][256];
-static int table_ready;
+static once_flag table_once = ONCE_FLAG_INIT;
 
 static void build_tables(void)
 {
@@ -37,12 +38,7 @@ static void build_tables(void)
 
 static void ensure_tables(void)
 {
-	/* Racing initialisers write identical values, so a plain flag with
-	 * acquire/release ordering is enough. */
-	if (!__atomic_load_n(&table_ready, __ATOMIC_ACQUIRE)) {
-		build_tables();
-		__atomic_store_n(&table_ready, 1, __ATOMIC_RELEASE);
-	}
+	call_once(&table_once, build_tables);
 }
 
 uint32_t tfr_crc32c_portable(uint32_t crc, const void *buf, size_t len)
@@ -74,23 +70,6 @@ uint32_t tfr_crc32c_portable(uint32_t crc, const void *buf, size_t len)
 	return ~crc;
 }
 
-/* a * b mod P, both reflected (bit 31 is x^0); as in zlib's multmodp. */
-uint32_t tfr_crc32c_mulmod(uint32_t a, uint32_t b)
-{
-	uint32_t m = 1u << 31, p = 0;
-
-	for (;;) {
-		if (a & m) {
-			p ^= b;
-			if ((a & (m - 1)) == 0)
-				break;
-		}
-		m >>= 1;
-		b = b & 1 ? (b >> 1) ^ POLY : b >> 1;
-	}
-	return p;
-}
-
 uint32_t tfr_crc32c_shift_const(uint64_t nbytes)
 {
 	uint32_t r = 1u << 31;      /* x^0 */
@@ -110,34 +89,31 @@ uint32_t tfr_crc32c_shift_const(uint64_t nbytes)
 #include "x86/impl.h"
 #endif
 
-typedef uint32_t (*crc_fn)(uint32_t, const void *, size_t);
+/* The dispatch of cpu.h: chosen once, then always through crc_impl. */
+static uint32_t (*crc_impl)(uint32_t, const void *, size_t);
+static const char *crc_impl_name;
+static once_flag crc_once = ONCE_FLAG_INIT;
 
-static crc_fn choose(void)
+static void resolve(void)
 {
+	crc_impl = tfr_crc32c_portable;
+	crc_impl_name = "slice-by-8";
 #ifdef TFR_X86
-	if (tfr_cpu_features() & TFR_CPU_SSE42)
-		return tfr_crc32c_sse42;
+	if (tfr_cpu_features() & TFR_CPU_SSE42) {
+		crc_impl = tfr_crc32c_sse42;
+		crc_impl_name = "sse4.2x3";
+	}
 #endif
-	return tfr_crc32c_portable;
 }
 
 uint32_t tfr_crc32c_extend(uint32_t crc, const void *buf, size_t len)
 {
-	static crc_fn fn;
-	crc_fn f = __atomic_load_n(&fn, __ATOMIC_RELAXED);
-
-	if (!f) {
-		f = choose();
-		__atomic_store_n(&fn, f, __ATOMIC_RELAXED);
-	}
-	return f(crc, buf, len);
+	call_once(&crc_once, resolve);
+	return crc_impl(crc, buf, len);
 }
 
 const char *tfr_crc32c_impl(void)
 {
-#ifdef TFR_X86
-	if (tfr_cpu_features() & TFR_CPU_SSE42)
-		return "sse4.2x3";
-#endif
-	return "slice-by-8";
+	call_once(&crc_once, resolve);
+	return crc_impl_name;
 }

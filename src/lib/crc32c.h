@@ -53,6 +53,23 @@ uint32_t tfr_crc32c_portable(uint32_t crc, const void *buf, size_t len);
  * tfr_crc32c_mulmod(a, b) multiplies two reflected CRC values mod P.
  */
 uint32_t tfr_crc32c_shift_const(uint64_t nbytes);
-uint32_t tfr_crc32c_mulmod(uint32_t a, uint32_t b);
+
+/* Inline, so that the arch files use it and stay leaves (see cpu.h).
+ * As in zlib's multmodp. */
+static inline uint32_t tfr_crc32c_mulmod(uint32_t a, uint32_t b)
+{
+	uint32_t m = 1u << 31, p = 0;
+
+	for (;;) {
+		if (a & m) {
+			p ^= b;
+			if ((a & (m - 1)) == 0)
+				break;
+		}
+		m >>= 1;
+		b = b & 1 ? (b >> 1) ^ 0x82f63b78u : b >> 1;
+	}
+	return p;
+}
 
 #endif

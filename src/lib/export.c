@@ -2,15 +2,18 @@
 #include "config.h"
 #include "export.h"
 #include "f16.h"
+#include "json.h"
 #include "tmpfile.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_EXPORT_PIXELS (UINT64_C(1) << 28)
@@ -344,4 +347,157 @@ void tfr_sheet_finish(struct tfr_sheet *s)
 void tfr_sheet_release(struct tfr_sheet *s)
 {
 	tfr_picture_release(&s->pic);
+}
+
+struct tfr_exporter {
+	char *dir;
+	uint64_t n, limit;
+	struct tfr_sheet sheet;
+	struct tfr_picture pic;
+	struct tfr_buf manifest;
+};
+
+/* dir/name in a new string, or NULL. */
+static char *join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = malloc(a + b + 2);
+
+	if (p) {
+		memcpy(p, dir, a);
+		p[a] = '/';
+		memcpy(p + a + 1, name, b + 1);
+	}
+	return p;
+}
+
+int tfr_exporter_new(struct tfr_exporter **xp, const char *dir, uint64_t limit,
+		     struct tfr_error *err)
+{
+	struct tfr_exporter *x;
+	struct stat st;
+	int rc;
+
+	*xp = NULL;
+	/* The directory, not its parents: a mistyped path should fail. */
+	if (stat(dir, &st) && mkdir(dir, 0777) && errno != EEXIST)
+		return tfr_error_sys(err, errno, "cannot create export directory '%s'", dir);
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return tfr_error_set(err, TFR_ERR_IO, "export directory '%s' is not a directory", dir);
+	x = calloc(1, sizeof(*x));
+	if (!x || !(x->dir = strdup(dir))) {
+		free(x);
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	}
+	x->limit = limit;
+	tfr_buf_init(&x->manifest, 0);
+	rc = tfr_sheet_init(&x->sheet, limit && limit < TFR_EXPORT_SHEET_MAX ? (uint32_t)limit
+							: TFR_EXPORT_SHEET_MAX,
+			    TFR_EXPORT_SHEET_CELL, err);
+	if (!rc && tfr_buf_puts(&x->manifest, "{\n  \"images\": ["))
+		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (rc) {
+		tfr_exporter_free(x);
+		return rc;
+	}
+	*xp = x;
+	return TFR_OK;
+}
+
+int tfr_exporter_full(const struct tfr_exporter *x)
+{
+	return x->limit && x->n >= x->limit;
+}
+
+uint64_t tfr_exporter_count(const struct tfr_exporter *x)
+{
+	return x->n;
+}
+
+int tfr_exporter_add(struct tfr_exporter *x, const char *file,
+		     const struct tfr_record *rec, const struct tfr_example *ex,
+		     struct tfr_error *err)
+{
+	struct tfr_buf *m = &x->manifest;
+	struct tfr_error e;
+	char name[32], *path;
+	int rc;
+
+	if (!ex)
+		return tfr_error_at(err, TFR_ERR_FORMAT, rec->index, rec->offset,
+				    "'%s': record %" PRIu64 " at offset %" PRIu64
+				    ": cannot export: payload is not a tf.train.Example",
+				    file, rec->index, rec->offset);
+	rc = tfr_export_record(ex, &x->pic, &e);
+	if (rc)
+		return tfr_error_at(err, rc == TFR_ERR_NOMEM ? rc : TFR_ERR_FORMAT,
+				    rec->index, rec->offset,
+				    "'%s': record %" PRIu64 " at offset %" PRIu64 ": cannot export: %s",
+				    file, rec->index, rec->offset, e.msg);
+	snprintf(name, sizeof(name), "%05" PRIu64 ".png", x->n);
+	path = join(x->dir, name);
+	if (!path)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	rc = tfr_png_write(path, &x->pic, err);
+	free(path);
+	if (rc)
+		return rc; /* a write error stops the export */
+	rc = tfr_buf_puts(m, x->n ? ",\n    {\"png\": " : "\n    {\"png\": ");
+	rc = rc ? rc : tfr_json_cstr(m, name);
+	rc = rc ? rc : tfr_buf_puts(m, ", \"source\": ");
+	rc = rc ? rc : tfr_json_cstr(m, file);
+	rc = rc ? rc : tfr_buf_printf(m, ", \"record\": %" PRIu64 ", \"filename\": ", rec->index);
+	rc = rc ? rc : tfr_json_cstr(m, x->pic.name);
+	rc = rc ? rc : tfr_buf_printf(m, ", \"label\": %" PRId64 ", \"text\": ", x->pic.label_id);
+	rc = rc ? rc : tfr_json_cstr(m, x->pic.label);
+	rc = rc ? rc : tfr_buf_printf(m, ", \"width\": %u, \"height\": %u", x->pic.width,
+				      x->pic.height);
+	if (!rc && x->n < TFR_EXPORT_SHEET_MAX) {
+		rc = tfr_buf_printf(m, ", \"sheet\": {\"col\": %u, \"row\": %u}",
+				    (unsigned)(x->n % x->sheet.cols),
+				    (unsigned)(x->n / x->sheet.cols));
+		tfr_sheet_add(&x->sheet, &x->pic);
+	}
+	rc = rc ? rc : tfr_buf_puts(m, "}");
+	if (rc)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	x->n++;
+	return TFR_OK;
+}
+
+int tfr_exporter_finish(struct tfr_exporter *x, struct tfr_error *err)
+{
+	char *path;
+	int rc = TFR_OK;
+
+	if (x->n) {
+		tfr_sheet_finish(&x->sheet);
+		path = join(x->dir, "contact-sheet.png");
+		rc = path ? tfr_png_write(path, &x->sheet.pic, err)
+			  : tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		free(path);
+		if (rc)
+			return rc;
+	}
+	if (tfr_buf_printf(&x->manifest, "\n  ],\n  \"sheet\": {\"file\": \"contact-sheet.png\", "
+			   "\"cell\": %u, \"columns\": %u}\n}\n", x->sheet.cell,
+			   (unsigned)(x->n < x->sheet.cols ? x->n : x->sheet.cols)))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	path = join(x->dir, "manifest.json");
+	if (!path)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	rc = tfr_file_write_atomic(path, x->manifest.data, x->manifest.len, 0, err);
+	free(path);
+	return rc;
+}
+
+void tfr_exporter_free(struct tfr_exporter *x)
+{
+	if (!x)
+		return;
+	tfr_buf_release(&x->manifest);
+	tfr_picture_release(&x->pic);
+	tfr_sheet_release(&x->sheet);
+	free(x->dir);
+	free(x);
 }

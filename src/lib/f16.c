@@ -4,6 +4,7 @@
 #include "cpu.h"
 
 #include <string.h>
+#include <threads.h>
 
 uint16_t tfr_f32_to_f16(float f)
 {
@@ -91,13 +92,21 @@ void tfr_f32_to_f16_array_portable(uint16_t *dst, const float *src, size_t n)
 #include "x86/impl.h"
 #endif
 
+/* The dispatch of cpu.h: chosen once, then always through f16_impl. */
+static void (*f16_impl)(uint16_t *, const float *, size_t);
+static once_flag f16_once = ONCE_FLAG_INIT;
+
+static void resolve(void)
+{
+	f16_impl = tfr_f32_to_f16_array_portable;
+#ifdef TFR_X86
+	if (tfr_cpu_features() & TFR_CPU_F16C)
+		f16_impl = tfr_f32_to_f16_array_f16c;
+#endif
+}
+
 void tfr_f32_to_f16_array(uint16_t *dst, const float *src, size_t n)
 {
-#ifdef TFR_X86
-	if (tfr_cpu_features() & TFR_CPU_F16C) {
-		tfr_f32_to_f16_array_f16c(dst, src, n);
-		return;
-	}
-#endif
-	tfr_f32_to_f16_array_portable(dst, src, n);
+	call_once(&f16_once, resolve);
+	f16_impl(dst, src, n);
 }

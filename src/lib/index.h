@@ -20,13 +20,7 @@
 int tfr_index_build(const char *path, struct tfr_buf *out,
 		    uint64_t *records, struct tfr_error *err);
 
-/*
- * Check index text (from idx_name) against the record offsets and sizes
- * in offsets[i], sizes[i] for i < n.  Returns TFR_OK or TFR_ERR_CORRUPT
- * naming the first differing line.
- */
-int tfr_index_check(const char *idx_name, const char *text, size_t len,
-		    const uint64_t *offsets, const uint64_t *sizes, uint64_t n,
-		    struct tfr_error *err);
+/* Checking an index against its file: tfr_verify_file (verify.h), which
+ * compares line by line while reading, in memory that does not grow. */
 
 #endif

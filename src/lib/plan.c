@@ -35,7 +35,7 @@ int tfr_plan_make(struct tfr_plan *plan, uint64_t n,
 	switch (o->mode) {
 	case TFR_PLAN_SHARDS:
 		if (o->value < 1)
-			return tfr_error_set(err, TFR_ERR_INVALID, "--shards must be at least 1");
+			return tfr_error_set(err, TFR_ERR_INVALID, "the number of shards must be at least 1");
 		if (o->value > TFR_MAX_SHARDS)
 			return too_many(o->value, err);
 		k = o->value;
@@ -50,8 +50,8 @@ int tfr_plan_make(struct tfr_plan *plan, uint64_t n,
 	case TFR_PLAN_RECORDS:
 		if (o->value < 1)
 			return tfr_error_set(err, TFR_ERR_INVALID,
-					     "--records-per-shard must be at least 1");
-		k = n ? (n + o->value - 1) / o->value : 1;
+					     "the records per shard must be at least 1");
+		k = n ? (n - 1) / o->value + 1 : 1; /* no overflow near 2^64 */
 		if (k > TFR_MAX_SHARDS)
 			return too_many(k, err);
 		plan->first = malloc((k + 1) * sizeof(uint64_t));

@@ -6,9 +6,11 @@
  * possible speed.  Large inputs are therefore cut into blocks of three
  * equal lanes, each lane is folded by its own chain, and the three lane
  * CRCs are joined by multiplying the earlier ones by x^(8*lane) mod P
- * (tfr_crc32c_mulmod with a constant computed once).  Only this file is
+ * (the inline tfr_crc32c_mulmod with the constants of impl.h, which
+ * unit-crc32c checks against tfr_crc32c_shift_const).  Only this file is
  * compiled with -msse4.2 (through the target attribute); it is called only
  * after cpu.c has seen the feature.  Results equal tfr_crc32c_portable.
+ * A leaf (see cpu.h): it calls no function of the rest of the library.
  */
 #include "config.h"
 #include "../crc32c.h"
@@ -17,7 +19,7 @@
 #include <nmmintrin.h>
 #include <string.h>
 
-#define LANE 2048 /* bytes per lane; a block is 3 * LANE */
+#define LANE TFR_CRC32C_SSE42_LANE /* bytes per lane; a block is 3 * LANE */
 
 __attribute__((target("sse4.2")))
 static uint32_t chain(uint32_t crc, const unsigned char *p, size_t len)
@@ -39,17 +41,12 @@ static uint32_t chain(uint32_t crc, const unsigned char *p, size_t len)
 __attribute__((target("sse4.2")))
 uint32_t tfr_crc32c_sse42(uint32_t crc, const void *buf, size_t len)
 {
-	static uint32_t k1, k2; /* x^(8*LANE), x^(16*LANE) mod P */
 	const unsigned char *p = buf;
 	uint64_t c0, c1, c2, w0, w1, w2;
 	size_t i;
 
 	crc = ~crc;
 	if (len >= 3 * LANE) {
-		if (!__atomic_load_n(&k2, __ATOMIC_RELAXED)) {
-			__atomic_store_n(&k1, tfr_crc32c_shift_const(LANE), __ATOMIC_RELAXED);
-			__atomic_store_n(&k2, tfr_crc32c_shift_const(2 * LANE), __ATOMIC_RELAXED);
-		}
 		while (len >= 3 * LANE) {
 			c0 = crc;
 			c1 = 0;
@@ -64,8 +61,8 @@ uint32_t tfr_crc32c_sse42(uint32_t crc, const void *buf, size_t len)
 			}
 			/* Raw (non-inverted) CRC states are linear: shifting a
 			 * state over n zero bytes is a multiply by x^(8n). */
-			crc = tfr_crc32c_mulmod(__atomic_load_n(&k2, __ATOMIC_RELAXED), (uint32_t)c0) ^
-			      tfr_crc32c_mulmod(__atomic_load_n(&k1, __ATOMIC_RELAXED), (uint32_t)c1) ^
+			crc = tfr_crc32c_mulmod(TFR_CRC32C_SSE42_K2, (uint32_t)c0) ^
+			      tfr_crc32c_mulmod(TFR_CRC32C_SSE42_K1, (uint32_t)c1) ^
 			      (uint32_t)c2;
 			p += 3 * LANE;
 			len -= 3 * LANE;

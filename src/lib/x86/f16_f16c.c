@@ -1,13 +1,14 @@
 /*
  * f16_f16c.c - float32 to binary16 with F16C (vcvtps2ph), 8 at a time.
- * Called only after cpu.c has seen F16C and AVX.  The tail goes through
- * the portable converter, which produces the same bits.
+ * Called only after cpu.c has seen F16C and AVX.  A leaf (see cpu.h): the
+ * tail of fewer than 8 values goes through the same instruction on a
+ * zero-padded copy, not back into f16.c.
  */
 #include "config.h"
-#include "../f16.h"
 #include "impl.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 __attribute__((target("avx,f16c")))
 void tfr_f32_to_f16_array_f16c(uint16_t *dst, const float *src, size_t n)
@@ -21,6 +22,14 @@ void tfr_f32_to_f16_array_f16c(uint16_t *dst, const float *src, size_t n)
 
 		_mm_storeu_si128((__m128i *)(dst + i), h);
 	}
-	for (; i < n; i++)
-		dst[i] = tfr_f32_to_f16(src[i]);
+	if (i < n) {
+		float pad[8] = { 0 };
+		uint16_t out[8];
+
+		memcpy(pad, src + i, (n - i) * sizeof(float));
+		_mm_storeu_si128((__m128i *)out,
+				 _mm256_cvtps_ph(_mm256_loadu_ps(pad), _MM_FROUND_TO_NEAREST_INT |
+								       _MM_FROUND_NO_EXC));
+		memcpy(dst + i, out, (n - i) * sizeof(uint16_t));
+	}
 }

@@ -9,7 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Needs TFR_CPU_SSE42.  Same contract as tfr_crc32c_portable. */
+/* Needs TFR_CPU_SSE42.  Same contract as tfr_crc32c_portable.  Lanes of
+ * LANE bytes are joined with K1 = x^(8 LANE) and K2 = x^(16 LANE) mod P,
+ * i.e. tfr_crc32c_shift_const(LANE) and (2 LANE); unit-crc32c checks it. */
+#define TFR_CRC32C_SSE42_LANE 2048
+#define TFR_CRC32C_SSE42_K1 0x0d65762au
+#define TFR_CRC32C_SSE42_K2 0x35d73a62u
 uint32_t tfr_crc32c_sse42(uint32_t crc, const void *buf, size_t len);
 
 /* Needs TFR_CPU_F16C (and AVX).  Same as tfr_f32_to_f16_array_portable. */

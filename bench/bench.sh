@@ -1,9 +1,11 @@
 #!/bin/sh
 # bench.sh - speed and memory of tfrec, measured on generated data.
 #
-#   sh scripts/bench.sh [verify|convert|shard|all]
+#   sh bench/bench.sh [verify|convert|shard|all]
 #
-# Needs a built tree (scripts/build.sh).  Data goes to $BENCH_DIR
+# Needs a built tree (scripts/build.sh); builds its TurboJPEG baseline
+# (bench/tjdecode) itself, and makes its test photos with netpbm's
+# pngtopnm and libjpeg-turbo's cjpeg.  Data goes to $BENCH_DIR
 # (default: bench-data/ in the tree, reused between runs).  Sizes:
 #   BENCH_GB      size of the verify file in GiB (default 2)
 #   BENCH_IMAGES  number of ~1 MP JPEGs for convert (default 200)
@@ -37,11 +39,11 @@ best_of_3() { # prints the best wall time in seconds of "$@"
 }
 
 rss() { # peak RSS in MiB of "$@"
-	$PY scripts/peak-rss.py "$@" 2>&1 >/dev/null | sed -n 's/^peak_rss_mib //p'
+	$PY bench/peak-rss.py "$@" 2>&1 >/dev/null | sed -n 's/^peak_rss_mib //p'
 }
 
 cpu_wall() { # CPU seconds (user + system), then wall seconds, of "$@"
-	$PY scripts/peak-rss.py "$@" 2>&1 >/dev/null |
+	$PY bench/peak-rss.py "$@" 2>&1 >/dev/null |
 		sed -n 's/^cpu_seconds //p; s/^wall_seconds //p' | tr '\n' ' '
 }
 
@@ -79,17 +81,12 @@ make_photos() { # N ~1 MP JPEGs from the sample photos, upscaled
 	mkdir -p "$dir.tmp/big"
 	"$TFREC" convert -q --no-fsync --resize 1224x816 --dtype uint8 --shards 1 \
 		-o "$dir.tmp/big/p" sample-data/photos
-	PYTHONPATH=scripts $PY - "$dir.tmp/big/p-00000-of-00001.tfrecord" "$dir.tmp" "$n" <<'PYEOF'
-import subprocess, sys, tfrec_read as tr
-src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-imgs = [tr.decode_image(ex) for ex in tr.read_examples(src)]
-for k, a in enumerate(imgs):
-    h, w, _ = a.shape
-    with open("%s/%d.ppm" % (out, k), "wb") as f:
-        f.write(b"P6\n%d %d\n255\n" % (w, h) + a.tobytes())
-    with open("%s/%d.jpg" % (out, k), "wb") as f:
-        subprocess.run(["cjpeg", "-quality", "90", "%s/%d.ppm" % (out, k)], stdout=f, check=True)
-PYEOF
+	# The uint8 pictures come back exactly through inspect --export.
+	"$TFREC" inspect --export "$dir.tmp/png" "$dir.tmp/big/p-00000-of-00001.tfrecord" >/dev/null 2>&1
+	for k in 0 1 2 3 4 5; do
+		pngtopnm "$dir.tmp/png/$(printf %05d $k).png" >"$dir.tmp/$k.ppm"
+		cjpeg -quality 90 "$dir.tmp/$k.ppm" >"$dir.tmp/$k.jpg"
+	done
 	mkdir -p "$dir/all"
 	i=0
 	while [ $i -lt "$n" ]; do
@@ -101,6 +98,7 @@ PYEOF
 }
 
 bench_convert() {
+	make -s bench/tjdecode
 	n=${BENCH_IMAGES:-200}
 	p1=$(make_photos "$n")
 	p5=$(make_photos $((n * 5)))
@@ -122,7 +120,7 @@ bench_convert() {
 	: >"$rounds"
 	for k in 1 2 3 4 5; do
 		# shellcheck disable=SC2086
-		tjr=$(./scripts/tjdecode $files)
+		tjr=$(./bench/tjdecode $files)
 		rm -rf "$D/out" && mkdir -p "$D/out" && sync
 		j1=$(cpu_wall "$TFREC" convert -j 1 $args -o "$D/out/c" "$p5")
 		rm -rf "$D/out" && mkdir -p "$D/out" && sync

@@ -10,7 +10,7 @@
 #   - the verify and index steps touch their stamp only on success;
 #   - .DELETE_ON_ERROR removes a stamp a failed recipe may have begun.
 #
-# Usage: make -f scripts/pipeline.mk -j4 DATA=data OUT=out
+# Usage: make -f examples/pipeline.mk -j4 DATA=data OUT=out
 # (Paths under $(DATA) must not contain spaces: make cannot list them.)
 
 TFREC ?= tfrec
