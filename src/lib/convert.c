@@ -59,6 +59,7 @@ struct run {
 	struct worker *workers;
 	int nthreads;
 	struct tfr_output out;
+	struct tfr_output_run *orun; /* lock, resume state, clean-up */
 	struct tfr_ticker ticker;
 };
 
@@ -232,10 +233,13 @@ static int fatal(int rc)
 	return rc == TFR_ERR_NOMEM || rc == TFR_ERR_INTERRUPTED;
 }
 
-static int add_skip(struct shard_state *st, const char *msg)
+/* A skipped item: file comes from the item itself, never from the
+ * message, which may name another file (a --list entry that is missing)
+ * or none at all. */
+static int add_skip(struct shard_state *st, const char *file, const char *msg)
 {
+	size_t n = strlen(file);
 	char *path, *reason;
-	const char *q;
 
 	if (st->nskips == st->cap) {
 		size_t ncap = st->cap ? st->cap * 2 : 8;
@@ -246,10 +250,12 @@ static int add_skip(struct shard_state *st, const char *msg)
 		st->skips = p;
 		st->cap = ncap;
 	}
-	/* msg is "'path': reason" */
-	q = msg[0] == '\'' ? strstr(msg + 1, "': ") : NULL;
-	path = q ? strndup(msg + 1, (size_t)(q - msg - 1)) : strdup("");
-	reason = strdup(q ? q + 3 : msg);
+	/* Messages made here start with "'file': "; drop that echo. */
+	if (msg[0] == '\'' && strncmp(msg + 1, file, n) == 0 &&
+	    strncmp(msg + 1 + n, "': ", 3) == 0)
+		msg += n + 4;
+	path = strdup(file);
+	reason = strdup(msg);
 	if (!path || !reason) {
 		free(path);
 		free(reason);
@@ -283,53 +289,39 @@ static char *idx_path(const char *shard)
 	return p;
 }
 
-/* --resume: a shard that exists and reads cleanly is kept. */
+/* --resume: a shard is kept when the resume state says it was made by
+ * this plan from these inputs, and the file still has its bytes. */
 static int try_resume(struct run *r, uint32_t s, struct shard_state *st,
 		      struct tfr_error *err)
 {
-	char *path = shard_path(r, s), *ipath = NULL;
-	struct tfr_reader *rd;
-	struct tfr_record rec;
+	char *path = NULL, *ipath = NULL;
 	struct tfr_buf ib;
-	uint64_t n = 0, size;
-	int rc, ok = 0;
+	int rc;
 
-	if (!path)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (access(path, F_OK) != 0 || tfr_reader_open(&rd, path, NULL, NULL) != TFR_OK) {
-		free(path);
-		return TFR_OK;
-	}
-	while ((rc = tfr_reader_next(rd, &rec, NULL)) == TFR_OK)
-		n++;
-	ok = rc == TFR_EOF && tfr_reader_compression(rd) == r->o->compression;
-	tfr_reader_free(rd);
-	if (!ok) {
-		free(path);
-		return TFR_OK; /* rewritten from scratch */
-	}
-	rc = tfr_file_sha256(path, st->sha, &size, err);
-	if (rc)
-		goto out;
+	rc = tfr_output_run_resumed(r->orun, s, r->plan.first[s + 1] - r->plan.first[s],
+				    &st->records, &st->bytes, st->sha, &st->skips,
+				    &st->nskips, err);
+	if (rc <= 0)
+		return rc;
+	st->cap = st->nskips;
+	rc = TFR_OK;
 	if (r->o->index) {
 		uint64_t cnt;
 
+		path = shard_path(r, s);
+		ipath = path ? idx_path(path) : NULL;
 		tfr_buf_init(&ib, 0);
-		ipath = idx_path(path);
 		rc = ipath ? tfr_index_build(path, &ib, &cnt, err)
 			   : tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		if (!rc)
 			rc = tfr_file_write_atomic(ipath, ib.data ? (char *)ib.data : "",
 						   ib.len, !r->o->no_fsync, err);
 		tfr_buf_release(&ib);
-		if (rc)
-			goto out;
 	}
-	st->records = n;
-	st->bytes = size;
-	st->resumed = 1;
-	st->done = 1;
-out:
+	if (!rc) {
+		st->resumed = 1;
+		st->done = 1;
+	}
 	free(ipath);
 	free(path);
 	return rc;
@@ -343,8 +335,8 @@ static int open_writer(struct run *r, uint32_t s, struct tfr_writer **w,
 
 /* Outcome of one unit: write it, skip it, or fail the run. */
 static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
-		  int rc, const struct tfr_buf *rec, struct tfr_error *e,
-		  struct tfr_error *err)
+		  uint64_t unit, int rc, const struct tfr_buf *rec,
+		  struct tfr_error *e, struct tfr_error *err)
 {
 	if (rc == TFR_OK) {
 		rc = tfr_writer_write(w, rec->data, rec->len, err);
@@ -356,16 +348,19 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 		*err = *e;
 		return rc;
 	}
-	if (add_skip(st, e->msg))
+	if (add_skip(st, r->ds->items[unit / r->o->copies].path, e->msg))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	return TFR_OK;
 }
 
-static int finish_shard(struct shard_state *st, struct tfr_writer *w,
-			struct tfr_error *err)
+static int finish_shard(struct run *r, uint32_t s, struct shard_state *st,
+			struct tfr_writer *w, struct tfr_error *err)
 {
 	int rc = tfr_writer_commit(w, st->sha, &st->bytes, err);
 
+	if (!rc)
+		rc = tfr_output_run_committed(r->orun, s, st->records, st->bytes,
+					      st->sha, st->skips, st->nskips, err);
 	if (!rc)
 		st->done = 1;
 	return rc;
@@ -401,15 +396,17 @@ static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 			tfr_writer_abort(w);
 			return tfr_error_set(err, TFR_ERR_INTERRUPTED, "stopped");
 		}
-		rc = make_record(r, wk, unit_at(r, p), &wk->rec, &e);
-		rc = settle(r, st, w, rc, &wk->rec, &e, err);
+		uint64_t u = unit_at(r, p);
+
+		rc = make_record(r, wk, u, &wk->rec, &e);
+		rc = settle(r, st, w, u, rc, &wk->rec, &e, err);
 		if (rc) {
 			tfr_writer_abort(w);
 			return rc;
 		}
 		tick(r, 1);
 	}
-	return finish_shard(st, w, err);
+	return finish_shard(r, s, st, w, err);
 }
 
 /* Batch mode: records of one shard made in parallel into slots. */
@@ -467,7 +464,8 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 			return rc;
 		}
 		for (k = 0; k < n; k++) {
-			rc = settle(r, st, w, status[k], &slots[k], &errs[k], err);
+			rc = settle(r, st, w, unit_at(r, p + k), status[k], &slots[k],
+				   &errs[k], err);
 			if (rc) {
 				tfr_writer_abort(w);
 				return rc;
@@ -475,7 +473,7 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 		}
 		tick(r, n);
 	}
-	return finish_shard(st, w, err);
+	return finish_shard(r, s, st, w, err);
 }
 
 /* --- planning ----------------------------------------------------------- */
@@ -724,6 +722,24 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	if ((uint64_t)ds->n > UINT64_MAX / o->copies)
 		return tfr_error_set(err, TFR_ERR_LIMIT, "too many records");
 	r.nunits = (uint64_t)ds->n * o->copies;
+	{
+		struct tfr_output_run_opts ro = { .prefix = o->prefix, .command = "convert",
+						  .part_i = o->part_i, .part_n = o->part_n,
+						  .resume = o->resume, .no_fsync = o->no_fsync };
+
+		rc = tfr_output_run_new(&r.orun, &ro, err);
+		if (rc)
+			return rc;
+	}
+	/* The run key: what the output bytes depend on. */
+	if (o->options_json)
+		tfr_output_run_key_add(r.orun, o->options_json, strlen(o->options_json) + 1);
+	for (i = 0; i < ds->n; i++) {
+		tfr_output_run_key_file(r.orun, ds->items[i].path);
+		tfr_output_run_key_add(r.orun, &ds->items[i].label, sizeof(ds->items[i].label));
+	}
+	for (i = 0; i < ds->nclasses; i++)
+		tfr_output_run_key_add(r.orun, ds->classes[i], strlen(ds->classes[i]) + 1);
 	r.nthreads = tfr_parallel_threads(o->threads);
 	r.workers = calloc((size_t)r.nthreads, sizeof(*r.workers));
 	if (!r.workers) {
@@ -760,6 +776,9 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	if (rc)
 		goto out;
 	tfr_plan_part(&r.plan, o->part_i, o->part_n, &r.s0, &r.s1);
+	rc = tfr_output_run_plan(r.orun, r.plan.nshards, r.s0, r.s1, o->compression, err);
+	if (rc)
+		goto out;
 	res->nshards = r.plan.nshards;
 	res->shard_lo = r.s0;
 	res->shard_hi = r.s1;
@@ -818,8 +837,11 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		}
 	rc = write_labels(&r, err);
 	if (!rc)
+		rc = tfr_output_run_finish(r.orun, err);
+	if (!rc)
 		rc = write_manifest(&r, res, err);
 out:
+	tfr_output_run_free(r.orun, rc != TFR_OK);
 	run_release(&r);
 	return rc;
 }

@@ -101,6 +101,7 @@ struct run {
 	} *out;
 	int nthreads;
 	struct tfr_output output;
+	struct tfr_output_run *orun; /* lock, state, clean-up */
 	struct tfr_ticker ticker;
 	struct tfr_shard_result *res;
 	size_t skip_cap;
@@ -511,6 +512,9 @@ static int sink_close(struct sink *k, struct tfr_error *err)
 	so->records = tfr_writer_records(k->w);
 	rc = tfr_writer_commit(k->w, so->sha, &so->bytes, err);
 	k->w = NULL;
+	if (!rc)
+		rc = tfr_output_run_committed(k->r->orun, k->cur, so->records, so->bytes,
+					      so->sha, NULL, 0, err);
 	return rc;
 }
 
@@ -851,6 +855,20 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		r.bfd[b] = -1;
 	if (ninputs == 0)
 		return tfr_error_set(err, TFR_ERR_INVALID, "no inputs");
+	{
+		struct tfr_output_run_opts ro = { .prefix = o->prefix, .command = "shard",
+						  .part_i = o->part_i, .part_n = o->part_n,
+						  .no_fsync = o->no_fsync,
+						  .inputs = inputs, .ninputs = ninputs };
+
+		rc = tfr_output_run_new(&r.orun, &ro, err);
+		if (rc)
+			return rc;
+	}
+	if (o->options_json)
+		tfr_output_run_key_add(r.orun, o->options_json, strlen(o->options_json) + 1);
+	for (i = 0; i < ninputs; i++)
+		tfr_output_run_key_file(r.orun, inputs[i]);
 	r.nthreads = tfr_parallel_threads(o->threads);
 	r.comp = calloc(ninputs, sizeof(*r.comp));
 	r.tmpdir = o->temp_dir ? strdup(o->temp_dir) : dir_of(o->prefix);
@@ -940,6 +958,9 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 			goto out;
 	}
 	tfr_plan_part(&r.plan, o->part_i, o->part_n, &r.s0, &r.s1);
+	rc = tfr_output_run_plan(r.orun, r.plan.nshards, r.s0, r.s1, o->compression, err);
+	if (rc)
+		goto out;
 	res->nshards = r.plan.nshards;
 	res->shard_lo = r.s0;
 	res->shard_hi = r.s1;
@@ -965,8 +986,11 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	tfr_ticker_flush(&r.ticker);
 	for (i = 0; i < (size_t)(r.s1 - r.s0); i++)
 		res->records += r.out[i].records;
-	rc = write_manifest(&r, res, err);
+	rc = tfr_output_run_finish(r.orun, err);
+	if (!rc)
+		rc = write_manifest(&r, res, err);
 out:
+	tfr_output_run_free(r.orun, rc != TFR_OK);
 	run_release(&r);
 	return rc;
 }
