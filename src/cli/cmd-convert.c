@@ -23,7 +23,7 @@ static const char usage_text[] =
 "bytes) into tf.train.Example records of float16 tensors, written as\n"
 "PREFIX-00000-of-0000N.tfrecord shards with a PREFIX.json manifest.  A\n"
 "directory INPUT is walked recursively in sorted order; its first-level\n"
-"folders name the classes (ids by sorted name, in PREFIX-labels.txt).\n"
+"folders name the classes (ids by sorted name, in PREFIX.labels.txt).\n"
 "\n"
 "Inputs:\n"
 "  -o, --output PREFIX     output prefix (required)\n"
@@ -433,6 +433,7 @@ int cmd_convert(int argc, char **argv)
 	if (tfr_convert(&ds, &o, &res, &err)) {
 		progress_end(&prog);
 		cli_error_lib(&err);
+		tfr_convert_result_release(&res); /* what a failed run gathered, e.g. skips */
 		status = 1;
 	} else {
 		size_t k;

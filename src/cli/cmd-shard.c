@@ -195,6 +195,7 @@ int cmd_shard(int argc, char **argv)
 	if (tfr_shard((const char *const *)argv + optind, (size_t)(argc - optind), &o, &res, &err)) {
 		progress_end(&prog);
 		cli_error_lib(&err);
+		tfr_shard_result_release(&res); /* what a failed run gathered, e.g. skips */
 		status = 1;
 	} else {
 		size_t k;

@@ -424,12 +424,15 @@ static int slot_task(void *ctx, size_t i, int wid, const int *stop,
 	struct batch *b = ctx;
 
 	(void)stop;
-	(void)err;
 	b->status[i] = make_record(b->r, &b->r->workers[wid],
 				   unit_at(b->r, b->base + i), &b->slot[i], &b->errs[i]);
 	/* Item failures are settled in order by the writer, so that the
-	 * first failure reported is the first in output order. */
-	return fatal(b->status[i]) ? b->status[i] : TFR_OK;
+	 * first failure reported is the first in output order; a fatal one
+	 * ends the batch here and must carry its message out. */
+	if (!fatal(b->status[i]))
+		return TFR_OK;
+	*err = b->errs[i];
+	return b->status[i];
 }
 
 static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
@@ -572,7 +575,7 @@ static int write_labels(const struct run *r, struct tfr_error *err)
 	path = malloc(n);
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	snprintf(path, n, "%s-labels.txt", r->o->prefix);
+	snprintf(path, n, "%s.labels.txt", r->o->prefix);
 	tfr_buf_init(&b, 0);
 	for (i = 0; i < r->ds->nclasses && !rc; i++)
 		rc = tfr_buf_printf(&b, "%s\n", r->ds->classes[i]);

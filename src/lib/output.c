@@ -56,7 +56,7 @@ char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
 	if (!p)
 		return NULL;
 	if (part_n > 1)
-		snprintf(p, n, "%s-part-%05u-of-%05u.json", prefix, part_i, part_n);
+		snprintf(p, n, "%s.part-%05u-of-%05u.json", prefix, part_i, part_n);
 	else
 		snprintf(p, n, "%s.json", prefix);
 	return p;

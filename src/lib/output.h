@@ -27,7 +27,7 @@ struct tfr_output {
 int tfr_output_open(const struct tfr_output *o, uint32_t s, uint32_t nshards,
 		    struct tfr_writer **w, struct tfr_error *err);
 
-/* "PREFIX.json", or "PREFIX-part-0000I-of-0000N.json" for a part;
+/* "PREFIX.json", or "PREFIX.part-0000I-of-0000N.json" for a part (a dot: the glob PREFIX-* matches shards only);
  * malloc'd, NULL when out of memory. */
 char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
 			       unsigned part_n);
