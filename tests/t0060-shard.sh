@@ -133,6 +133,41 @@ head -c 5000 "$TMP/in/b.tfrecord.gz" >"$TMP/cut.gz"
 check_exit 1 "a truncated gzip input is refused" $SH -o "$TMP/o/bad/c" "$TMP/cut.gz"
 err_has "and named" "cut.gz': gzip stream is truncated"
 
+# --skip-corrupt on compressed input keeps every record before a break
+# and starts again at the next gzip member (or zlib flush marker).
+mkdir -p "$TMP/o/z"
+$P "$TMP/in/b.tfrecord.gz" >"$TMP/b.all"
+check "--skip-corrupt on a truncated gzip file" $SH --skip-corrupt --shards 1 -o "$TMP/o/z/t" "$TMP/cut.gz"
+err_has "the break is reported" "gzip stream is truncated at compressed byte"
+$P "$TMP/o/z/t-00000-of-00001.tfrecord" >"$TMP/got"
+n=$(wc -l <"$TMP/got")
+if [ "$n" -gt 0 ] && head -n "$n" "$TMP/b.all" | cmp -s - "$TMP/got"; then
+	ok "the $n records before the cut are kept, in order"
+else
+	not_ok "the records before the cut are kept ($n)"
+fi
+$SH --shards 1 --compression zlib -o "$TMP/o/z/zl" "$TMP/in/b.tfrecord.gz"
+zsize=$(wc -c <"$TMP/o/z/zl-00000-of-00001.tfrecord.zlib")
+head -c $((zsize / 2)) "$TMP/o/z/zl-00000-of-00001.tfrecord.zlib" >"$TMP/cut.zlib"
+check "--skip-corrupt on a truncated zlib file" $SH --skip-corrupt --shards 1 -o "$TMP/o/z/zt" "$TMP/cut.zlib"
+$P "$TMP/o/z/zt-00000-of-00001.tfrecord" >"$TMP/got"
+n=$(wc -l <"$TMP/got")
+if [ "$n" -gt 0 ] && head -n "$n" "$TMP/b.all" | cmp -s - "$TMP/got"; then
+	ok "zlib: the $n records before the cut are kept, in order"
+else
+	not_ok "zlib: the records before the cut are kept ($n)"
+fi
+# two gzip members, the first damaged in its middle: the second is whole
+gsize=$(wc -c <"$TMP/in/b.tfrecord.gz")
+cp "$TMP/in/b.tfrecord.gz" "$TMP/two.gz"
+printf '\377\377\377\377\377\377\377\377' | dd of="$TMP/two.gz" bs=1 seek=$((gsize / 2)) conv=notrunc 2>/dev/null
+cat "$TMP/in/b.tfrecord.gz" >>"$TMP/two.gz"
+check "--skip-corrupt on two gzip members, the first damaged" $SH --skip-corrupt --shards 1 -o "$TMP/o/z/two" "$TMP/two.gz"
+$P "$TMP/o/z/two-00000-of-00001.tfrecord" >"$TMP/got"
+check "the second member's 200 records all come through" sh -c "tail -n 200 '$TMP/got' | cmp - '$TMP/b.all'"
+n=$(wc -l <"$TMP/got")
+[ "$n" -gt 200 ] && ok "and records of the first member before the damage ($((n - 200)))" || not_ok "records of the first member before the damage ($n in all)"
+
 check_exit 2 "no -o is a usage error" "$TFREC" shard "$TMP/in/a.tfrecord"
 check_exit 1 "a directory input is refused" $SH -o "$TMP/o/x" "$TMP/in"
 err_has "with a hint" "Is a directory"

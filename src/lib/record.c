@@ -108,6 +108,11 @@ struct tfr_reader {
 	uint64_t raw_bytes;
 
 	uint64_t index;       /* next record index */
+	/* Salvage: uncompressed offset where a damaged compressed stream
+	 * was left and decoding resumed further on (TFR_NO_POS: none), and
+	 * whether a zlib stream resumed as raw deflate. */
+	uint64_t brk;
+	int zraw;
 };
 
 static int raw_read(struct tfr_reader *r, unsigned char *dst, size_t n,
@@ -136,6 +141,83 @@ static int zerr(struct tfr_reader *r, const char *what, struct tfr_error *err)
 			    r->name, tfr_compression_name(r->comp), what,
 			    (unsigned long long)(r->raw_bytes - r->zs.avail_in),
 			    r->zs.msg ? ": " : "", r->zs.msg ? r->zs.msg : "");
+}
+
+static void report_skip(struct tfr_reader *r, uint64_t off, uint64_t len,
+			const char *why);
+
+/*
+ * Salvage after a compressed stream breaks (corrupt, truncated, bad
+ * trailer): keep what was decoded, and look in the compressed bytes for
+ * a place to start again.  GZIP: the next member header (1f 8b 08).
+ * ZLIB has no members; the next sync or full flush marker (00 00 ff ff)
+ * ends a stored block, and raw deflate can start after it, but data
+ * that refers back past the break (anything but a full flush) decodes
+ * wrongly and is then dropped by the record CRCs.  Without a marker
+ * the stream ends here.  The break is reported once, and remembered so
+ * that a record cut by it is skipped rather than glued to what follows.
+ */
+static int zbreak(struct tfr_reader *r, const char *what, struct tfr_error *err)
+{
+	static const unsigned char gz[3] = { 0x1f, 0x8b, 0x08 };
+	static const unsigned char fl[4] = { 0x00, 0x00, 0xff, 0xff };
+	const unsigned char *pat = r->comp == TFR_COMP_GZIP ? gz : fl;
+	size_t plen = r->comp == TFR_COMP_GZIP ? 3 : 4;
+	uint64_t at = r->raw_bytes - r->zs.avail_in;
+	char why[200];
+	int rc;
+
+	snprintf(why, sizeof(why), "%s stream %s at compressed byte %llu%s%s",
+		 tfr_compression_name(r->comp), what, (unsigned long long)at,
+		 r->zs.msg ? ": " : "", r->zs.msg ? r->zs.msg : "");
+	r->brk = r->buf_off + r->end;
+	/* Skip at least one byte, so that the same start is never retried. */
+	if (r->zs.avail_in) {
+		r->zs.next_in++;
+		r->zs.avail_in--;
+	}
+	for (;;) {
+		unsigned char *p = r->zs.next_in, *e = p + r->zs.avail_in, *q;
+		size_t keep, got;
+
+		for (q = p; q + plen <= e; q++)
+			if (!memcmp(q, pat, plen))
+				break;
+		if (q + plen <= e) {
+			if (r->comp == TFR_COMP_GZIP) {
+				r->zs.next_in = q;
+				rc = inflateReset(&r->zs);
+			} else {
+				r->zs.next_in = q + plen;
+				rc = inflateReset2(&r->zs, -15);
+				r->zraw = 1;
+			}
+			r->zs.avail_in = (uInt)(e - r->zs.next_in);
+			if (rc != Z_OK)
+				return tfr_error_set(err, TFR_ERR_NOMEM, "'%s': out of memory", r->name);
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; resumed at compressed byte %llu",
+				 (unsigned long long)(r->raw_bytes - r->zs.avail_in));
+			report_skip(r, r->brk, 0, why);
+			return TFR_OK;
+		}
+		if (r->raw_eof) {
+			r->zs.avail_in = 0;
+			r->src_eof = 1;
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; nothing after it could be read");
+			report_skip(r, r->brk, 0, why);
+			return TFR_OK;
+		}
+		/* Keep a possible partial pattern, read on after it. */
+		keep = (size_t)(e - p) < plen - 1 ? (size_t)(e - p) : plen - 1;
+		memmove(r->zin, e - keep, keep);
+		rc = raw_read(r, r->zin + keep, ZIN_CHUNK - keep, &got, err);
+		if (rc)
+			return rc;
+		r->zs.next_in = r->zin;
+		r->zs.avail_in = (uInt)(keep + got);
+	}
 }
 
 /* Add bytes at buf[end..cap) from the source; sets src_eof at the end. */
@@ -180,21 +262,39 @@ static int fill(struct tfr_reader *r, struct tfr_error *err)
 				r->zs.next_in = r->zin;
 				r->zs.avail_in = (uInt)got;
 			}
-			if (r->zs.avail_in == 0) {
+			if (r->zs.avail_in == 0 ||
+			    (r->zraw && r->raw_eof && r->zs.avail_in <= 4)) {
+				/* (raw deflate after a salvage resync: the
+				 * zlib trailer is what remains) */
 				r->src_eof = 1;
 				break;
 			}
-			if (r->comp == TFR_COMP_ZLIB)
-				return zerr(r, "has trailing garbage", err);
+			if (r->comp == TFR_COMP_ZLIB) {
+				if (!r->opts.salvage)
+					return zerr(r, "has trailing garbage", err);
+				rc = zbreak(r, "has trailing garbage", err);
+				if (rc)
+					return rc;
+				continue;
+			}
 			inflateReset(&r->zs);
 			continue;
 		}
-		if (zr == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof)
-			return zerr(r, "is truncated", err);
 		if (zr == Z_MEM_ERROR)
 			return tfr_error_set(err, TFR_ERR_NOMEM, "'%s': out of memory", r->name);
-		if (zr != Z_OK && zr != Z_BUF_ERROR)
-			return zerr(r, "is corrupt", err);
+		if ((zr == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof) ||
+		    (zr != Z_OK && zr != Z_BUF_ERROR)) {
+			const char *what = zr == Z_BUF_ERROR ? "is truncated" : "is corrupt";
+
+			if (!r->opts.salvage)
+				return zerr(r, what, err);
+			rc = zbreak(r, what, err);
+			if (rc)
+				return rc;
+			if (before != r->zs.avail_out)
+				break;
+			continue;
+		}
 		if (before != r->zs.avail_out)
 			break; /* got some output; let the caller look */
 	}
@@ -265,6 +365,7 @@ int tfr_reader_open_fd(struct tfr_reader **rp, int fd, const char *name,
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	}
 	r->fd = fd;
+	r->brk = TFR_NO_POS;
 	if (opts)
 		r->opts = *opts;
 	else
@@ -483,6 +584,15 @@ again:
 	rc = ensure(r, (size_t)total, err);
 	if (rc)
 		return rc;
+	if (r->brk != TFR_NO_POS && r->brk <= off)
+		r->brk = TFR_NO_POS;
+	if (r->brk != TFR_NO_POS && off + total > r->brk && r->brk <= r->buf_off + r->end) {
+		/* Its bytes end at a salvaged break: the rest is not its. */
+		report_skip(r, off, r->brk - off, "record cut by damage in the compressed stream");
+		r->pos = (size_t)(r->brk - r->buf_off);
+		r->brk = TFR_NO_POS;
+		goto again;
+	}
 	avail = r->end - r->pos;
 	if (avail < total) {
 		if (r->opts.salvage) {
