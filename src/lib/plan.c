@@ -51,7 +51,7 @@ int tfr_plan_make(struct tfr_plan *plan, uint64_t n,
 		if (o->value < 1)
 			return tfr_error_set(err, TFR_ERR_INVALID,
 					     "--records-per-shard must be at least 1");
-		k = n ? (n + o->value - 1) / o->value : 1;
+		k = n ? (n - 1) / o->value + 1 : 1; /* no overflow near 2^64 */
 		if (k > TFR_MAX_SHARDS)
 			return too_many(k, err);
 		plan->first = malloc((k + 1) * sizeof(uint64_t));
