@@ -137,26 +137,24 @@ err_has "and named" "cut.gz': gzip stream is truncated"
 # and starts again at the next gzip member (or zlib flush marker).
 mkdir -p "$TMP/o/z"
 $P "$TMP/in/b.tfrecord.gz" >"$TMP/b.all"
+# kept_prefix NAME OUT: OUT's records are the first records of b, in order
+kept_prefix() {
+	$P "$2" >"$TMP/got"
+	n=$(wc -l <"$TMP/got")
+	if [ "$n" -gt 0 ] && head -n "$n" "$TMP/b.all" | cmp -s - "$TMP/got"; then
+		ok "$1: the $n records before the cut are kept, in order"
+	else
+		not_ok "$1: the records before the cut are kept ($n)"
+	fi
+}
 check "--skip-corrupt on a truncated gzip file" $SH --skip-corrupt --shards 1 -o "$TMP/o/z/t" "$TMP/cut.gz"
 err_has "the break is reported" "gzip stream is truncated at compressed byte"
-$P "$TMP/o/z/t-00000-of-00001.tfrecord" >"$TMP/got"
-n=$(wc -l <"$TMP/got")
-if [ "$n" -gt 0 ] && head -n "$n" "$TMP/b.all" | cmp -s - "$TMP/got"; then
-	ok "the $n records before the cut are kept, in order"
-else
-	not_ok "the records before the cut are kept ($n)"
-fi
+kept_prefix gzip "$TMP/o/z/t-00000-of-00001.tfrecord"
 $SH --shards 1 --compression zlib -o "$TMP/o/z/zl" "$TMP/in/b.tfrecord.gz"
 zsize=$(wc -c <"$TMP/o/z/zl-00000-of-00001.tfrecord.zlib")
 head -c $((zsize / 2)) "$TMP/o/z/zl-00000-of-00001.tfrecord.zlib" >"$TMP/cut.zlib"
 check "--skip-corrupt on a truncated zlib file" $SH --skip-corrupt --shards 1 -o "$TMP/o/z/zt" "$TMP/cut.zlib"
-$P "$TMP/o/z/zt-00000-of-00001.tfrecord" >"$TMP/got"
-n=$(wc -l <"$TMP/got")
-if [ "$n" -gt 0 ] && head -n "$n" "$TMP/b.all" | cmp -s - "$TMP/got"; then
-	ok "zlib: the $n records before the cut are kept, in order"
-else
-	not_ok "zlib: the records before the cut are kept ($n)"
-fi
+kept_prefix zlib "$TMP/o/z/zt-00000-of-00001.tfrecord"
 # two gzip members, the first damaged in its middle: the second is whole
 gsize=$(wc -c <"$TMP/in/b.tfrecord.gz")
 cp "$TMP/in/b.tfrecord.gz" "$TMP/two.gz"
