@@ -1,8 +1,9 @@
 /*
  * output.h - what convert and shard write in the same way: shard files
  * (named by plan.h, written through record.h, with optional DALI index
- * sidecars) and the JSON manifest that lists them.  Thread-safe: no
- * shared state.
+ * sidecars), the JSON manifest that lists them, and a run's hold on its
+ * prefix (struct tfr_output_run, below).  The functions before it are
+ * thread-safe: no shared state.
  */
 #ifndef TFR_OUTPUT_H
 #define TFR_OUTPUT_H
@@ -27,8 +28,9 @@ struct tfr_output {
 int tfr_output_open(const struct tfr_output *o, uint32_t s, uint32_t nshards,
 		    struct tfr_writer **w, struct tfr_error *err);
 
-/* "PREFIX.json", or "PREFIX.part-0000I-of-0000N.json" for a part (a dot: the glob PREFIX-* matches shards only);
- * malloc'd, NULL when out of memory. */
+/* "PREFIX.json", or "PREFIX.part-0000I-of-0000N.json" for a part (a dot,
+ * so that the glob PREFIX-* matches shards only); malloc'd, NULL when out
+ * of memory. */
 char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
 			       unsigned part_n);
 
