@@ -75,10 +75,8 @@ struct run {
 	uint64_t n;               /* records in all inputs */
 	struct ckpt *ck;
 	size_t nck, ck_cap;
-	/* greedy --shard-size boundaries (unshuffled) */
-	uint64_t *bounds;
-	size_t nbounds, bounds_cap;
-	uint64_t used;
+	/* --shard-size boundaries, planned as sizes stream by */
+	struct tfr_plan_bytes pb;
 	/* shuffle */
 	int bfd[NBUCKETS];
 	struct ent *bbuf[NBUCKETS];
@@ -195,37 +193,6 @@ static int add_ckpt(struct run *r, uint32_t src, uint64_t off, uint64_t index)
 	return TFR_OK;
 }
 
-/* Greedy --shard-size: the same rule as tfr_plan_make, fed in order. */
-static int greedy(struct run *r, uint64_t size, struct tfr_error *err)
-{
-	uint64_t budget = r->o->plan.value;
-
-	if (size > budget)
-		return tfr_error_at(err, TFR_ERR_LIMIT, r->n, TFR_NO_POS,
-				    "record %llu takes %llu bytes, more than the shard "
-				    "size of %llu", (unsigned long long)r->n,
-				    (unsigned long long)size, (unsigned long long)budget);
-	if (r->nbounds == 0 || r->used + size > budget) {
-		if (r->nbounds + 2 > r->bounds_cap) {
-			size_t ncap = r->bounds_cap ? r->bounds_cap * 2 : 64;
-			uint64_t *p = realloc(r->bounds, ncap * sizeof(*p));
-
-			if (!p)
-				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-			r->bounds = p;
-			r->bounds_cap = ncap;
-		}
-		if (r->nbounds > TFR_MAX_SHARDS)
-			return tfr_error_set(err, TFR_ERR_LIMIT,
-					     "more than %u shards are needed; use larger shards",
-					     TFR_MAX_SHARDS);
-		r->bounds[r->nbounds++] = r->n;
-		r->used = 0;
-	}
-	r->used += size;
-	return TFR_OK;
-}
-
 static int flush_bucket(struct run *r, int b, struct tfr_error *err)
 {
 	if (!r->blen[b])
@@ -310,7 +277,7 @@ static int pass1(struct run *r, struct tfr_error *err)
 					break;
 				}
 				if (r->o->plan.mode == TFR_PLAN_BYTES) {
-					rc = greedy(r, rec.len + TFR_RECORD_OVERHEAD, err);
+					rc = tfr_plan_bytes_add(&r->pb, rec.len + TFR_RECORD_OVERHEAD, err);
 					if (rc)
 						break;
 				}
@@ -466,22 +433,17 @@ static int shuffled_bounds(struct run *r, struct tfr_error *err)
 {
 	size_t i;
 	int rc = TFR_OK;
-	uint64_t saved = r->n;
 
-	r->n = 0;
 	for (i = 0; i < r->nleaves && !rc; i++) {
 		struct ent *a;
 		uint64_t k;
 
 		rc = load_leaf(&r->leaves[i], &a, err);
-		for (k = 0; !rc && k < r->leaves[i].count; k++) {
-			rc = greedy(r, (uint64_t)a[k].len + TFR_RECORD_OVERHEAD, err);
-			r->n++;
-		}
+		for (k = 0; !rc && k < r->leaves[i].count; k++)
+			rc = tfr_plan_bytes_add(&r->pb, (uint64_t)a[k].len + TFR_RECORD_OVERHEAD, err);
 		if (!rc)
 			free(a);
 	}
-	r->n = saved;
 	return rc;
 }
 
@@ -812,7 +774,7 @@ static void run_release(struct run *r)
 		close(r->spill_fd);
 	free(r->sbuf);
 	free(r->ck);
-	free(r->bounds);
+	tfr_plan_bytes_release(&r->pb);
 	free(r->comp);
 	free(r->out);
 	free(r->tmpdir);
@@ -846,6 +808,7 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	r.ninputs = ninputs;
 	r.res = res;
 	r.spill_fd = -1;
+	tfr_plan_bytes_init(&r.pb, o->plan.value);
 	r.output.prefix = o->prefix;
 	r.output.compression = o->compression;
 	r.output.level = o->level;
@@ -937,21 +900,9 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		}
 	}
 	if (o->plan.mode == TFR_PLAN_BYTES) {
-		if (r.nbounds == 0) { /* no records: one empty shard */
-			uint64_t *p = realloc(r.bounds, 2 * sizeof(uint64_t));
-
-			if (!p) {
-				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			r.bounds = p;
-			r.bounds[0] = 0;
-			r.nbounds = 1;
-		}
-		r.plan.nshards = (uint32_t)r.nbounds;
-		r.plan.first = r.bounds;
-		r.bounds[r.nbounds] = r.n;
-		r.bounds = NULL;
+		rc = tfr_plan_bytes_finish(&r.pb, &r.plan, err);
+		if (rc)
+			goto out;
 	} else {
 		rc = tfr_plan_make(&r.plan, r.n, &o->plan, NULL, NULL, err);
 		if (rc)
