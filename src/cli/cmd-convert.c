@@ -436,22 +436,8 @@ int cmd_convert(int argc, char **argv)
 		tfr_convert_result_release(&res); /* what a failed run gathered, e.g. skips */
 		status = 1;
 	} else {
-		size_t k;
-
 		progress_end(&prog);
-		for (k = 0; k < res.nskipped; k++)
-			cli_error("skipped '%s': %s", res.skipped[k].file, res.skipped[k].reason);
-		if (!quiet) {
-			char extra[96] = "";
-
-			if (res.resumed)
-				snprintf(extra, sizeof(extra), " (%u kept by --resume)", res.resumed);
-			if (res.nskipped)
-				snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-					 ", skipped %zu", res.nskipped);
-			cli_report(res.records, UINT64_MAX, res.shard_lo, res.shard_hi,
-				   res.nshards, extra, res.manifest);
-		}
+		cli_report_result(&res.out, UINT64_MAX, quiet);
 		tfr_convert_result_release(&res);
 	}
 	tfr_buf_release(&oj);

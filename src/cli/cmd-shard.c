@@ -198,21 +198,8 @@ int cmd_shard(int argc, char **argv)
 		tfr_shard_result_release(&res); /* what a failed run gathered, e.g. skips */
 		status = 1;
 	} else {
-		size_t k;
-
 		progress_end(&prog);
-		for (k = 0; k < res.nskips; k++)
-			cli_error("skipped %" PRIu64 " bytes at offset %" PRIu64 " of '%s': %s",
-				  res.skips[k].length, res.skips[k].offset, res.skips[k].file,
-				  res.skips[k].reason);
-		if (!quiet) {
-			char extra[64] = "";
-
-			if (res.nskips)
-				snprintf(extra, sizeof(extra), ", skipped %zu damaged spans", res.nskips);
-			cli_report(res.records, res.records_in, res.shard_lo, res.shard_hi,
-				   res.nshards, extra, res.manifest);
-		}
+		cli_report_result(&res.out, res.records_in, quiet);
 		tfr_shard_result_release(&res);
 	}
 	tfr_buf_release(&oj);

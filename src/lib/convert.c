@@ -35,11 +35,7 @@ struct worker {
 };
 
 struct shard_state {
-	struct tfr_problem *skips;
-	size_t nskips, cap;
-	uint64_t records, bytes;
-	unsigned char sha[32];
-	int resumed, done;
+	struct tfr_problems skips; /* items left out of this shard */
 };
 
 struct run {
@@ -58,9 +54,7 @@ struct run {
 	struct shard_state *st;   /* for shards s0..s1 */
 	struct worker *workers;
 	int nthreads;
-	struct tfr_output out;
-	struct tfr_output_run *orun; /* lock, resume state, clean-up */
-	struct tfr_ticker ticker;
+	struct tfr_output_run *orun; /* everything written, and the prefix */
 };
 
 static uint64_t unit_at(const struct run *r, uint64_t pos)
@@ -239,98 +233,17 @@ static int fatal(int rc)
 static int add_skip(struct shard_state *st, const char *file, const char *msg)
 {
 	size_t n = strlen(file);
-	char *path, *reason;
 
-	if (st->nskips == st->cap) {
-		size_t ncap = st->cap ? st->cap * 2 : 8;
-		struct tfr_problem *p = realloc(st->skips, ncap * sizeof(*p));
-
-		if (!p)
-			return TFR_ERR_NOMEM;
-		st->skips = p;
-		st->cap = ncap;
-	}
 	/* Messages made here start with "'file': "; drop that echo. */
 	if (msg[0] == '\'' && strncmp(msg + 1, file, n) == 0 &&
 	    strncmp(msg + 1 + n, "': ", 3) == 0)
 		msg += n + 4;
-	path = strdup(file);
-	reason = strdup(msg);
-	if (!path || !reason) {
-		free(path);
-		free(reason);
-		return TFR_ERR_NOMEM;
-	}
-	st->skips[st->nskips].file = path;
-	st->skips[st->nskips].record = TFR_NO_POS;
-	st->skips[st->nskips].offset = TFR_NO_POS;
-	st->skips[st->nskips].reason = reason;
-	st->nskips++;
-	return TFR_OK;
+	return tfr_problems_push(&st->skips, file, TFR_NO_POS, TFR_NO_POS, 0, msg);
 }
 
 static void tick(struct run *r, uint64_t n)
 {
-	tfr_ticker_add(&r->ticker, n);
-}
-
-static char *shard_path(const struct run *r, uint32_t s)
-{
-	return tfr_shard_name(r->o->prefix, s, r->plan.nshards, r->o->compression);
-}
-
-static char *idx_path(const char *shard)
-{
-	size_t n = strlen(shard) + 5;
-	char *p = malloc(n);
-
-	if (p)
-		snprintf(p, n, "%s.idx", shard);
-	return p;
-}
-
-/* --resume: a shard is kept when the resume state says it was made by
- * this plan from these inputs, and the file still has its bytes. */
-static int try_resume(struct run *r, uint32_t s, struct shard_state *st,
-		      struct tfr_error *err)
-{
-	char *path = NULL, *ipath = NULL;
-	struct tfr_buf ib;
-	int rc;
-
-	rc = tfr_output_run_resumed(r->orun, s, r->plan.first[s + 1] - r->plan.first[s],
-				    &st->records, &st->bytes, st->sha, &st->skips,
-				    &st->nskips, err);
-	if (rc <= 0)
-		return rc;
-	st->cap = st->nskips;
-	rc = TFR_OK;
-	if (r->o->index) {
-		uint64_t cnt;
-
-		path = shard_path(r, s);
-		ipath = path ? idx_path(path) : NULL;
-		tfr_buf_init(&ib, 0);
-		rc = ipath ? tfr_index_build(path, &ib, &cnt, err)
-			   : tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		if (!rc)
-			rc = tfr_file_write_atomic(ipath, ib.data ? (char *)ib.data : "",
-						   ib.len, !r->o->no_fsync, err);
-		tfr_buf_release(&ib);
-	}
-	if (!rc) {
-		st->resumed = 1;
-		st->done = 1;
-	}
-	free(ipath);
-	free(path);
-	return rc;
-}
-
-static int open_writer(struct run *r, uint32_t s, struct tfr_writer **w,
-		       struct tfr_error *err)
-{
-	return tfr_output_open(&r->out, s, r->plan.nshards, w, err);
+	tfr_output_run_tick(r->orun, n);
 }
 
 /* Outcome of one unit: write it, skip it, or fail the run. */
@@ -339,10 +252,7 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 		  struct tfr_error *e, struct tfr_error *err)
 {
 	if (rc == TFR_OK) {
-		rc = tfr_writer_write(w, rec->data, rec->len, err);
-		if (!rc)
-			st->records++;
-		return rc;
+		return tfr_writer_write(w, rec->data, rec->len, err);
 	}
 	if (!r->o->skip_errors || fatal(rc)) {
 		*err = *e;
@@ -356,14 +266,7 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 static int finish_shard(struct run *r, uint32_t s, struct shard_state *st,
 			struct tfr_writer *w, struct tfr_error *err)
 {
-	int rc = tfr_writer_commit(w, st->sha, &st->bytes, err);
-
-	if (!rc)
-		rc = tfr_output_run_committed(r->orun, s, st->records, st->bytes,
-					      st->sha, st->skips, st->nskips, err);
-	if (!rc)
-		st->done = 1;
-	return rc;
+	return tfr_output_run_commit(r->orun, s, w, st->skips.v, st->skips.n, err);
 }
 
 /* Whole-shard task: one worker makes and writes shard s0 + i. */
@@ -378,15 +281,10 @@ static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 	uint64_t p;
 	int rc;
 
-	if (r->o->resume) {
-		rc = try_resume(r, s, st, err);
-		if (rc || st->resumed) {
-			if (!rc)
-				tick(r, r->plan.first[s + 1] - r->plan.first[s]);
-			return rc;
-		}
-	}
-	rc = open_writer(r, s, &w, err);
+	rc = tfr_output_run_resumed(r->orun, s, err);
+	if (rc)
+		return rc < 0 ? rc : TFR_OK;
+	rc = tfr_output_run_open(r->orun, s, &w, err);
 	if (rc)
 		return rc;
 	for (p = r->plan.first[s]; p < r->plan.first[s + 1]; p++) {
@@ -446,15 +344,10 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 	uint64_t p, end = r->plan.first[s + 1];
 	int rc;
 
-	if (r->o->resume) {
-		rc = try_resume(r, s, st, err);
-		if (rc || st->resumed) {
-			if (!rc)
-				tick(r, end - r->plan.first[s]);
-			return rc;
-		}
-	}
-	rc = open_writer(r, s, &w, err);
+	rc = tfr_output_run_resumed(r->orun, s, err);
+	if (rc)
+		return rc < 0 ? rc : TFR_OK;
+	rc = tfr_output_run_open(r->orun, s, &w, err);
 	if (rc)
 		return rc;
 	for (p = r->plan.first[s]; p < end; p += nslots) {
@@ -561,82 +454,6 @@ static int probe_task(void *ctx, size_t item, int wid, const int *stop,
 	return TFR_OK;
 }
 
-/* --- manifest -------------------------------------------------------------- */
-
-static int write_labels(const struct run *r, struct tfr_error *err)
-{
-	struct tfr_buf b;
-	char *path;
-	size_t i, n = strlen(r->o->prefix) + 16;
-	int rc = TFR_OK;
-
-	if (!r->ds->nclasses)
-		return TFR_OK;
-	path = malloc(n);
-	if (!path)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	snprintf(path, n, "%s.labels.txt", r->o->prefix);
-	tfr_buf_init(&b, 0);
-	for (i = 0; i < r->ds->nclasses && !rc; i++)
-		rc = tfr_buf_printf(&b, "%s\n", r->ds->classes[i]);
-	if (rc)
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	else
-		rc = tfr_file_write_atomic(path, b.data, b.len, !r->o->no_fsync, err);
-	tfr_buf_release(&b);
-	free(path);
-	return rc;
-}
-
-static int write_manifest(struct run *r, struct tfr_convert_result *res,
-			  struct tfr_error *err)
-{
-	const struct tfr_convert_opts *o = r->o;
-	struct tfr_buf b;
-	uint32_t s;
-	size_t i;
-	int rc = 0;
-
-	res->manifest = tfr_output_manifest_name(o->prefix, o->part_i, o->part_n);
-	if (!res->manifest)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-
-	tfr_buf_init(&b, 0);
-	rc |= tfr_output_manifest_begin(&b, "convert", o->options_json);
-	rc |= tfr_buf_printf(&b, "  \"part\": {\"index\": %u, \"count\": %u},\n"
-			     "  \"shards_total\": %u,\n  \"inputs\": %zu,\n"
-			     "  \"records\": %llu,\n  \"labels\": [",
-			     o->part_i, o->part_n, r->plan.nshards, r->ds->n,
-			     (unsigned long long)res->records);
-	for (i = 0; i < r->ds->nclasses; i++) {
-		rc |= tfr_buf_puts(&b, i ? ", " : "");
-		rc |= tfr_json_cstr(&b, r->ds->classes[i]);
-	}
-	rc |= tfr_buf_puts(&b, "],\n  \"shards\": [");
-	for (s = r->s0; s < r->s1; s++) {
-		struct shard_state *st = &r->st[s - r->s0];
-		char *name = shard_path(r, s);
-
-		if (!name) {
-			rc = -1;
-			break;
-		}
-		rc |= tfr_output_shard_json(&b, s == r->s0, name, st->records, st->bytes, st->sha);
-		free(name);
-	}
-	rc |= tfr_buf_puts(&b, "\n  ],\n  \"skipped\": [");
-	for (i = 0; i < res->nskipped; i++) {
-		rc |= tfr_buf_puts(&b, i ? ",\n    {\"file\": " : "\n    {\"file\": ");
-		rc |= tfr_json_cstr(&b, res->skipped[i].file);
-		rc |= tfr_buf_puts(&b, ", \"reason\": ");
-		rc |= tfr_json_cstr(&b, res->skipped[i].reason);
-		rc |= tfr_buf_puts(&b, "}");
-	}
-	rc = tfr_output_manifest_finish(&b, rc, res->nskipped, res->manifest, o->no_fsync, err);
-	tfr_buf_release(&b);
-	return rc;
-}
-
 /* --- the driver ------------------------------------------------------------ */
 
 static void run_release(struct run *r)
@@ -652,17 +469,9 @@ static void run_release(struct run *r)
 		}
 	}
 	free(r->workers);
-	if (r->st) {
-		for (i = 0; i < (size_t)(r->s1 - r->s0); i++) {
-			size_t k;
-
-			for (k = 0; k < r->st[i].nskips; k++) {
-				free(r->st[i].skips[k].file);
-				free(r->st[i].skips[k].reason);
-			}
-			free(r->st[i].skips);
-		}
-	}
+	if (r->st)
+		for (i = 0; i < (size_t)(r->s1 - r->s0); i++)
+			tfr_problems_release(&r->st[i].skips);
 	free(r->st);
 	if (r->plan_skip)
 		for (i = 0; i < r->ds->n; i++)
@@ -676,48 +485,18 @@ static void run_release(struct run *r)
 	tfr_plan_release(&r->plan);
 }
 
-static int push_problem(struct tfr_convert_result *res, size_t *cap,
-			const char *path, const char *reason)
-{
-	if (res->nskipped == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct tfr_problem *p = realloc(res->skipped, ncap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		res->skipped = p;
-		*cap = ncap;
-	}
-	res->skipped[res->nskipped].file = strdup(path);
-	res->skipped[res->nskipped].reason = strdup(reason);
-	res->skipped[res->nskipped].record = TFR_NO_POS;
-	res->skipped[res->nskipped].offset = TFR_NO_POS;
-	if (!res->skipped[res->nskipped].file || !res->skipped[res->nskipped].reason) {
-		free(res->skipped[res->nskipped].file);
-		free(res->skipped[res->nskipped].reason);
-		return -1;
-	}
-	res->nskipped++;
-	return 0;
-}
-
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		struct tfr_convert_result *res, struct tfr_error *err)
 {
 	struct run r;
 	uint32_t fw, fh;
-	size_t i, cap = 0;
+	size_t i;
 	int rc = TFR_OK, need_probe;
 
 	memset(res, 0, sizeof(*res));
 	memset(&r, 0, sizeof(r));
 	r.ds = ds;
 	r.o = o;
-	r.out.prefix = o->prefix;
-	r.out.compression = o->compression;
-	r.out.level = o->level;
-	r.out.index = o->index;
-	r.out.no_fsync = o->no_fsync;
 	if (o->copies < 1 || o->part_i < 1 || o->part_i > o->part_n)
 		return tfr_error_set(err, TFR_ERR_INVALID, "bad copies or part");
 	if (ds->n == 0)
@@ -727,8 +506,12 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	r.nunits = (uint64_t)ds->n * o->copies;
 	{
 		struct tfr_output_run_opts ro = { .prefix = o->prefix, .command = "convert",
+						  .compression = o->compression, .level = o->level,
+						  .index = o->index,
 						  .part_i = o->part_i, .part_n = o->part_n,
-						  .resume = o->resume, .no_fsync = o->no_fsync };
+						  .resume = o->resume, .no_fsync = o->no_fsync,
+						  .progress = o->progress,
+						  .progress_ctx = o->progress_ctx };
 
 		rc = tfr_output_run_new(&r.orun, &ro, err);
 		if (rc)
@@ -778,17 +561,10 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	rc = tfr_plan_make(&r.plan, r.nunits, &o->plan, unit_size, &r, err);
 	if (rc)
 		goto out;
-	tfr_plan_part(&r.plan, o->part_i, o->part_n, &r.s0, &r.s1);
-	rc = tfr_output_run_plan(r.orun, r.plan.nshards, r.s0, r.s1, o->compression, err);
+	rc = tfr_output_run_plan(r.orun, &r.plan, &r.s0, &r.s1, err);
 	if (rc)
 		goto out;
-	res->nshards = r.plan.nshards;
-	res->shard_lo = r.s0;
-	res->shard_hi = r.s1;
 	res->units = r.plan.first[r.s1] - r.plan.first[r.s0];
-	r.ticker.fn = o->progress;
-	r.ticker.ctx = o->progress_ctx;
-	r.ticker.total = res->units;
 	r.st = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.st));
 	if (!r.st) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
@@ -817,32 +593,20 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	}
 	if (rc)
 		goto out;
-	tfr_ticker_flush(&r.ticker);
 
-	/* (4) results, labels, manifest.  Skips in output order: planning
-	 * skips of this part's items first, then each shard's. */
-	for (i = 0; i < (size_t)(r.s1 - r.s0); i++) {
-		size_t k;
+	/* (4) the manifest.  Skips in output order: each shard's, then the
+	 * inputs that could not be listed. */
+	for (i = 0; i < ds->nbad && !rc; i++)
+		rc = tfr_output_run_problem(r.orun, ds->bad[i].file, ds->bad[i].record,
+					    ds->bad[i].offset, 0, ds->bad[i].reason, err);
+	if (!rc) {
+		struct tfr_manifest m = { .options_json = o->options_json,
+					  .ninputs = ds->n,
+					  .labels = (const char *const *)ds->classes,
+					  .nlabels = ds->nclasses };
 
-		res->records += r.st[i].records;
-		res->resumed += (uint32_t)r.st[i].resumed;
-		for (k = 0; k < r.st[i].nskips; k++)
-			if (push_problem(res, &cap, r.st[i].skips[k].file,
-					 r.st[i].skips[k].reason)) {
-				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-				goto out;
-			}
+		rc = tfr_output_run_finish(r.orun, &m, &res->out, err);
 	}
-	for (i = 0; i < ds->nbad; i++)
-		if (push_problem(res, &cap, ds->bad[i].file, ds->bad[i].reason)) {
-			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	rc = write_labels(&r, err);
-	if (!rc)
-		rc = tfr_output_run_finish(r.orun, err);
-	if (!rc)
-		rc = write_manifest(&r, res, err);
 out:
 	tfr_output_run_free(r.orun, rc != TFR_OK);
 	run_release(&r);
@@ -851,15 +615,8 @@ out:
 
 void tfr_convert_result_release(struct tfr_convert_result *res)
 {
-	size_t i;
-
 	if (!res)
 		return;
-	for (i = 0; i < res->nskipped; i++) {
-		free(res->skipped[i].file);
-		free(res->skipped[i].reason);
-	}
-	free(res->skipped);
-	free(res->manifest);
+	tfr_output_result_release(&res->out);
 	memset(res, 0, sizeof(*res));
 }

@@ -24,6 +24,7 @@
 
 #include "augment.h"
 #include "dataset.h"
+#include "output.h"
 #include "plan.h"
 #include "record.h"
 #include "status.h"
@@ -53,14 +54,8 @@ struct tfr_convert_opts {
 };
 
 struct tfr_convert_result {
-	uint32_t nshards;         /* in the whole plan */
-	uint32_t shard_lo, shard_hi; /* this part's [lo, hi) */
-	uint64_t records;         /* written by this part */
+	struct tfr_output_result out; /* shards, records, skipped, manifest */
 	uint64_t units;           /* records this part had to make */
-	uint32_t resumed;         /* shards kept by --resume */
-	struct tfr_problem *skipped; /* images left out, in output order */
-	size_t nskipped;
-	char *manifest;           /* path written */
 };
 
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,

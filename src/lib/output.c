@@ -2,7 +2,9 @@
 #include "config.h"
 #include "output.h"
 #include "fileio.h"
+#include "index.h"
 #include "json.h"
+#include "parallel.h"
 #include "tmpfile.h"
 
 #include <dirent.h>
@@ -17,35 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <nettle/sha2.h>
-
-int tfr_output_open(const struct tfr_output *o, uint32_t s, uint32_t nshards,
-		    struct tfr_writer **w, struct tfr_error *err)
-{
-	struct tfr_writer_opts wo = { .compression = o->compression,
-				      .level = o->level,
-				      .no_fsync = o->no_fsync };
-	char *path = tfr_shard_name(o->prefix, s, nshards, o->compression);
-	char *ipath = NULL;
-	int rc;
-
-	if (!path)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (o->index) {
-		size_t n = strlen(path) + 5;
-
-		ipath = malloc(n);
-		if (!ipath) {
-			free(path);
-			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		}
-		snprintf(ipath, n, "%s.idx", path);
-		wo.index_path = ipath;
-	}
-	rc = tfr_writer_open(w, path, &wo, err); /* copies both paths */
-	free(path);
-	free(ipath);
-	return rc;
-}
 
 char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
 			       unsigned part_n)
@@ -62,40 +35,61 @@ char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
 	return p;
 }
 
-int tfr_output_manifest_begin(struct tfr_buf *b, const char *command,
-			      const char *options_json)
+/* --- problems ----------------------------------------------------------- */
+
+int tfr_problems_push(struct tfr_problems *l, const char *file, uint64_t record,
+		      uint64_t offset, uint64_t length, const char *reason)
 {
-	return tfr_buf_printf(b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"%s\",\n"
-			      "  \"options\": %s,\n", PACKAGE_VERSION, command,
-			      options_json ? options_json : "{}");
+	struct tfr_problem *p;
+
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 8;
+
+		p = realloc(l->v, ncap * sizeof(*p));
+		if (!p)
+			return TFR_ERR_NOMEM;
+		l->v = p;
+		l->cap = ncap;
+	}
+	p = &l->v[l->n];
+	p->file = strdup(file);
+	p->reason = strdup(reason);
+	p->record = record;
+	p->offset = offset;
+	p->length = length;
+	if (!p->file || !p->reason) {
+		free(p->file);
+		free(p->reason);
+		return TFR_ERR_NOMEM;
+	}
+	l->n++;
+	return TFR_OK;
 }
 
-int tfr_output_manifest_finish(struct tfr_buf *b, int status, size_t nskipped,
-			       const char *path, int no_fsync,
-			       struct tfr_error *err)
+void tfr_problems_free(struct tfr_problem *v, size_t n)
 {
-	status |= tfr_buf_puts(b, nskipped ? "\n  ]\n}\n" : "]\n}\n");
-	if (status)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	return tfr_file_write_atomic(path, b->data, b->len, !no_fsync, err);
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].file);
+		free(v[i].reason);
+	}
+	free(v);
 }
 
-int tfr_output_shard_json(struct tfr_buf *b, int first, const char *path,
-			  uint64_t records, uint64_t bytes,
-			  const unsigned char sha[32])
+void tfr_problems_release(struct tfr_problems *l)
 {
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	char hex[65];
-	int rc;
+	tfr_problems_free(l->v, l->n);
+	memset(l, 0, sizeof(*l));
+}
 
-	tfr_hex32(sha, hex);
-	rc = tfr_buf_puts(b, first ? "\n    {\"file\": " : ",\n    {\"file\": ");
-	if (!rc)
-		rc = tfr_json_cstr(b, base);
-	if (!rc)
-		rc = tfr_buf_printf(b, ", \"records\": %llu, \"bytes\": %llu, \"sha256\": \"%s\"}",
-				    (unsigned long long)records, (unsigned long long)bytes, hex);
-	return rc;
+void tfr_output_result_release(struct tfr_output_result *res)
+{
+	if (!res)
+		return;
+	tfr_problems_free(res->skipped, res->nskipped);
+	free(res->manifest);
+	memset(res, 0, sizeof(*res));
 }
 
 /* --- the run: lock, state, clean-up ----------------------------------- */
@@ -108,8 +102,21 @@ struct prev_shard {
 	char *line;               /* the whole state line */
 };
 
+/* A shard of this part, as committed or kept. */
+struct shard_done {
+	uint64_t expect;          /* records the plan puts in it */
+	uint64_t records, bytes;
+	unsigned char sha[32];
+	struct tfr_problem *skips;
+	size_t nskips;
+	int resumed;
+};
+
 struct tfr_output_run {
 	struct tfr_output_run_opts o;
+	struct tfr_ticker ticker;
+	struct shard_done *sh;    /* for shards s0..s1 */
+	struct tfr_problems extra; /* problems of no shard */
 	char *prefix, *dir, *base;
 	char *lock_path, *state_path, *manifest_path;
 	int lock_fd, state_fd;
@@ -541,19 +548,31 @@ static int read_state(struct tfr_output_run *run, struct tfr_buf *keep,
 	return rc;
 }
 
-int tfr_output_run_plan(struct tfr_output_run *run, uint32_t nshards,
-			uint32_t s0, uint32_t s1, enum tfr_compression c,
-			struct tfr_error *err)
+int tfr_output_run_plan(struct tfr_output_run *run, const struct tfr_plan *plan,
+			uint32_t *s0p, uint32_t *s1p, struct tfr_error *err)
 {
 	struct tfr_buf keep;
 	unsigned char key[32];
-	uint32_t v[2] = { nshards, (uint32_t)c };
+	uint32_t v[2], s0, s1, s;
 	int rc;
 
-	run->nshards = nshards;
+	tfr_plan_part(plan, run->o.part_i, run->o.part_n, &s0, &s1);
+	*s0p = s0;
+	*s1p = s1;
+	run->nshards = plan->nshards;
 	run->s0 = s0;
 	run->s1 = s1;
-	run->comp = c;
+	run->comp = run->o.compression;
+	v[0] = run->nshards;
+	v[1] = (uint32_t)run->comp;
+	run->ticker.fn = run->o.progress;
+	run->ticker.ctx = run->o.progress_ctx;
+	run->ticker.total = plan->first[s1] - plan->first[s0];
+	run->sh = calloc((size_t)(s1 - s0) + 1, sizeof(*run->sh));
+	if (!run->sh)
+		return nomem(err);
+	for (s = s0; s < s1; s++)
+		run->sh[s - s0].expect = plan->first[s + 1] - plan->first[s];
 	tfr_output_run_key_add(run, run->o.command, strlen(run->o.command) + 1);
 	tfr_output_run_key_add(run, v, sizeof(v));
 	sha256_digest(&run->key_ctx, 32, key);
@@ -632,52 +651,137 @@ bad:
 	return 1;
 }
 
-int tfr_output_run_resumed(struct tfr_output_run *run, uint32_t s,
-			   uint64_t expect, uint64_t *records, uint64_t *bytes,
-			   unsigned char sha[32], struct tfr_problem **skips,
-			   size_t *nskips, struct tfr_error *err)
+static char *idx_name(const char *shard)
 {
-	const struct prev_shard *p = &run->prev[s - run->s0];
-	unsigned char got[32];
-	uint64_t size;
-	char *path;
+	size_t n = strlen(shard) + 5;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s.idx", shard);
+	return p;
+}
+
+static char *shard_name(const struct tfr_output_run *run, uint32_t s)
+{
+	return tfr_shard_name(run->prefix, s, run->nshards, run->comp);
+}
+
+/* A kept shard gets its index again: the old one may be of another run. */
+static int rebuild_index(struct tfr_output_run *run, const char *path,
+			 struct tfr_error *err)
+{
+	char *ipath = idx_name(path);
+	struct tfr_buf ib;
+	uint64_t cnt;
 	int rc;
 
-	*skips = NULL;
-	*nskips = 0;
+	if (!ipath)
+		return nomem(err);
+	tfr_buf_init(&ib, 0);
+	rc = tfr_index_build(path, &ib, &cnt, err);
+	if (!rc)
+		rc = tfr_file_write_atomic(ipath, ib.data ? (char *)ib.data : "", ib.len,
+					   !run->o.no_fsync, err);
+	tfr_buf_release(&ib);
+	free(ipath);
+	return rc;
+}
+
+int tfr_output_run_resumed(struct tfr_output_run *run, uint32_t s,
+			   struct tfr_error *err)
+{
+	const struct prev_shard *p = &run->prev[s - run->s0];
+	struct shard_done *d = &run->sh[s - run->s0];
+	struct tfr_problem *skips = NULL;
+	size_t nskips = 0;
+	unsigned char got[32];
+	uint64_t size;
+	char *path = NULL, *line;
+	int rc;
+
 	if (!run->o.resume || !p->have)
 		return 0;
-	rc = parse_skips(p->skipped, skips, nskips);
+	rc = parse_skips(p->skipped, &skips, &nskips);
 	if (rc < 0)
 		return nomem(err);
-	if (rc || p->records + *nskips != expect)
+	if (rc || p->records + nskips != d->expect)
 		goto no;
-	path = tfr_shard_name(run->prefix, s, run->nshards, run->comp);
-	if (!path)
+	path = shard_name(run, s);
+	if (!path) {
+		tfr_problems_free(skips, nskips);
 		return nomem(err);
-	rc = tfr_file_sha256(path, got, &size, NULL);
-	free(path);
-	if (rc || size != p->bytes || memcmp(got, p->sha, 32))
+	}
+	if (tfr_file_sha256(path, got, &size, NULL) || size != p->bytes ||
+	    memcmp(got, p->sha, 32))
 		goto no;
-	*records = p->records;
-	*bytes = p->bytes;
-	memcpy(sha, p->sha, 32);
+	rc = run->o.index ? rebuild_index(run, path, err) : TFR_OK;
+	line = rc ? NULL : strdup(p->line);
+	if (!rc && !line)
+		rc = nomem(err);
+	free(path);
+	if (rc) {
+		tfr_problems_free(skips, nskips);
+		return rc;
+	}
+	d->records = p->records;
+	d->bytes = p->bytes;
+	memcpy(d->sha, p->sha, 32);
+	d->skips = skips;
+	d->nskips = nskips;
+	d->resumed = 1;
 	pthread_mutex_lock(&run->mu);
 	free(run->lines[s - run->s0]);
-	run->lines[s - run->s0] = strdup(p->line);
-	rc = run->lines[s - run->s0] ? 1 : nomem(err);
+	run->lines[s - run->s0] = line;
 	pthread_mutex_unlock(&run->mu);
-	return rc;
+	tfr_output_run_tick(run, d->expect);
+	return 1;
 no:
-	while (*skips && *nskips) {
-		(*nskips)--;
-		free((*skips)[*nskips].file);
-		free((*skips)[*nskips].reason);
-	}
-	free(*skips);
-	*skips = NULL;
-	*nskips = 0;
+	free(path);
+	tfr_problems_free(skips, nskips);
 	return 0;
+}
+
+int tfr_output_run_open(struct tfr_output_run *run, uint32_t s,
+			struct tfr_writer **w, struct tfr_error *err)
+{
+	struct tfr_writer_opts wo = { .compression = run->comp,
+				      .level = run->o.level,
+				      .no_fsync = run->o.no_fsync };
+	char *path = shard_name(run, s);
+	char *ipath = NULL;
+	int rc;
+
+	if (!path)
+		return nomem(err);
+	if (run->o.index) {
+		ipath = idx_name(path);
+		if (!ipath) {
+			free(path);
+			return nomem(err);
+		}
+		wo.index_path = ipath;
+	}
+	rc = tfr_writer_open(w, path, &wo, err); /* copies both paths */
+	free(path);
+	free(ipath);
+	return rc;
+}
+
+void tfr_output_run_tick(struct tfr_output_run *run, uint64_t n)
+{
+	tfr_ticker_add(&run->ticker, n);
+}
+
+int tfr_output_run_problem(struct tfr_output_run *run, const char *file,
+			   uint64_t record, uint64_t offset, uint64_t length,
+			   const char *reason, struct tfr_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&run->mu);
+	rc = tfr_problems_push(&run->extra, file, record, offset, length, reason);
+	pthread_mutex_unlock(&run->mu);
+	return rc ? nomem(err) : TFR_OK;
 }
 
 static int hex_str(struct tfr_buf *b, const char *s)
@@ -689,23 +793,40 @@ static int hex_str(struct tfr_buf *b, const char *s)
 	return rc;
 }
 
-int tfr_output_run_committed(struct tfr_output_run *run, uint32_t s,
-			     uint64_t records, uint64_t bytes,
-			     const unsigned char sha[32],
-			     const struct tfr_problem *skips, size_t nskips,
-			     struct tfr_error *err)
+int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
+			  struct tfr_writer *w, const struct tfr_problem *skips,
+			  size_t nskips, struct tfr_error *err)
 {
+	struct shard_done *d = &run->sh[s - run->s0];
+	struct tfr_problems copy = { NULL, 0, 0 };
 	struct tfr_buf b;
 	char hex[65];
 	size_t i;
 	int rc;
 
-	tfr_hex32(sha, hex);
+	d->records = tfr_writer_records(w);
+	rc = tfr_writer_commit(w, d->sha, &d->bytes, err);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&run->mu);
+	run->committed[s - run->s0] = 1;
+	pthread_mutex_unlock(&run->mu);
+	for (i = 0; i < nskips && !rc; i++)
+		rc = tfr_problems_push(&copy, skips[i].file, skips[i].record,
+				       skips[i].offset, skips[i].length, skips[i].reason);
+	if (rc) {
+		tfr_problems_release(&copy);
+		return nomem(err);
+	}
+	d->skips = copy.v;
+	d->nskips = copy.n;
+	/* From here on the shard is under its final name. */
+	tfr_hex32(d->sha, hex);
 	tfr_buf_init(&b, 0);
 	rc = tfr_buf_printf(&b, "{\"shard\": %u, \"key\": \"%s\", \"records\": %llu, "
 			    "\"bytes\": %llu, \"sha256\": \"%s\", \"skipped\": [",
-			    s, run->key, (unsigned long long)records,
-			    (unsigned long long)bytes, hex);
+			    s, run->key, (unsigned long long)d->records,
+			    (unsigned long long)d->bytes, hex);
 	for (i = 0; i < nskips && !rc; i++) {
 		rc = tfr_buf_puts(&b, i ? ", \"" : "\"");
 		rc |= hex_str(&b, skips[i].file);
@@ -719,7 +840,6 @@ int tfr_output_run_committed(struct tfr_output_run *run, uint32_t s,
 		return nomem(err);
 	}
 	pthread_mutex_lock(&run->mu);
-	run->committed[s - run->s0] = 1;
 	free(run->lines[s - run->s0]);
 	run->lines[s - run->s0] = strndup((char *)b.data, b.len - 1);
 	if (!run->lines[s - run->s0])
@@ -734,7 +854,7 @@ int tfr_output_run_committed(struct tfr_output_run *run, uint32_t s,
 	return rc;
 }
 
-int tfr_output_run_finish(struct tfr_output_run *run, struct tfr_error *err)
+static int write_state(struct tfr_output_run *run, struct tfr_error *err)
 {
 	struct tfr_buf b;
 	uint32_t s;
@@ -751,6 +871,154 @@ int tfr_output_run_finish(struct tfr_output_run *run, struct tfr_error *err)
 	return rc;
 }
 
+static int write_labels(struct tfr_output_run *run, const struct tfr_manifest *m,
+			struct tfr_error *err)
+{
+	struct tfr_buf b;
+	char *path;
+	size_t i;
+	int rc = 0;
+
+	if (!m->nlabels)
+		return TFR_OK;
+	path = malloc(strlen(run->prefix) + 16);
+	if (!path)
+		return nomem(err);
+	sprintf(path, "%s.labels.txt", run->prefix);
+	tfr_buf_init(&b, 0);
+	for (i = 0; i < m->nlabels && !rc; i++)
+		rc = tfr_buf_printf(&b, "%s\n", m->labels[i]);
+	rc = rc ? nomem(err) : tfr_file_write_atomic(path, b.data, b.len, !run->o.no_fsync, err);
+	tfr_buf_release(&b);
+	free(path);
+	return rc;
+}
+
+/* The manifest's text; the layout is fixed (tools read it). */
+static int manifest_json(struct tfr_output_run *run, const struct tfr_manifest *m,
+			 const struct tfr_output_result *res, struct tfr_buf *b)
+{
+	size_t i;
+	uint32_t s;
+	int rc = 0;
+
+	rc |= tfr_buf_printf(b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"%s\",\n"
+			     "  \"options\": %s,\n", PACKAGE_VERSION, run->o.command,
+			     m->options_json ? m->options_json : "{}");
+	if (m->input_files) {
+		rc |= tfr_buf_puts(b, "  \"inputs\": [");
+		for (i = 0; i < m->ninputs; i++) {
+			rc |= tfr_buf_puts(b, i ? ", " : "");
+			rc |= tfr_json_cstr(b, m->input_files[i]);
+		}
+		rc |= tfr_buf_puts(b, "],\n");
+	}
+	rc |= tfr_buf_printf(b, "  \"part\": {\"index\": %u, \"count\": %u},\n"
+			     "  \"shards_total\": %u,\n", run->o.part_i, run->o.part_n,
+			     run->nshards);
+	if (m->input_files)
+		rc |= tfr_buf_printf(b, "  \"records_in\": %llu,\n",
+				     (unsigned long long)m->records_in);
+	else
+		rc |= tfr_buf_printf(b, "  \"inputs\": %zu,\n", m->ninputs);
+	rc |= tfr_buf_printf(b, "  \"records\": %llu,\n", (unsigned long long)res->records);
+	if (!m->input_files) {
+		rc |= tfr_buf_puts(b, "  \"labels\": [");
+		for (i = 0; i < m->nlabels; i++) {
+			rc |= tfr_buf_puts(b, i ? ", " : "");
+			rc |= tfr_json_cstr(b, m->labels[i]);
+		}
+		rc |= tfr_buf_puts(b, "],\n");
+	}
+	rc |= tfr_buf_puts(b, "  \"shards\": [");
+	for (s = run->s0; s < run->s1 && !rc; s++) {
+		const struct shard_done *d = &run->sh[s - run->s0];
+		char *name = shard_name(run, s), hex[65];
+		const char *base;
+
+		if (!name)
+			return -1;
+		base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+		tfr_hex32(d->sha, hex);
+		rc |= tfr_buf_puts(b, s == run->s0 ? "\n    {\"file\": " : ",\n    {\"file\": ");
+		rc |= tfr_json_cstr(b, base);
+		rc |= tfr_buf_printf(b, ", \"records\": %llu, \"bytes\": %llu, \"sha256\": \"%s\"}",
+				     (unsigned long long)d->records,
+				     (unsigned long long)d->bytes, hex);
+		free(name);
+	}
+	rc |= tfr_buf_puts(b, "\n  ],\n  \"skipped\": [");
+	for (i = 0; i < res->nskipped; i++) {
+		const struct tfr_problem *p = &res->skipped[i];
+
+		rc |= tfr_buf_puts(b, i ? ",\n    {\"file\": " : "\n    {\"file\": ");
+		rc |= tfr_json_cstr(b, p->file);
+		/* A damaged span of a record file, or an item left out. */
+		if (p->offset != TFR_NO_POS)
+			rc |= tfr_buf_printf(b, ", \"offset\": %llu, \"length\": %llu",
+					     (unsigned long long)p->offset,
+					     (unsigned long long)p->length);
+		rc |= tfr_buf_puts(b, ", \"reason\": ");
+		rc |= tfr_json_cstr(b, p->reason);
+		rc |= tfr_buf_puts(b, "}");
+	}
+	rc |= tfr_buf_puts(b, res->nskipped ? "\n  ]\n}\n" : "]\n}\n");
+	return rc;
+}
+
+int tfr_output_run_finish(struct tfr_output_run *run, const struct tfr_manifest *m,
+			  struct tfr_output_result *res, struct tfr_error *err)
+{
+	struct tfr_problems all = { NULL, 0, 0 };
+	struct tfr_buf b;
+	uint32_t s;
+	size_t i;
+	int rc = TFR_OK;
+
+	memset(res, 0, sizeof(*res));
+	tfr_ticker_flush(&run->ticker);
+	res->nshards = run->nshards;
+	res->shard_lo = run->s0;
+	res->shard_hi = run->s1;
+	/* Skipped inputs in output order: each shard's, then the rest. */
+	for (s = run->s0; s < run->s1 && !rc; s++) {
+		const struct shard_done *d = &run->sh[s - run->s0];
+
+		res->records += d->records;
+		res->resumed += (uint32_t)d->resumed;
+		for (i = 0; i < d->nskips && !rc; i++)
+			rc = tfr_problems_push(&all, d->skips[i].file, d->skips[i].record,
+					       d->skips[i].offset, d->skips[i].length,
+					       d->skips[i].reason);
+	}
+	for (i = 0; i < run->extra.n && !rc; i++)
+		rc = tfr_problems_push(&all, run->extra.v[i].file, run->extra.v[i].record,
+				       run->extra.v[i].offset, run->extra.v[i].length,
+				       run->extra.v[i].reason);
+	res->skipped = all.v;
+	res->nskipped = all.n;
+	res->manifest = strdup(run->manifest_path);
+	if (rc || !res->manifest) {
+		tfr_output_result_release(res);
+		return nomem(err);
+	}
+	rc = write_state(run, err);
+	if (!rc)
+		rc = write_labels(run, m, err);
+	if (rc) {
+		tfr_output_result_release(res);
+		return rc;
+	}
+	tfr_buf_init(&b, 0);
+	rc = manifest_json(run, m, res, &b)
+		? nomem(err)
+		: tfr_file_write_atomic(run->manifest_path, b.data, b.len, !run->o.no_fsync, err);
+	tfr_buf_release(&b);
+	if (rc)
+		tfr_output_result_release(res);
+	return rc;
+}
+
 void tfr_output_run_free(struct tfr_output_run *run, int failed)
 {
 	uint32_t s;
@@ -760,21 +1028,16 @@ void tfr_output_run_free(struct tfr_output_run *run, int failed)
 	if (failed && !run->o.resume && run->committed) {
 		for (s = run->s0; s < run->s1; s++) {
 			char *path, *idx;
-			size_t n;
 
 			if (!run->committed[s - run->s0])
 				continue;
-			path = tfr_shard_name(run->prefix, s, run->nshards, run->comp);
-			if (!path)
-				continue;
-			unlink(path);
-			n = strlen(path) + 5;
-			idx = malloc(n);
-			if (idx) {
-				snprintf(idx, n, "%s.idx", path);
+			path = shard_name(run, s);
+			idx = path ? idx_name(path) : NULL;
+			if (path)
+				unlink(path);
+			if (idx)
 				unlink(idx);
-				free(idx);
-			}
+			free(idx);
 			free(path);
 		}
 		unlink(run->state_path);
@@ -787,6 +1050,11 @@ void tfr_output_run_free(struct tfr_output_run *run, int failed)
 	if (run->lines)
 		for (s = 0; s < run->s1 - run->s0; s++)
 			free(run->lines[s]);
+	if (run->sh)
+		for (s = 0; s < run->s1 - run->s0; s++)
+			tfr_problems_free(run->sh[s].skips, run->sh[s].nskips);
+	free(run->sh);
+	tfr_problems_release(&run->extra);
 	free(run->lines);
 	free(run->prev);
 	free(run->committed);

@@ -93,16 +93,8 @@ struct run {
 	/* output */
 	struct tfr_plan plan;
 	uint32_t s0, s1;
-	struct shard_out {
-		uint64_t records, bytes;
-		unsigned char sha[32];
-	} *out;
 	int nthreads;
-	struct tfr_output output;
-	struct tfr_output_run *orun; /* lock, state, clean-up */
-	struct tfr_ticker ticker;
-	struct tfr_shard_result *res;
-	size_t skip_cap;
+	struct tfr_output_run *orun; /* everything written, and the prefix */
 	const char *cur_input;    /* for skip reports */
 	int report_skips;
 };
@@ -134,32 +126,11 @@ static void on_skip(void *ctx, uint64_t index, uint64_t off, uint64_t len,
 		    const char *why)
 {
 	struct run *r = ctx;
-	struct tfr_shard_result *res = r->res;
-	struct tfr_shard_skip *s;
 
-	(void)index;
-	if (!r->report_skips)
-		return;
-	if (res->nskips == r->skip_cap) {
-		size_t ncap = r->skip_cap ? r->skip_cap * 2 : 16;
-		struct tfr_shard_skip *p = realloc(res->skips, ncap * sizeof(*p));
-
-		if (!p)
-			return; /* the report is lost, the data is not affected */
-		res->skips = p;
-		r->skip_cap = ncap;
-	}
-	s = &res->skips[res->nskips];
-	s->file = strdup(r->cur_input);
-	s->reason = strdup(why);
-	s->offset = off;
-	s->length = len;
-	if (s->file && s->reason)
-		res->nskips++;
-	else {
-		free(s->file);
-		free(s->reason);
-	}
+	/* Only pass 1 reports: pass 2 reads the same spans again.  Out of
+	 * memory loses the report, not data. */
+	if (r->report_skips)
+		tfr_output_run_problem(r->orun, r->cur_input, index, off, len, why, NULL);
 }
 
 static struct tfr_reader_opts reader_opts(struct run *r)
@@ -456,30 +427,18 @@ struct sink {
 	uint32_t end;             /* one past the group's last shard */
 };
 
-static char *shard_file(const struct run *r, uint32_t s)
-{
-	return tfr_shard_name(r->o->prefix, s, r->plan.nshards, r->o->compression);
-}
-
 static int sink_open(struct sink *k, struct tfr_error *err)
 {
-	return tfr_output_open(&k->r->output, k->cur, k->r->plan.nshards, &k->w, err);
+	return tfr_output_run_open(k->r->orun, k->cur, &k->w, err);
 }
 
 static int sink_close(struct sink *k, struct tfr_error *err)
 {
-	struct shard_out *so = &k->r->out[k->cur - k->r->s0];
-	int rc;
+	int rc = tfr_output_run_commit(k->r->orun, k->cur, k->w, NULL, 0, err);
 
-	so->records = tfr_writer_records(k->w);
-	rc = tfr_writer_commit(k->w, so->sha, &so->bytes, err);
 	k->w = NULL;
-	if (!rc)
-		rc = tfr_output_run_committed(k->r->orun, k->cur, so->records, so->bytes,
-					      so->sha, NULL, 0, err);
 	return rc;
 }
-
 
 /* Put the record at position pos, which is in [first[cur], first[end]). */
 static int sink_put(struct sink *k, uint64_t pos, const void *data, size_t len,
@@ -499,7 +458,7 @@ static int sink_put(struct sink *k, uint64_t pos, const void *data, size_t len,
 		return rc;
 	rc = tfr_writer_write(k->w, data, len, err);
 	if (!rc)
-		tfr_ticker_add(&k->r->ticker, 1);
+		tfr_output_run_tick(k->r->orun, 1);
 	return rc;
 }
 
@@ -703,58 +662,6 @@ static int group_task(void *ctx, size_t g, int w, const int *stop,
 	return rc;
 }
 
-/* ------------------------------------------------------------ manifest */
-
-static int write_manifest(struct run *r, struct tfr_shard_result *res,
-			  struct tfr_error *err)
-{
-	const struct tfr_shard_opts *o = r->o;
-	struct tfr_buf b;
-	size_t i;
-	uint32_t s;
-	int rc = 0;
-
-	res->manifest = tfr_output_manifest_name(o->prefix, o->part_i, o->part_n);
-	if (!res->manifest)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	tfr_buf_init(&b, 0);
-	rc |= tfr_output_manifest_begin(&b, "shard", o->options_json);
-	rc |= tfr_buf_puts(&b, "  \"inputs\": [");
-	for (i = 0; i < r->ninputs; i++) {
-		rc |= tfr_buf_puts(&b, i ? ", " : "");
-		rc |= tfr_json_cstr(&b, r->inputs[i]);
-	}
-	rc |= tfr_buf_printf(&b, "],\n  \"part\": {\"index\": %u, \"count\": %u},\n"
-			     "  \"shards_total\": %u,\n  \"records_in\": %llu,\n"
-			     "  \"records\": %llu,\n  \"shards\": [",
-			     o->part_i, o->part_n, r->plan.nshards,
-			     (unsigned long long)r->n, (unsigned long long)res->records);
-	for (s = r->s0; s < r->s1; s++) {
-		struct shard_out *so = &r->out[s - r->s0];
-		char *name = shard_file(r, s);
-
-		if (!name) {
-			rc = -1;
-			break;
-		}
-		rc |= tfr_output_shard_json(&b, s == r->s0, name, so->records, so->bytes, so->sha);
-		free(name);
-	}
-	rc |= tfr_buf_puts(&b, "\n  ],\n  \"skipped\": [");
-	for (i = 0; i < res->nskips; i++) {
-		rc |= tfr_buf_puts(&b, i ? ",\n    {\"file\": " : "\n    {\"file\": ");
-		rc |= tfr_json_cstr(&b, res->skips[i].file);
-		rc |= tfr_buf_printf(&b, ", \"offset\": %llu, \"length\": %llu, \"reason\": ",
-				     (unsigned long long)res->skips[i].offset,
-				     (unsigned long long)res->skips[i].length);
-		rc |= tfr_json_cstr(&b, res->skips[i].reason);
-		rc |= tfr_buf_puts(&b, "}");
-	}
-	rc = tfr_output_manifest_finish(&b, rc, res->nskips, res->manifest, o->no_fsync, err);
-	tfr_buf_release(&b);
-	return rc;
-}
-
 /* ------------------------------------------------------------ driver */
 
 static void run_release(struct run *r)
@@ -776,7 +683,6 @@ static void run_release(struct run *r)
 	free(r->ck);
 	tfr_plan_bytes_release(&r->pb);
 	free(r->comp);
-	free(r->out);
 	free(r->tmpdir);
 	tfr_plan_release(&r->plan);
 }
@@ -806,23 +712,21 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	r.o = o;
 	r.inputs = inputs;
 	r.ninputs = ninputs;
-	r.res = res;
 	r.spill_fd = -1;
 	tfr_plan_bytes_init(&r.pb, o->plan.value);
-	r.output.prefix = o->prefix;
-	r.output.compression = o->compression;
-	r.output.level = o->level;
-	r.output.index = o->index;
-	r.output.no_fsync = o->no_fsync;
 	for (b = 0; b < NBUCKETS; b++)
 		r.bfd[b] = -1;
 	if (ninputs == 0)
 		return tfr_error_set(err, TFR_ERR_INVALID, "no inputs");
 	{
 		struct tfr_output_run_opts ro = { .prefix = o->prefix, .command = "shard",
+						  .compression = o->compression, .level = o->level,
+						  .index = o->index,
 						  .part_i = o->part_i, .part_n = o->part_n,
 						  .no_fsync = o->no_fsync,
-						  .inputs = inputs, .ninputs = ninputs };
+						  .inputs = inputs, .ninputs = ninputs,
+						  .progress = o->progress,
+						  .progress_ctx = o->progress_ctx };
 
 		rc = tfr_output_run_new(&r.orun, &ro, err);
 		if (rc)
@@ -908,21 +812,9 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		if (rc)
 			goto out;
 	}
-	tfr_plan_part(&r.plan, o->part_i, o->part_n, &r.s0, &r.s1);
-	rc = tfr_output_run_plan(r.orun, r.plan.nshards, r.s0, r.s1, o->compression, err);
+	rc = tfr_output_run_plan(r.orun, &r.plan, &r.s0, &r.s1, err);
 	if (rc)
 		goto out;
-	res->nshards = r.plan.nshards;
-	res->shard_lo = r.s0;
-	res->shard_hi = r.s1;
-	r.ticker.fn = o->progress;
-	r.ticker.ctx = o->progress_ctx;
-	r.ticker.total = r.plan.first[r.s1] - r.plan.first[r.s0];
-	r.out = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.out));
-	if (!r.out) {
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	{
 		struct group_ctx gc = { &r, 0 };
 		uint32_t mine = r.s1 - r.s0;
@@ -934,12 +826,13 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		if (rc)
 			goto out;
 	}
-	tfr_ticker_flush(&r.ticker);
-	for (i = 0; i < (size_t)(r.s1 - r.s0); i++)
-		res->records += r.out[i].records;
-	rc = tfr_output_run_finish(r.orun, err);
-	if (!rc)
-		rc = write_manifest(&r, res, err);
+	{
+		struct tfr_manifest m = { .options_json = o->options_json,
+					  .input_files = inputs, .ninputs = ninputs,
+					  .records_in = r.n };
+
+		rc = tfr_output_run_finish(r.orun, &m, &res->out, err);
+	}
 out:
 	tfr_output_run_free(r.orun, rc != TFR_OK);
 	run_release(&r);
@@ -948,15 +841,8 @@ out:
 
 void tfr_shard_result_release(struct tfr_shard_result *res)
 {
-	size_t i;
-
 	if (!res)
 		return;
-	for (i = 0; i < res->nskips; i++) {
-		free(res->skips[i].file);
-		free(res->skips[i].reason);
-	}
-	free(res->skips);
-	free(res->manifest);
+	tfr_output_result_release(&res->out);
 	memset(res, 0, sizeof(*res));
 }
