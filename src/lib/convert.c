@@ -57,6 +57,12 @@ struct run {
 	struct tfr_output_run *orun; /* everything written, and the prefix */
 };
 
+void tfr_convert_result_release(struct tfr_convert_result *res)
+{
+	if (res)
+		tfr_output_result_release(&res->out); /* zeroes it */
+}
+
 static uint64_t unit_at(const struct run *r, uint64_t pos)
 {
 	return r->order ? r->order[pos] : pos;
@@ -269,6 +275,15 @@ static int finish_shard(struct run *r, uint32_t s, struct shard_state *st,
 	return tfr_output_run_commit(r->orun, s, w, st->skips.v, st->skips.n, err);
 }
 
+/* Shard s is kept by --resume (1), or opened in *w (0), or failed. */
+static int start_shard(struct run *r, uint32_t s, struct tfr_writer **w,
+		       struct tfr_error *err)
+{
+	int rc = tfr_output_run_resumed(r->orun, s, err);
+
+	return rc ? rc : tfr_output_run_open(r->orun, s, w, err);
+}
+
 /* Whole-shard task: one worker makes and writes shard s0 + i. */
 static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 		      struct tfr_error *err)
@@ -281,12 +296,9 @@ static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 	uint64_t p;
 	int rc;
 
-	rc = tfr_output_run_resumed(r->orun, s, err);
+	rc = start_shard(r, s, &w, err);
 	if (rc)
 		return rc < 0 ? rc : TFR_OK;
-	rc = tfr_output_run_open(r->orun, s, &w, err);
-	if (rc)
-		return rc;
 	for (p = r->plan.first[s]; p < r->plan.first[s + 1]; p++) {
 		struct tfr_error e;
 
@@ -344,12 +356,9 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 	uint64_t p, end = r->plan.first[s + 1];
 	int rc;
 
-	rc = tfr_output_run_resumed(r->orun, s, err);
+	rc = start_shard(r, s, &w, err);
 	if (rc)
 		return rc < 0 ? rc : TFR_OK;
-	rc = tfr_output_run_open(r->orun, s, &w, err);
-	if (rc)
-		return rc;
 	for (p = r->plan.first[s]; p < end; p += nslots) {
 		size_t n = end - p < nslots ? (size_t)(end - p) : nslots, k;
 
@@ -488,6 +497,10 @@ static void run_release(struct run *r)
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		struct tfr_convert_result *res, struct tfr_error *err)
 {
+	struct tfr_manifest m = { .options_json = o->options_json,
+				  .ninputs = ds->n,
+				  .labels = (const char *const *)ds->classes,
+				  .nlabels = ds->nclasses };
 	struct run r;
 	uint32_t fw, fh;
 	size_t i;
@@ -599,24 +612,8 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	for (i = 0; i < ds->nbad && !rc; i++)
 		rc = tfr_output_run_problem(r.orun, ds->bad[i].file, ds->bad[i].record,
 					    ds->bad[i].offset, 0, ds->bad[i].reason, err);
-	if (!rc) {
-		struct tfr_manifest m = { .options_json = o->options_json,
-					  .ninputs = ds->n,
-					  .labels = (const char *const *)ds->classes,
-					  .nlabels = ds->nclasses };
-
-		rc = tfr_output_run_finish(r.orun, &m, &res->out, err);
-	}
 out:
-	tfr_output_run_free(r.orun, rc != TFR_OK);
+	rc = tfr_output_run_end(r.orun, rc, &m, &res->out, err);
 	run_release(&r);
 	return rc;
-}
-
-void tfr_convert_result_release(struct tfr_convert_result *res)
-{
-	if (!res)
-		return;
-	tfr_output_result_release(&res->out);
-	memset(res, 0, sizeof(*res));
 }

@@ -1019,6 +1019,16 @@ int tfr_output_run_finish(struct tfr_output_run *run, const struct tfr_manifest 
 	return rc;
 }
 
+int tfr_output_run_end(struct tfr_output_run *run, int status,
+		       const struct tfr_manifest *m, struct tfr_output_result *res,
+		       struct tfr_error *err)
+{
+	if (run && status == TFR_OK)
+		status = tfr_output_run_finish(run, m, res, err);
+	tfr_output_run_free(run, status != TFR_OK);
+	return status;
+}
+
 void tfr_output_run_free(struct tfr_output_run *run, int failed)
 {
 	uint32_t s;

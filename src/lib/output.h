@@ -163,6 +163,14 @@ int tfr_output_run_problem(struct tfr_output_run *run, const char *file,
 int tfr_output_run_finish(struct tfr_output_run *run, const struct tfr_manifest *m,
 			  struct tfr_output_result *res, struct tfr_error *err);
 
+/* The last step of a driver: when status is TFR_OK, finish (m, res, as
+ * tfr_output_run_finish) and take its status; then free the run
+ * (removing a failed run's shards).  Returns the status.  run may be
+ * NULL (status is returned). */
+int tfr_output_run_end(struct tfr_output_run *run, int status,
+		       const struct tfr_manifest *m, struct tfr_output_result *res,
+		       struct tfr_error *err);
+
 /* End the run: when failed, remove the shards (and sidecars) this run
  * committed, unless it was a --resume run, whose state keeps them for
  * the next --resume.  Then unlock.  NULL is ignored. */

@@ -101,6 +101,12 @@ struct run {
 
 /* ------------------------------------------------------------ helpers */
 
+void tfr_shard_result_release(struct tfr_shard_result *res)
+{
+	if (res)
+		tfr_output_result_release(&res->out); /* zeroes it */
+}
+
 /* An anonymous temporary file: created and unlinked at once. */
 static int anon_file(const char *dir, struct tfr_error *err)
 {
@@ -702,6 +708,8 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	      const struct tfr_shard_opts *o, struct tfr_shard_result *res,
 	      struct tfr_error *err)
 {
+	struct tfr_manifest m = { .options_json = o->options_json,
+				  .input_files = inputs, .ninputs = ninputs };
 	struct run r;
 	uint64_t memory = o->memory ? o->memory : (UINT64_C(256) << 20);
 	int b, rc = TFR_OK;
@@ -826,23 +834,9 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		if (rc)
 			goto out;
 	}
-	{
-		struct tfr_manifest m = { .options_json = o->options_json,
-					  .input_files = inputs, .ninputs = ninputs,
-					  .records_in = r.n };
-
-		rc = tfr_output_run_finish(r.orun, &m, &res->out, err);
-	}
+	m.records_in = r.n;
 out:
-	tfr_output_run_free(r.orun, rc != TFR_OK);
+	rc = tfr_output_run_end(r.orun, rc, &m, &res->out, err);
 	run_release(&r);
 	return rc;
-}
-
-void tfr_shard_result_release(struct tfr_shard_result *res)
-{
-	if (!res)
-		return;
-	tfr_output_result_release(&res->out);
-	memset(res, 0, sizeof(*res));
 }
