@@ -54,7 +54,11 @@ static int run_once(const char *key, int resume, uint32_t fail_at, uint32_t *kep
 					 .part_i = 1, .part_n = 1, .resume = resume,
 					 .no_fsync = 1 };
 	const char *labels[] = { "cat", "goat" };
-	struct tfr_manifest m = { .options_json = "{\"k\": 1}", .ninputs = 6,
+	const struct tfr_option opt[] = {
+		{ .key = "k", .type = TFR_OPTION_UINT, .u = { 1 } },
+		{ .key = "mean", .type = TFR_OPTION_FLOAT3, .f = { 0.5, 1.0 / 0.0, 0 } },
+	};
+	struct tfr_manifest m = { .options = opt, .noptions = 2, .ninputs = 6,
 				  .labels = labels, .nlabels = 2 };
 	struct tfr_output_result res;
 	struct tfr_output_run *run;
@@ -156,6 +160,8 @@ int main(void)
 	ok(contains("p.json", "\"records\": 5") && contains("p.json", "\"file\": \"bad.jpg\"") &&
 	   contains("p.json", "\"labels\": [\"cat\", \"goat\"]"),
 	   "the manifest counts records, lists the skipped item and the labels");
+	ok(contains("p.json", "\"options\": {\"k\": 1, \"mean\": [0.5, null, 0]},"),
+	   "typed options are rendered, a non-finite value as null");
 	ok(run_once("A", 1, 3, &kept) == 0 && kept == 3, "--resume with the same key keeps all three");
 	ok(contains("p.json", "\"file\": \"bad.jpg\""), "and the kept shard's skipped item");
 	ok(run_once("B", 1, 3, &kept) == 0 && kept == 0, "--resume with another key keeps none");

@@ -497,7 +497,7 @@ static void run_release(struct run *r)
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		struct tfr_convert_result *res, struct tfr_error *err)
 {
-	struct tfr_manifest m = { .options_json = o->options_json,
+	struct tfr_manifest m = { .options = o->options, .noptions = o->noptions,
 				  .ninputs = ds->n,
 				  .labels = (const char *const *)ds->classes,
 				  .nlabels = ds->nclasses };
@@ -531,8 +531,11 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 			return rc;
 	}
 	/* The run key: what the output bytes depend on. */
-	if (o->options_json)
-		tfr_output_run_key_add(r.orun, o->options_json, strlen(o->options_json) + 1);
+	rc = tfr_output_run_key_options(r.orun, o->options, o->noptions, err);
+	if (rc) {
+		tfr_output_run_free(r.orun, 0);
+		return rc;
+	}
 	for (i = 0; i < ds->n; i++) {
 		tfr_output_run_key_file(r.orun, ds->items[i].path);
 		tfr_output_run_key_add(r.orun, &ds->items[i].label, sizeof(ds->items[i].label));

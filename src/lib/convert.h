@@ -47,7 +47,9 @@ struct tfr_convert_opts {
 	int resume;               /* keep complete, sound shards */
 	int skip_errors;          /* --on-error skip */
 	int no_fsync;
-	const char *options_json; /* the "options" object for the manifest */
+	/* the manifest's "options", which also key --resume (output.h) */
+	const struct tfr_option *options;
+	size_t noptions;
 	/* Called under a lock, at most ~10 times a second, and at the end. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;

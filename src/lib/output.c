@@ -8,6 +8,7 @@
 #include "tmpfile.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -81,6 +82,47 @@ void tfr_problems_release(struct tfr_problems *l)
 {
 	tfr_problems_free(l->v, l->n);
 	memset(l, 0, sizeof(*l));
+}
+
+int tfr_output_options_json(struct tfr_buf *b, const struct tfr_option *opt,
+			    size_t n)
+{
+	size_t i;
+	int rc = tfr_buf_puts(b, "{");
+
+	for (i = 0; i < n && !rc; i++) {
+		const struct tfr_option *o = &opt[i];
+		int k;
+
+		rc = tfr_buf_puts(b, i ? ", " : "");
+		rc |= tfr_json_cstr(b, o->key);
+		rc |= tfr_buf_puts(b, ": ");
+		switch (o->type) {
+		case TFR_OPTION_BOOL:
+			rc |= tfr_buf_puts(b, o->u[0] ? "true" : "false");
+			break;
+		case TFR_OPTION_UINT:
+			rc |= tfr_buf_printf(b, "%llu", (unsigned long long)o->u[0]);
+			break;
+		case TFR_OPTION_UINT_PAIR:
+			rc |= tfr_buf_printf(b, "[%llu, %llu]", (unsigned long long)o->u[0],
+					     (unsigned long long)o->u[1]);
+			break;
+		case TFR_OPTION_NAME:
+			rc |= tfr_json_cstr(b, o->name ? o->name : "");
+			break;
+		case TFR_OPTION_FLOAT3:
+			for (k = 0; k < 3; k++) {
+				rc |= tfr_buf_puts(b, k ? ", " : "[");
+				/* JSON has no NaN or infinity */
+				rc |= isfinite(o->f[k]) ? tfr_buf_printf(b, "%.9g", o->f[k])
+							: tfr_buf_puts(b, "null");
+			}
+			rc |= tfr_buf_puts(b, "]");
+			break;
+		}
+	}
+	return rc || tfr_buf_puts(b, "}") ? -1 : 0;
 }
 
 void tfr_output_result_release(struct tfr_output_result *res)
@@ -418,6 +460,21 @@ void tfr_output_run_key_file(struct tfr_output_run *run, const char *path)
 		v[4] = (uint64_t)st.st_mtim.tv_nsec;
 	}
 	tfr_output_run_key_add(run, v, sizeof(v));
+}
+
+int tfr_output_run_key_options(struct tfr_output_run *run,
+			       const struct tfr_option *opt, size_t n,
+			       struct tfr_error *err)
+{
+	struct tfr_buf b;
+	int rc;
+
+	tfr_buf_init(&b, 0);
+	rc = tfr_output_options_json(&b, opt, n);
+	if (!rc)
+		tfr_output_run_key_add(run, b.data, b.len);
+	tfr_buf_release(&b);
+	return rc ? nomem(err) : TFR_OK;
 }
 
 static int pid_dead(long pid)
@@ -903,8 +960,9 @@ static int manifest_json(struct tfr_output_run *run, const struct tfr_manifest *
 	int rc = 0;
 
 	rc |= tfr_buf_printf(b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"%s\",\n"
-			     "  \"options\": %s,\n", PACKAGE_VERSION, run->o.command,
-			     m->options_json ? m->options_json : "{}");
+			     "  \"options\": ", PACKAGE_VERSION, run->o.command);
+	rc |= tfr_output_options_json(b, m->options, m->noptions);
+	rc |= tfr_buf_puts(b, ",\n");
 	if (m->input_files) {
 		rc |= tfr_buf_puts(b, "  \"inputs\": [");
 		for (i = 0; i < m->ninputs; i++) {

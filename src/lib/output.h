@@ -50,6 +50,32 @@ struct tfr_output_result {
 void tfr_output_result_release(struct tfr_output_result *res);
 
 /*
+ * One option as the manifest's "options" object records it; the output
+ * layer renders it (in array order) and keys --resume on it.  Give every
+ * option that changes the output bytes.
+ */
+enum tfr_option_type {
+	TFR_OPTION_BOOL,          /* u[0]: 0 or 1 */
+	TFR_OPTION_UINT,          /* u[0] */
+	TFR_OPTION_UINT_PAIR,     /* [u[0], u[1]] */
+	TFR_OPTION_NAME,          /* name, a JSON string */
+	TFR_OPTION_FLOAT3,        /* [f[0], f[1], f[2]]; not finite: null */
+};
+
+struct tfr_option {
+	const char *key;
+	enum tfr_option_type type;
+	uint64_t u[2];
+	const char *name;
+	double f[3];
+};
+
+/* The options as a JSON object ({} for none) appended to b; 0 or -1 when
+ * out of memory. */
+int tfr_output_options_json(struct tfr_buf *b, const struct tfr_option *opt,
+			    size_t n);
+
+/*
  * What only the driver knows for the manifest.  The output layer adds the
  * rest (tool, command, part, shards and their hashes, skipped inputs).
  * input_files non-NULL: the inputs are listed by name, with records_in;
@@ -57,7 +83,8 @@ void tfr_output_result_release(struct tfr_output_result *res);
  * written to PREFIX.labels.txt, one a line, when there are any).
  */
 struct tfr_manifest {
-	const char *options_json;     /* a JSON object's text, or NULL: {} */
+	const struct tfr_option *options;
+	size_t noptions;
 	const char *const *input_files;
 	size_t ninputs;
 	uint64_t records_in;
@@ -125,6 +152,10 @@ int tfr_output_run_new(struct tfr_output_run **runp,
  * only (it fails or is skipped later). */
 void tfr_output_run_key_add(struct tfr_output_run *run, const void *p, size_t n);
 void tfr_output_run_key_file(struct tfr_output_run *run, const char *path);
+/* Feed the options (as rendered in the manifest). */
+int tfr_output_run_key_options(struct tfr_output_run *run,
+			       const struct tfr_option *opt, size_t n,
+			       struct tfr_error *err);
 
 /* The plan is made: take this part's shards, stored in [*s0, *s1). */
 int tfr_output_run_plan(struct tfr_output_run *run, const struct tfr_plan *plan,

@@ -708,7 +708,7 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	      const struct tfr_shard_opts *o, struct tfr_shard_result *res,
 	      struct tfr_error *err)
 {
-	struct tfr_manifest m = { .options_json = o->options_json,
+	struct tfr_manifest m = { .options = o->options, .noptions = o->noptions,
 				  .input_files = inputs, .ninputs = ninputs };
 	struct run r;
 	uint64_t memory = o->memory ? o->memory : (UINT64_C(256) << 20);
@@ -740,8 +740,9 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		if (rc)
 			return rc;
 	}
-	if (o->options_json)
-		tfr_output_run_key_add(r.orun, o->options_json, strlen(o->options_json) + 1);
+	rc = tfr_output_run_key_options(r.orun, o->options, o->noptions, err);
+	if (rc)
+		goto out;
 	for (i = 0; i < ninputs; i++)
 		tfr_output_run_key_file(r.orun, inputs[i]);
 	r.nthreads = tfr_parallel_threads(o->threads);
