@@ -13,8 +13,6 @@
 #include "example.h"
 #include "fileio.h"
 #include "image.h"
-#include "index.h"
-#include "json.h"
 #include "output.h"
 #include "parallel.h"
 #include "rng.h"

@@ -33,7 +33,6 @@
 #include "shard.h"
 #include "crc32c.h"
 #include "fileio.h"
-#include "json.h"
 #include "output.h"
 #include "parallel.h"
 #include "rng.h"
