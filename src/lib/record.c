@@ -13,7 +13,6 @@
 #include "record.h"
 #include "crc32c.h"
 #include "fileio.h"
-#include "tmpfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-#include <nettle/sha2.h>
 
 #define READ_CHUNK (1u << 20)   /* buffer size for plain reads */
 #define ZIN_CHUNK (256u << 10)  /* compressed input chunk */
@@ -691,17 +689,13 @@ void tfr_reader_free(struct tfr_reader *r)
 /* ---------------------------------------------------------------- writer */
 
 struct tfr_writer {
-	int fd;
-	int to_stdout;
-	char *path, *tmp;
-	int tmp_slot;
+	struct tfr_atomic file;   /* temporary name, hash, rename (fileio.h) */
 	struct tfr_writer_opts opts;
 	z_stream zs;
 	int z_live;
 	unsigned char *out;   /* file bytes waiting for write(2) */
 	size_t out_len;
-	uint64_t stream_bytes, file_bytes, records;
-	struct sha256_ctx sha;
+	uint64_t stream_bytes, records;
 	char *idx_path;       /* copy of opts.index_path */
 	char *idx;            /* DALI index text, one line per record */
 	size_t idx_len, idx_cap;
@@ -709,14 +703,13 @@ struct tfr_writer {
 
 static int flush_out(struct tfr_writer *w, struct tfr_error *err)
 {
+	int rc;
+
 	if (!w->out_len)
 		return TFR_OK;
-	sha256_update(&w->sha, w->out_len, w->out);
-	if (tfr_write_all(w->fd, w->out, w->out_len))
-		return tfr_error_sys(err, errno, "cannot write '%s'", w->path);
-	w->file_bytes += w->out_len;
+	rc = tfr_atomic_write(&w->file, w->out, w->out_len, err);
 	w->out_len = 0;
-	return TFR_OK;
+	return rc;
 }
 
 int tfr_writer_open(struct tfr_writer **wp, const char *path,
@@ -729,32 +722,24 @@ int tfr_writer_open(struct tfr_writer **wp, const char *path,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	w->fd = -1;
-	w->tmp_slot = -1;
+	w->file.fd = -1;
+	w->file.slot = -1;
 	if (opts)
 		w->opts = *opts;
-	w->path = strdup(path);
 	w->out = malloc(OUT_CHUNK);
-	if (w->opts.index_path) {
+	if (w->opts.index_path && strcmp(path, "-")) {
 		w->idx_path = strdup(w->opts.index_path);
 		w->opts.index_path = w->idx_path;
+	} else {
+		w->opts.index_path = NULL;
 	}
-	if (!w->path || !w->out || (w->opts.index_path && !w->idx_path)) {
+	if (!w->out || (w->opts.index_path && !w->idx_path)) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	sha256_init(&w->sha);
-	if (!strcmp(path, "-")) {
-		w->to_stdout = 1;
-		w->fd = STDOUT_FILENO;
-		w->opts.index_path = NULL;
-	} else {
-		w->fd = tfr_tmpfile_create(path, &w->tmp, &w->tmp_slot);
-		if (w->fd < 0) {
-			rc = tfr_error_sys(err, errno, "cannot create '%s'", path);
-			goto fail;
-		}
-	}
+	rc = tfr_atomic_open(&w->file, path, w->opts.no_fsync, err);
+	if (rc)
+		goto fail;
 	if (w->opts.compression != TFR_COMP_NONE) {
 		int level = w->opts.level ? w->opts.level : Z_DEFAULT_COMPRESSION;
 		int bits = w->opts.compression == TFR_COMP_GZIP ? 15 + 16 : 15;
@@ -820,13 +805,7 @@ static int emit(struct tfr_writer *w, const void *p, size_t n,
 		return deflate_some(w, p, n, Z_NO_FLUSH, err);
 	if (n >= OUT_CHUNK / 8) { /* large: skip the copy into the buffer */
 		rc = flush_out(w, err);
-		if (rc)
-			return rc;
-		sha256_update(&w->sha, n, p);
-		if (tfr_write_all(w->fd, p, n))
-			return tfr_error_sys(err, errno, "cannot write '%s'", w->path);
-		w->file_bytes += n;
-		return TFR_OK;
+		return rc ? rc : tfr_atomic_write(&w->file, p, n, err);
 	}
 	if (w->out_len + n > OUT_CHUNK) {
 		rc = flush_out(w, err);
@@ -881,37 +860,6 @@ int tfr_writer_write(struct tfr_writer *w, const void *data, size_t len,
 	return TFR_OK;
 }
 
-int tfr_file_write_atomic(const char *path, const void *p, size_t n,
-			  int do_fsync, struct tfr_error *err)
-{
-	char *tmp = NULL;
-	int slot;
-	int fd = tfr_tmpfile_create(path, &tmp, &slot);
-
-	if (fd < 0)
-		return tfr_error_sys(err, errno, "cannot create '%s'", path);
-	if (tfr_write_all(fd, p, n) || (do_fsync && fsync(fd)) ) {
-		int e = errno;
-
-		close(fd);
-		unlink(tmp);
-		tfr_tmpfile_unregister(slot);
-		free(tmp);
-		return tfr_error_sys(err, e, "cannot write '%s'", path);
-	}
-	if (close(fd) || rename(tmp, path)) {
-		int e = errno;
-
-		unlink(tmp);
-		tfr_tmpfile_unregister(slot);
-		free(tmp);
-		return tfr_error_sys(err, e, "cannot write '%s'", path);
-	}
-	tfr_tmpfile_unregister(slot);
-	free(tmp);
-	return TFR_OK;
-}
-
 int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
 		      uint64_t *bytes, struct tfr_error *err)
 {
@@ -924,43 +872,15 @@ int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
 	if (rc)
 		goto fail;
 	if (bytes)
-		*bytes = w->file_bytes;
-	if (w->to_stdout) {
-		if (sha256)
-			sha256_digest(&w->sha, 32, sha256);
-		w->fd = -1;
-		tfr_writer_abort(w);
-		return TFR_OK;
-	}
-	if (!w->opts.no_fsync && fsync(w->fd)) {
-		rc = tfr_error_sys(err, errno, "cannot write '%s'", w->path);
-		goto fail;
-	}
-	if (close(w->fd)) {
-		w->fd = -1;
-		rc = tfr_error_sys(err, errno, "cannot write '%s'", w->path);
-		goto fail;
-	}
-	w->fd = -1;
+		*bytes = w->file.bytes;
 	/* The index goes first: a shard under its final name always has
 	 * its complete index beside it. */
-	if (w->opts.index_path) {
+	rc = tfr_atomic_close(&w->file, err);
+	if (!rc && w->opts.index_path)
 		rc = tfr_file_write_atomic(w->opts.index_path, w->idx ? w->idx : "",
-				       w->idx_len, !w->opts.no_fsync, err);
-		if (rc)
-			goto fail;
-	}
-	if (rename(w->tmp, w->path)) {
-		rc = tfr_error_sys(err, errno, "cannot rename '%s' to '%s'",
-				   w->tmp, w->path);
-		goto fail;
-	}
-	free(w->tmp);
-	w->tmp = NULL;
-	if (sha256)
-		sha256_digest(&w->sha, 32, sha256);
-	tfr_writer_abort(w);
-	return TFR_OK;
+					   w->idx_len, !w->opts.no_fsync, err);
+	if (!rc)
+		rc = tfr_atomic_commit(&w->file, sha256, err);
 fail:
 	tfr_writer_abort(w);
 	return rc;
@@ -972,13 +892,7 @@ void tfr_writer_abort(struct tfr_writer *w)
 		return;
 	if (w->z_live)
 		deflateEnd(&w->zs);
-	if (w->fd >= 0 && !w->to_stdout)
-		close(w->fd);
-	if (w->tmp)
-		unlink(w->tmp);
-	tfr_tmpfile_unregister(w->tmp_slot);
-	free(w->tmp);
-	free(w->path);
+	tfr_atomic_abort(&w->file);
 	free(w->out);
 	free(w->idx);
 	free(w->idx_path);
@@ -997,5 +911,5 @@ uint64_t tfr_writer_stream_bytes(const struct tfr_writer *w)
 
 uint64_t tfr_writer_file_bytes(const struct tfr_writer *w)
 {
-	return w->file_bytes + w->out_len;
+	return w->file.bytes + w->out_len;
 }

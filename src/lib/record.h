@@ -143,13 +143,6 @@ int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
 /* Remove the temporary file and free w (w may be NULL). */
 void tfr_writer_abort(struct tfr_writer *w);
 
-/*
- * Write a small whole file atomically: temporary name, optional fsync,
- * rename.  Used for index sidecars, manifests and label files.
- */
-int tfr_file_write_atomic(const char *path, const void *p, size_t n,
-			  int do_fsync, struct tfr_error *err);
-
 uint64_t tfr_writer_records(const struct tfr_writer *w);
 uint64_t tfr_writer_stream_bytes(const struct tfr_writer *w);
 /* Bytes of the file so far; a compressed stream may still hold some
