@@ -61,6 +61,15 @@ void tfr_record_header(unsigned char hdr[12], uint64_t len)
 	put_le32(hdr + 8, tfr_masked_crc32c(hdr, 8));
 }
 
+int tfr_record_check(const unsigned char *rec, uint64_t len)
+{
+	unsigned char hdr[12];
+
+	tfr_record_header(hdr, len);
+	return !memcmp(hdr, rec, 12) &&
+	       get_le32(rec + 12 + len) == tfr_masked_crc32c(rec + 12, (size_t)len);
+}
+
 const char *tfr_compression_name(enum tfr_compression c)
 {
 	switch (c) {

@@ -39,6 +39,10 @@ int tfr_compression_parse(const char *s);
 /* Fill a record header for a payload of len bytes. */
 void tfr_record_header(unsigned char hdr[12], uint64_t len);
 
+/* 1 when rec (TFR_RECORD_OVERHEAD + len bytes) is a whole framed record
+ * of payload length len with both CRCs right, else 0. */
+int tfr_record_check(const unsigned char *rec, uint64_t len);
+
 /* --- reader --- */
 
 struct tfr_reader;

@@ -31,13 +31,11 @@
  */
 #include "config.h"
 #include "shard.h"
-#include "crc32c.h"
 #include "fileio.h"
 #include "output.h"
 #include "parallel.h"
 #include "rng.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -600,9 +598,6 @@ static int group_shuffled(struct run *r, struct sink *k, uint64_t p0, uint64_t p
 				}
 				data = buf;
 			} else {
-				unsigned char hdr[12];
-				uint32_t crc;
-
 				if (fds[e->src] < 0) {
 					fds[e->src] = open(r->inputs[e->src], O_RDONLY | O_CLOEXEC);
 					if (fds[e->src] < 0) {
@@ -616,10 +611,7 @@ static int group_shuffled(struct run *r, struct sink *k, uint64_t p0, uint64_t p
 				}
 				/* The file was checked in pass 1; check again that
 				 * it has not changed since. */
-				tfr_record_header(hdr, e->len);
-				memcpy(&crc, buf + 12 + e->len, 4);
-				if (memcmp(hdr, buf, 12) ||
-				    crc != htole32(tfr_masked_crc32c(buf + 12, e->len))) {
+				if (!tfr_record_check(buf, e->len)) {
 					rc = tfr_error_at(err, TFR_ERR_CORRUPT, TFR_NO_POS, e->off,
 							  "'%s': record at offset %llu changed since "
 							  "it was first read", r->inputs[e->src],
