@@ -124,6 +124,16 @@ $P "$TMP"/o/bad/b-* >"$TMP/got"
 $P "$TMP/in/a.tfrecord" | sed '11d;101d' >"$TMP/want2"
 check "salvage keeps exactly the 298 sound records, in order" cmp "$TMP/got" "$TMP/want2"
 check "the manifest lists 2 skipped spans" $PY -c "import json; m=json.load(open('$TMP/o/bad/b.json')); assert len(m['skipped'])==2 and m['records']==298, m"
+# split: each damaged span is listed by one part only (the part holding
+# the next record), so the parts together list what the whole run does
+mkdir -p "$TMP/o/badp"
+for i in 1 2 3; do
+	$SH --skip-corrupt --shards 6 --part $i/3 -o "$TMP/o/badp/b" "$TMP/bad.tfrecord" 2>/dev/null
+done
+check "salvage with --part: the parts list each span once" $PY -c "
+import json
+n = [len(json.load(open('$TMP/o/badp/b.part-0000%d-of-00003.json' % i))['skipped']) for i in (1, 2, 3)]
+assert sum(n) == 2 and max(n) == 1, n"
 mkdir -p "$TMP/o/bads"
 check "salvage while shuffling" $SH --skip-corrupt --shuffle --shards 2 -o "$TMP/o/bads/b" "$TMP/bad.tfrecord"
 $P "$TMP"/o/bads/b-* | sort >"$TMP/got"

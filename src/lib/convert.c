@@ -611,7 +611,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	/* (4) the manifest.  Skips in output order: each shard's, then the
 	 * inputs that could not be listed. */
 	for (i = 0; i < ds->nbad && !rc; i++)
-		rc = tfr_output_run_problem(r.orun, ds->bad[i].file, ds->bad[i].record,
+		rc = tfr_output_run_problem(r.orun, TFR_NO_POS, ds->bad[i].file, ds->bad[i].record,
 					    ds->bad[i].offset, 0, ds->bad[i].reason, err);
 out:
 	rc = tfr_output_run_end(r.orun, rc, &m, &res->out, err);

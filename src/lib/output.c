@@ -159,6 +159,9 @@ struct tfr_output_run {
 	struct tfr_ticker ticker;
 	struct shard_done *sh;    /* for shards s0..s1 */
 	struct tfr_problems extra; /* problems of no shard */
+	uint64_t *extra_at;       /* their plan positions */
+	size_t extra_cap;
+	uint64_t first_lo, first_hi; /* this part's plan positions */
 	char *prefix, *dir, *base;
 	char *lock_path, *state_path, *manifest_path;
 	int lock_fd, state_fd;
@@ -625,6 +628,8 @@ int tfr_output_run_plan(struct tfr_output_run *run, const struct tfr_plan *plan,
 	run->ticker.fn = run->o.progress;
 	run->ticker.ctx = run->o.progress_ctx;
 	run->ticker.total = plan->first[s1] - plan->first[s0];
+	run->first_lo = plan->first[s0];
+	run->first_hi = plan->first[s1];
 	run->sh = calloc((size_t)(s1 - s0) + 1, sizeof(*run->sh));
 	if (!run->sh)
 		return nomem(err);
@@ -829,16 +834,42 @@ void tfr_output_run_tick(struct tfr_output_run *run, uint64_t n)
 	tfr_ticker_add(&run->ticker, n);
 }
 
-int tfr_output_run_problem(struct tfr_output_run *run, const char *file,
-			   uint64_t record, uint64_t offset, uint64_t length,
-			   const char *reason, struct tfr_error *err)
+int tfr_output_run_problem(struct tfr_output_run *run, uint64_t at,
+			   const char *file, uint64_t record, uint64_t offset,
+			   uint64_t length, const char *reason, struct tfr_error *err)
 {
 	int rc;
 
 	pthread_mutex_lock(&run->mu);
 	rc = tfr_problems_push(&run->extra, file, record, offset, length, reason);
+	if (!rc && run->extra.n > run->extra_cap) {
+		size_t ncap = run->extra.n * 2;
+		uint64_t *p = realloc(run->extra_at, ncap * sizeof(*p));
+
+		if (p) {
+			run->extra_at = p;
+			run->extra_cap = ncap;
+		} else {
+			run->extra.n--;
+			free(run->extra.v[run->extra.n].file);
+			free(run->extra.v[run->extra.n].reason);
+			rc = TFR_ERR_NOMEM;
+		}
+	}
+	if (!rc)
+		run->extra_at[run->extra.n - 1] = at;
 	pthread_mutex_unlock(&run->mu);
 	return rc ? nomem(err) : TFR_OK;
+}
+
+/* Does this part list a problem found at plan position at? */
+static int part_lists(const struct tfr_output_run *run, uint64_t at)
+{
+	if (at == TFR_NO_POS || run->o.part_n == 1)
+		return 1;
+	if (at >= run->first_lo && at < run->first_hi)
+		return 1;
+	return at >= run->first_hi && run->s1 == run->nshards;
 }
 
 static int hex_str(struct tfr_buf *b, const char *s)
@@ -1050,7 +1081,8 @@ int tfr_output_run_finish(struct tfr_output_run *run, const struct tfr_manifest 
 					       d->skips[i].reason);
 	}
 	for (i = 0; i < run->extra.n && !rc; i++)
-		rc = tfr_problems_push(&all, run->extra.v[i].file, run->extra.v[i].record,
+		if (part_lists(run, run->extra_at[i]))
+			rc = tfr_problems_push(&all, run->extra.v[i].file, run->extra.v[i].record,
 				       run->extra.v[i].offset, run->extra.v[i].length,
 				       run->extra.v[i].reason);
 	res->skipped = all.v;
@@ -1123,6 +1155,7 @@ void tfr_output_run_free(struct tfr_output_run *run, int failed)
 			tfr_problems_free(run->sh[s].skips, run->sh[s].nskips);
 	free(run->sh);
 	tfr_problems_release(&run->extra);
+	free(run->extra_at);
 	free(run->lines);
 	free(run->prev);
 	free(run->committed);

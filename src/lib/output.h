@@ -183,10 +183,13 @@ int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
 void tfr_output_run_tick(struct tfr_output_run *run, uint64_t n);
 
 /* An input left out that belongs to no shard (listed after the shards'
- * own, in call order); copied. */
-int tfr_output_run_problem(struct tfr_output_run *run, const char *file,
-			   uint64_t record, uint64_t offset, uint64_t length,
-			   const char *reason, struct tfr_error *err);
+ * own, in call order); copied.  at: a position of the plan, so that of
+ * the parts of a split run only the one whose shards hold it lists the
+ * problem (the end of the plan counts as the last part's), or
+ * TFR_NO_POS: every part lists it. */
+int tfr_output_run_problem(struct tfr_output_run *run, uint64_t at,
+			   const char *file, uint64_t record, uint64_t offset,
+			   uint64_t length, const char *reason, struct tfr_error *err);
 
 /* Every shard is done: write the state in shard order (it was appended
  * in commit order, which depends on threads), the labels, and the

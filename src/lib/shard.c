@@ -130,10 +130,12 @@ static void on_skip(void *ctx, uint64_t index, uint64_t off, uint64_t len,
 {
 	struct run *r = ctx;
 
-	/* Only pass 1 reports: pass 2 reads the same spans again.  Out of
-	 * memory loses the report, not data. */
+	/* Only pass 1 reports: pass 2 reads the same spans again.  A span
+	 * goes to the part that holds the next record in input order (with
+	 * --shuffle, that position of the output), so a split run lists it
+	 * once.  Out of memory loses the report, not data. */
 	if (r->report_skips)
-		tfr_output_run_problem(r->orun, r->cur_input, index, off, len, why, NULL);
+		tfr_output_run_problem(r->orun, r->n, r->cur_input, index, off, len, why, NULL);
 }
 
 static struct tfr_reader_opts reader_opts(struct run *r)
