@@ -121,6 +121,14 @@ check_exit 1 "its temporary manifest is gone" test -e "$TMP/t/.p.json.tmp-$dead-
 check "another prefix's are left alone" test -e "$TMP/t/.other-00000-of-00002.tfrecord.tmp-$dead-0"
 check "a live process's temporary file of a shard this run writes is swept" sh -c "! test -e '$TMP/t/.p-00000-of-00002.tfrecord.tmp-$$-0'"
 
+# --- a whole run replaces a split one ------------------------------------------
+mkdir -p "$TMP/w"
+for i in 1 2; do $CONV $SMALL --shards 4 --part $i/2 -o "$TMP/w/p" "$PHOTOS"; done
+check "a split run left part manifests" test -e "$TMP/w/p.part-00002-of-00002.json"
+check "a whole run over it" $CONV $SMALL --shards 3 -o "$TMP/w/p" "$PHOTOS"
+n=$(ls "$TMP/w" | grep -c 'part-\|of-00004' || true)
+[ "$n" -eq 0 ] && ok "the parts' manifests, states and shards are gone" || not_ok "the parts' manifests, states and shards are gone ($n left)"
+
 # --- names: PREFIX-*.tfrecord* matches shards only -----------------------------
 mkdir -p "$TMP/g"
 check "--index run" $CONV $SMALL --shards 2 --index -o "$TMP/g/p" "$PHOTOS"
