@@ -83,7 +83,7 @@ $CONV $AUG --wds-feature json --shuffle --shards 2 -j 1 -o "$O/wdsp" "$A/wds.tar
 check "WebDataset features from a tar.gz: -j 1 equals -j 2 and the plain tar" sh -c \
 	'cmp "$1-00000-of-00002.tfrecord" "$2-00000-of-00002.tfrecord" && cmp "$1-00001-of-00002.tfrecord" "$2-00001-of-00002.tfrecord" && cmp "$1-00001-of-00002.tfrecord" "$3-00001-of-00002.tfrecord"' \
 	sh "$O/wdsz1" "$O/wdsz2" "$O/wdsp"
-check "ImageNet style: classes from the inner tars' names" cmp "$O/dir-labels.txt" "$O/inet.tar-labels.txt"
+check "ImageNet style: classes from the inner tars' names" cmp "$O/dir.labels.txt" "$O/inet.tar.labels.txt"
 check "ImageNet style: image/filename is the member, names carry the chain" $PY - "$O/inet.tar" <<'PYEOF'
 import glob, sys, tfrec_read as tr
 names = [ex["image/filename"][0].decode() for f in glob.glob(sys.argv[1] + "-*.tfrecord")
@@ -255,7 +255,7 @@ check_exit 1 "a label of 10^8 is refused, not allocated" $CONV --resize 8x8 -o "
 err_has "... naming the limit" "label '100000000' exceeds the limit of 1048575"
 printf 'one.jpg 1000\n' >"$TMP/k.list"
 check "a label of 1000 is an id" $CONV --resize 8x8 -o "$O/k" -l "$TMP/k.list"
-check "... 1001 names in the labels file" sh -c '[ "$(wc -l <"$1")" -eq 1001 ]' sh "$O/k-labels.txt"
+check "... 1001 names in the labels file" sh -c '[ "$(wc -l <"$1")" -eq 1001 ]' sh "$O/k.labels.txt"
 
 NL=$TMP/nl
 mkdir -p "$NL/a" "$NL/b
@@ -266,14 +266,14 @@ check_exit 1 "a class folder with a line break in its name is refused" $CONV --r
 err_has "... saying why" "class name holds a line break"
 check "with --on-error skip it is left out" $CONV --resize 8x8 --on-error skip -o "$O/nl" "$NL"
 printf 'a\nd\n' >"$TMP/want-nl"
-check "... and the ids of the other classes do not shift" cmp "$O/nl-labels.txt" "$TMP/want-nl"
+check "... and the ids of the other classes do not shift" cmp "$O/nl.labels.txt" "$TMP/want-nl"
 
 # --- class maps across splits ------------------------------------------------------
 mkdir -p "$TMP/val/goat" "$TMP/val2/goat" "$TMP/val2/dog"
 cp "$PHOTOS"/goat/* "$TMP/val/goat/"
 cp "$PHOTOS"/goat/* "$TMP/val2/goat/"
 cp "$PHOTOS/cat/cat-800x600-2.jpg" "$TMP/val2/dog/"
-check "validation split with --classes train.labels.txt" $CONV --resize 8x8 --classes "$O/dir-labels.txt" -o "$O/val" "$TMP/val"
+check "validation split with --classes train.labels.txt" $CONV --resize 8x8 --classes "$O/dir.labels.txt" -o "$O/val" "$TMP/val"
 check "goat keeps the training id though cat is absent" $PY - "$O/val" "$O/dir" <<'PYEOF'
 import glob, sys, tfrec_read as tr
 def ids(p):
@@ -282,7 +282,7 @@ def ids(p):
 v, t = ids(sys.argv[1]), ids(sys.argv[2])
 assert v[b"goat"] == t[b"goat"] == 1, (v, t)
 PYEOF
-check "the labels file repeats the map" cmp "$O/val-labels.txt" "$O/dir-labels.txt"
+check "the labels file repeats the map" cmp "$O/val.labels.txt" "$O/dir.labels.txt"
 $CONV --resize 8x8 -o "$O/val-nomap" "$TMP/val"
 check "without --classes the ids shift (why the map exists)" $PY - "$O/val-nomap" <<'PYEOF'
 import glob, sys, tfrec_read as tr
@@ -290,12 +290,12 @@ ids = {int(ex["image/class/label"][0]) for f in glob.glob(sys.argv[1] + "-*.tfre
        for ex in tr.read_examples(f)}
 assert ids == {0}, ids
 PYEOF
-check_exit 1 "a class the map lacks is an error" $CONV --resize 8x8 --classes "$O/dir-labels.txt" -o "$O/val2" "$TMP/val2"
+check_exit 1 "a class the map lacks is an error" $CONV --resize 8x8 --classes "$O/dir.labels.txt" -o "$O/val2" "$TMP/val2"
 err_has "... naming it" "class 'dog' is not in the class map"
-check "--add-classes adds it at the end" $CONV --resize 8x8 --classes "$O/dir-labels.txt" --add-classes -o "$O/val2" "$TMP/val2"
+check "--add-classes adds it at the end" $CONV --resize 8x8 --classes "$O/dir.labels.txt" --add-classes -o "$O/val2" "$TMP/val2"
 err_has "... with a warning" "warning: class 'dog' is not in"
 printf 'cat\ngoat\ndog\n' >"$TMP/want-val2"
-check "... as id 2" cmp "$O/val2-labels.txt" "$TMP/want-val2"
+check "... as id 2" cmp "$O/val2.labels.txt" "$TMP/want-val2"
 printf 'cat\ncat\n' >"$TMP/dup-map"
 check_exit 1 "a map naming a class twice is an error" $CONV --resize 8x8 --classes "$TMP/dup-map" -o "$O/dup" "$TMP/val"
 check_exit 2 "--add-classes without --classes is a usage error" $CONV --add-classes -o "$O/u" "$TMP/val"
@@ -353,7 +353,7 @@ def get(p):
             for f in sorted(glob.glob(p + "-*.tfrecord")) for ex in tr.read_examples(f)]
 a, b = get(sys.argv[1]), get(sys.argv[2])
 assert a == b, (a, b)
-names = open(sys.argv[1] + "-labels.txt").read().split("\n")[:-1]
+names = open(sys.argv[1] + ".labels.txt").read().split("\n")[:-1]
 assert names == ["cat", "goat", "photo"], names
 assert a[0] == ([0, 2], [b"cat", b"photo"], [1, 0, 1]), a[0]
 assert a[-1] == ([1, 2], [b"goat", b"photo"], [0, 1, 1]), a[-1]

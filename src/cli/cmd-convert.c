@@ -25,7 +25,7 @@ static const char usage_text[] =
 "bytes) into tf.train.Example records of float16 tensors, written as\n"
 "PREFIX-00000-of-0000N.tfrecord shards with a PREFIX.json manifest.  A\n"
 "directory INPUT is walked recursively in sorted order; its first-level\n"
-"folders name the classes (ids by sorted name, in PREFIX-labels.txt).\n"
+"folders name the classes (ids by sorted name, in PREFIX.labels.txt).\n"
 "An INPUT may also be an image, an archive (tar, tar.gz, tar.zst, zip;\n"
 "nested tars, WebDataset) or a TFRecord file, told apart by its bytes.\n"
 "\n"
@@ -145,38 +145,55 @@ struct settings {
 	uint64_t shard_value;
 };
 
-static void options_json(struct tfr_buf *b, const struct tfr_convert_opts *o,
-			 const struct settings *st, const char *on_error)
+/* The options that shape the output, for the manifest (and --resume's
+ * key), in the order the manifest lists them.  v has room for 24. */
+static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o,
+			  const struct settings *st, const char *on_error)
 {
 	const struct tfr_augment *a = &o->aug;
+	size_t n = 0;
 
-	tfr_buf_puts(b, "{");
+#define OPT_U(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_UINT, .u = { x } })
+#define OPT_B(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_BOOL, .u = { !!(x) } })
+#define OPT_N(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_NAME, .name = x })
+#define OPT_P(k, x, y) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_UINT_PAIR, .u = { x, y } })
+#define OPT_F(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_FLOAT3, \
+						  .f = { (x)[0], (x)[1], (x)[2] } })
 	if (o->encoded) {
-		tfr_buf_puts(b, "\"encoded\": true, ");
+		OPT_B("encoded", 1);
 	} else {
 		if (a->resize == TFR_RESIZE_EXACT)
-			tfr_buf_printf(b, "\"resize\": [%u, %u], ", a->resize_w, a->resize_h);
+			OPT_P("resize", a->resize_w, a->resize_h);
 		else if (a->resize == TFR_RESIZE_SHORT)
-			tfr_buf_printf(b, "\"resize_short\": %u, ", a->resize_short);
-		if (a->crop_w)
-			tfr_buf_printf(b, "\"crop\": [%u, %u], \"random_crop\": %s, ",
-				       a->crop_w, a->crop_h, a->random_crop ? "true" : "false");
-		tfr_buf_printf(b, "\"flip\": %s, \"normalize\": \"%s\", ",
-			       a->flip ? "true" : "false", st->normalize);
-		if (st->nmean)
-			tfr_buf_printf(b, "\"mean\": [%.9g, %.9g, %.9g], \"std\": [%.9g, %.9g, %.9g], ",
-				       (double)st->mean[0], (double)st->mean[1], (double)st->mean[2],
-				       (double)st->std[0], (double)st->std[1], (double)st->std[2]);
-		tfr_buf_printf(b, "\"dtype\": \"%s\", \"layout\": \"%s\", ",
-			       tfr_dtype_name(a->dtype), a->layout == TFR_LAYOUT_HWC ? "hwc" : "chw");
+			OPT_U("resize_short", a->resize_short);
+		if (a->crop_w) {
+			OPT_P("crop", a->crop_w, a->crop_h);
+			OPT_B("random_crop", a->random_crop);
+		}
+		OPT_B("flip", a->flip);
+		OPT_N("normalize", st->normalize);
+		if (st->nmean) {
+			OPT_F("mean", st->mean);
+			OPT_F("std", st->std);
+		}
+		OPT_N("dtype", tfr_dtype_name(a->dtype));
+		OPT_N("layout", a->layout == TFR_LAYOUT_HWC ? "hwc" : "chw");
 	}
-	tfr_buf_printf(b, "\"channels\": %u, \"copies\": %u, \"seed\": %" PRIu64
-		       ", \"shuffle\": %s, \"%s\": %" PRIu64 ", \"compression\": \"%s\", "
-		       "\"index\": %s, \"on_error\": \"%s\", \"max_pixels\": %" PRIu64 "}",
-		       a->channels, o->copies, o->seed, o->shuffle ? "true" : "false",
-		       st->sharding, st->shard_value, tfr_compression_name(o->compression),
-		       o->index ? "true" : "false", on_error,
-		       o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
+	OPT_U("channels", a->channels);
+	OPT_U("copies", o->copies);
+	OPT_U("seed", o->seed);
+	OPT_B("shuffle", o->shuffle);
+	OPT_U(st->sharding, st->shard_value);
+	OPT_N("compression", tfr_compression_name(o->compression));
+	OPT_B("index", o->index);
+	OPT_N("on_error", on_error);
+	OPT_U("max_pixels", o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
+#undef OPT_U
+#undef OPT_B
+#undef OPT_N
+#undef OPT_P
+#undef OPT_F
+	return n;
 }
 
 int cmd_convert(int argc, char **argv)
@@ -233,7 +250,7 @@ int cmd_convert(int argc, char **argv)
 	struct tfr_dataset ds;
 	struct tfr_convert_result res;
 	struct tfr_error err;
-	struct tfr_buf oj;
+	struct tfr_option opts[24];
 	struct progress prog;
 	const char *list = NULL, *on_error = "fail", *classes = NULL;
 	int add_classes = 0;
@@ -521,14 +538,8 @@ int cmd_convert(int argc, char **argv)
 		return 1;
 	}
 
-	tfr_buf_init(&oj, 0);
-	options_json(&oj, &o, &st, on_error);
-	if (tfr_buf_append(&oj, "", 1)) {
-		cli_error("out of memory");
-		tfr_dataset_release(&ds);
-		return 1;
-	}
-	o.options_json = (const char *)oj.data;
+	o.noptions = option_list(opts, &o, &st, on_error);
+	o.options = opts;
 	progress_init(&prog, "images", quiet);
 	if (prog.enabled) {
 		o.progress = progress_update;
@@ -537,27 +548,13 @@ int cmd_convert(int argc, char **argv)
 	if (tfr_convert(&ds, &o, &res, &err)) {
 		progress_end(&prog);
 		cli_error_lib(&err);
+		tfr_convert_result_release(&res); /* what a failed run gathered, e.g. skips */
 		status = 1;
 	} else {
-		size_t k;
-
 		progress_end(&prog);
-		for (k = 0; k < res.nskipped; k++)
-			cli_error("skipped '%s': %s", res.skipped[k].file, res.skipped[k].reason);
-		if (!quiet) {
-			char extra[96] = "";
-
-			if (res.resumed)
-				snprintf(extra, sizeof(extra), " (%u kept by --resume)", res.resumed);
-			if (res.nskipped)
-				snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-					 ", skipped %zu", res.nskipped);
-			cli_report(res.records, UINT64_MAX, res.shard_lo, res.shard_hi,
-				   res.nshards, extra, res.manifest);
-		}
+		cli_report_result(&res.out, UINT64_MAX, quiet);
 		tfr_convert_result_release(&res);
 	}
-	tfr_buf_release(&oj);
 	tfr_dataset_release(&ds);
 	if (cli_close_stdout())
 		status = 1;

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "cli.h"
 #include "lib/buf.h"
+#include "lib/fileio.h"
 #include "lib/export.h"
 #include "lib/inspect.h"
 

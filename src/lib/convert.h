@@ -24,6 +24,7 @@
 
 #include "augment.h"
 #include "dataset.h"
+#include "output.h"
 #include "plan.h"
 #include "record.h"
 #include "status.h"
@@ -47,21 +48,17 @@ struct tfr_convert_opts {
 	int skip_errors;          /* --on-error skip */
 	int multi_hot;            /* also image/class/multi_hot (int64, one per class) */
 	int no_fsync;
-	const char *options_json; /* the "options" object for the manifest */
+	/* the manifest's "options", which also key --resume (output.h) */
+	const struct tfr_option *options;
+	size_t noptions;
 	/* Called under a lock, at most ~10 times a second, and at the end. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
 };
 
 struct tfr_convert_result {
-	uint32_t nshards;         /* in the whole plan */
-	uint32_t shard_lo, shard_hi; /* this part's [lo, hi) */
-	uint64_t records;         /* written by this part */
+	struct tfr_output_result out; /* shards, records, skipped, manifest */
 	uint64_t units;           /* records this part had to make */
-	uint32_t resumed;         /* shards kept by --resume */
-	struct tfr_problem *skipped; /* images left out, in output order */
-	size_t nskipped;
-	char *manifest;           /* path written */
 };
 
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "export.h"
 #include "f16.h"
+#include "fileio.h"
 #include "json.h"
 #include "tmpfile.h"
 

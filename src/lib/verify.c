@@ -18,7 +18,9 @@ struct run {
 static void report(struct run *r, const char *file, uint64_t record,
 		   uint64_t offset, const char *reason)
 {
-	struct tfr_problem p = { (char *)file, record, offset, (char *)reason };
+	struct tfr_problem p = { .file = (char *)file, .record = record,
+				 .offset = offset, .length = 0,
+				 .reason = (char *)reason };
 
 	r->res->problems++;
 	if (r->o->on_problem)
