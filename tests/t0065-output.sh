@@ -80,7 +80,7 @@ check_exit 1 "... also through a hard link (device and inode)" $SH --shards 3 -o
 check "the inputs are intact" sh -c "cd '$TMP/ip' && sha256sum -c ../ip.sum"
 check "the manifest is still there (refused before anything)" test -e "$TMP/ip/x.json"
 check "resharding to another prefix works" $SH --shards 3 -o "$TMP/ip/y" "$TMP"/ip/x-*.tfrecord
-check_exit 1 "index -o FILE FILE is refused" "$TFREC" index -o "$TMP/ip/x-00000-of-00003.tfrecord" "$TMP/ip/x-00000-of-00003.tfrecord"
+check_exit 2 "index -o FILE FILE is refused (a usage error)" "$TFREC" index -o "$TMP/ip/x-00000-of-00003.tfrecord" "$TMP/ip/x-00000-of-00003.tfrecord"
 err_has "saying why" "the index would replace it"
 check "... and the shard is intact" sh -c "cd '$TMP/ip' && sha256sum -c ../ip.sum"
 

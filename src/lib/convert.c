@@ -280,15 +280,18 @@ static void tick(struct run *r, uint64_t n)
 
 /* Outcome of one unit: write it, skip it, or fail the run. */
 static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
-		  uint64_t unit, int rc, const struct tfr_buf *rec,
-		  struct tfr_error *e, struct tfr_error *err)
+		  struct tfr_dataset_reader *rd, uint64_t unit, int rc,
+		  const struct tfr_buf *rec, struct tfr_error *e,
+		  struct tfr_error *err)
 {
+	const char *file;
+
 	/* The writer would refuse it and fail the run; as an item's
 	 * problem it can be skipped. */
 	if (rc == TFR_OK && (uint64_t)rec->len > TFR_DEFAULT_MAX_RECORD)
-		rc = tfr_error_set(e, TFR_ERR_LIMIT, "'%s': its record of %zu bytes exceeds "
-				   "the limit of %llu", tfr_dataset_name(r->ds, (size_t)(unit / r->o->copies)),
-				   rec->len, (unsigned long long)TFR_DEFAULT_MAX_RECORD);
+		rc = tfr_error_set(e, TFR_ERR_LIMIT, "its record of %zu bytes exceeds "
+				   "the limit of %llu", rec->len,
+				   (unsigned long long)TFR_DEFAULT_MAX_RECORD);
 	if (rc == TFR_OK) {
 		return tfr_writer_write(w, rec->data, rec->len, err);
 	}
@@ -296,7 +299,9 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 		*err = *e;
 		return rc;
 	}
-	if (add_skip(st, tfr_dataset_name(r->ds, (size_t)(unit / r->o->copies)), e->msg))
+	/* The name as the user knows it: the message names it the same way. */
+	file = tfr_dataset_where(r->ds, (size_t)(unit / r->o->copies), rd);
+	if (!file || add_skip(st, file, e->msg))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	return TFR_OK;
 }
@@ -341,7 +346,7 @@ static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 		uint64_t u = unit_at(r, p);
 
 		rc = make_record(r, wk, u, &wk->rec, &e);
-		rc = settle(r, st, w, u, rc, &wk->rec, &e, err);
+		rc = settle(r, st, w, &wk->rd, u, rc, &wk->rec, &e, err);
 		if (rc) {
 			tfr_writer_abort(w);
 			return rc;
@@ -401,8 +406,9 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 			return rc;
 		}
 		for (k = 0; k < n; k++) {
-			rc = settle(r, st, w, unit_at(r, p + k), status[k], &slots[k],
-				   &errs[k], err);
+			/* the workers are idle between batches */
+			rc = settle(r, st, w, &r->workers[0].rd, unit_at(r, p + k),
+				    status[k], &slots[k], &errs[k], err);
 			if (rc) {
 				tfr_writer_abort(w);
 				return rc;
@@ -586,8 +592,14 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	}
 	for (i = 0; i < ds->n; i++) {
 		int64_t label = tfr_dataset_label(ds, i);
+		const char *file = tfr_dataset_where(ds, i, &r.prd);
 
-		tfr_output_run_key_file(r.orun, tfr_dataset_name(ds, i));
+		if (!file) {
+			tfr_dataset_reader_release(ds, &r.prd);
+			tfr_output_run_free(r.orun, 0);
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		}
+		tfr_output_run_key_file(r.orun, file);
 		tfr_output_run_key_add(r.orun, &label, sizeof(label));
 	}
 	for (i = 0; i < ds->nclasses; i++)
