@@ -69,7 +69,7 @@ static uint64_t unit_at(const struct run *r, uint64_t pos)
 
 static const char *fmt_name(enum tfr_image_format f)
 {
-	return f == TFR_IMAGE_PNG ? "png" : "jpeg";
+	return tfr_image_format_name(f);
 }
 
 /* Build the feature specs for one record.  raw may be NULL when only the

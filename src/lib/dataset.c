@@ -1,6 +1,7 @@
 /* dataset.c - listing inputs and labels; see dataset.h. */
 #include "config.h"
 #include "dataset.h"
+#include "image.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -89,18 +90,10 @@ static int add_bad(struct tfr_dataset *ds, const char *path, const char *reason,
 	return TFR_OK;
 }
 
+/* The endings come from the codec table (image.h). */
 static int image_name(const char *name)
 {
-	static const char *const ext[] = { ".jpg", ".jpeg", ".jpe", ".jfif", ".png" };
-	size_t n = strlen(name), i;
-
-	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		size_t e = strlen(ext[i]);
-
-		if (n > e && !strcasecmp(name + n - e, ext[i]))
-			return 1;
-	}
-	return 0;
+	return tfr_image_name_known(name);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -1,0 +1,264 @@
+/*
+ * image/jp2.c - JPEG 2000 through OpenJPEG: .jp2 files and raw
+ * codestreams (.j2k/.j2c); gray, gray+alpha, RGB, RGBA and sYCC;
+ * any precision up to 16 bits, scaled with rounding,
+ * round(v * 255 / (2^prec - 1)).  Subsampled components are read at
+ * their own resolution (nearest sample).  Reduced-resolution decoding is
+ * not used yet: the frame is always full size.
+ */
+#include "config.h"
+#include "codec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openjpeg.h>
+
+static const unsigned char jp2_sig[12] = { 0, 0, 0, 0x0c, 'j', 'P', ' ', ' ', 0x0d, 0x0a, 0x87, 0x0a };
+
+static int jp2_sniff(const unsigned char *p, size_t len)
+{
+	if (len >= 12 && !memcmp(p, jp2_sig, 12))
+		return 1;
+	return len >= 4 && p[0] == 0xff && p[1] == 0x4f && p[2] == 0xff && p[3] == 0x51;
+}
+
+struct jp2_mem {
+	const unsigned char *data;
+	size_t len, pos;
+	char msg[256];
+	int failed;
+};
+
+static OPJ_SIZE_T jp2_read(void *buf, OPJ_SIZE_T n, void *user)
+{
+	struct jp2_mem *m = user;
+	size_t k = m->len - m->pos;
+
+	if (!k)
+		return (OPJ_SIZE_T)-1;
+	if (n < k)
+		k = n;
+	memcpy(buf, m->data + m->pos, k);
+	m->pos += k;
+	return k;
+}
+
+static OPJ_OFF_T jp2_skip(OPJ_OFF_T n, void *user)
+{
+	struct jp2_mem *m = user;
+
+	if (n < 0 ? (size_t)-n > m->pos : (size_t)n > m->len - m->pos)
+		return -1;
+	m->pos = (size_t)((OPJ_OFF_T)m->pos + n);
+	return n;
+}
+
+static OPJ_BOOL jp2_seek(OPJ_OFF_T off, void *user)
+{
+	struct jp2_mem *m = user;
+
+	if (off < 0 || (uint64_t)off > m->len)
+		return OPJ_FALSE;
+	m->pos = (size_t)off;
+	return OPJ_TRUE;
+}
+
+static void jp2_on_error(const char *msg, void *user)
+{
+	struct jp2_mem *m = user;
+	size_t n;
+
+	if (m->failed)
+		return; /* the first error is the cause */
+	m->failed = 1;
+	snprintf(m->msg, sizeof(m->msg), "%s", msg);
+	n = strlen(m->msg);
+	while (n && (m->msg[n - 1] == '\n' || m->msg[n - 1] == ' '))
+		m->msg[--n] = 0;
+}
+
+static void jp2_quiet(const char *msg, void *user)
+{
+	(void)msg;
+	(void)user;
+}
+
+struct jp2_job {
+	struct jp2_mem m;
+	opj_codec_t *codec;
+	opj_stream_t *stream;
+	opj_image_t *image;
+};
+
+static void jp2_close(struct jp2_job *j)
+{
+	if (j->image)
+		opj_image_destroy(j->image);
+	if (j->stream)
+		opj_stream_destroy(j->stream);
+	if (j->codec)
+		opj_destroy_codec(j->codec);
+}
+
+static int jp2_fail(struct jp2_job *j, struct tfr_error *err, const char *what)
+{
+	return tfr_error_set(err, TFR_ERR_FORMAT, "invalid JPEG 2000: %s",
+			     j->m.failed ? j->m.msg : what);
+}
+
+static int jp2_open(struct jp2_job *j, const void *data, size_t len, uint64_t max,
+		    struct tfr_image_info *info, struct tfr_error *err)
+{
+	opj_dparameters_t par;
+	uint32_t w, h;
+
+	memset(j, 0, sizeof(*j));
+	j->m.data = data;
+	j->m.len = len;
+	j->codec = opj_create_decompress(len >= 12 && !memcmp(data, jp2_sig, 12)
+						 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
+	j->stream = opj_stream_create(1u << 16, OPJ_TRUE);
+	if (!j->codec || !j->stream)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	opj_set_error_handler(j->codec, jp2_on_error, &j->m);
+	opj_set_warning_handler(j->codec, jp2_quiet, &j->m);
+	opj_set_info_handler(j->codec, jp2_quiet, &j->m);
+	opj_stream_set_user_data(j->stream, &j->m, NULL);
+	opj_stream_set_user_data_length(j->stream, len);
+	opj_stream_set_read_function(j->stream, jp2_read);
+	opj_stream_set_skip_function(j->stream, jp2_skip);
+	opj_stream_set_seek_function(j->stream, jp2_seek);
+	opj_set_default_decoder_parameters(&par);
+	if (!opj_setup_decoder(j->codec, &par) ||
+	    !opj_read_header(j->stream, j->codec, &j->image) || !j->image)
+		return jp2_fail(j, err, "cannot read the header");
+	if (j->image->x1 <= j->image->x0 || j->image->y1 <= j->image->y0)
+		return jp2_fail(j, err, "empty image area");
+	w = j->image->x1 - j->image->x0;
+	h = j->image->y1 - j->image->y0;
+	info->format = TFR_IMAGE_JP2;
+	info->width = w;
+	info->height = h;
+	info->orientation = 1;
+	return tfr_codec_check_size(w, h, max, err);
+}
+
+static int jp2_probe(const void *data, size_t len, uint64_t max,
+		     struct tfr_image_info *info, struct tfr_error *err)
+{
+	struct jp2_job j;
+	int rc = jp2_open(&j, data, len, max, info, err);
+
+	jp2_close(&j);
+	return rc;
+}
+
+static unsigned jp2_sample(const opj_image_comp_t *c, uint32_t x, uint32_t y)
+{
+	uint32_t cx = c->dx ? x / c->dx : x, cy = c->dy ? y / c->dy : y;
+	int32_t v;
+	uint32_t top;
+
+	if (cx >= c->w)
+		cx = c->w - 1;
+	if (cy >= c->h)
+		cy = c->h - 1;
+	v = c->data[(size_t)cy * c->w + cx];
+	if (c->sgnd)
+		v += 1 << (c->prec - 1);
+	top = (1u << c->prec) - 1;
+	if (v < 0)
+		v = 0;
+	if ((uint32_t)v > top)
+		v = (int32_t)top;
+	return (unsigned)(((uint64_t)(uint32_t)v * 255 + top / 2) / top);
+}
+
+static unsigned char clamp8(double v)
+{
+	return (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5);
+}
+
+static int jp2_decode(const void *data, size_t len, const struct tfr_decode_opts *o,
+		      struct tfr_image *img, struct tfr_image_info *info,
+		      struct tfr_error *err)
+{
+	struct jp2_job j;
+	unsigned char *rgba = NULL;
+	uint32_t w, h, x, y, i, nc;
+	int rc;
+
+	rc = jp2_open(&j, data, len, o->max_pixels, info, err);
+	if (rc)
+		goto out;
+	w = info->width;
+	h = info->height;
+	if (!opj_decode(j.codec, j.stream, j.image) || !opj_end_decompress(j.codec, j.stream)) {
+		rc = jp2_fail(&j, err, "image data does not decode");
+		goto out;
+	}
+	nc = j.image->numcomps;
+	if (nc < 1 || nc > 4) {
+		rc = tfr_error_set(err, TFR_ERR_UNSUPPORTED,
+				   "unsupported JPEG 2000: %u components", nc);
+		goto out;
+	}
+	for (i = 0; i < nc; i++) {
+		const opj_image_comp_t *c = &j.image->comps[i];
+
+		if (!c->data || !c->w || !c->h || c->prec < 1 || c->prec > 16) {
+			rc = tfr_error_set(err, TFR_ERR_UNSUPPORTED,
+					   "unsupported JPEG 2000: component %u of %u bits", i,
+					   c->prec);
+			goto out;
+		}
+	}
+	rc = tfr_codec_full_frame(img, w, h, o->channels, err);
+	if (rc)
+		goto out;
+	rgba = malloc((size_t)w * 4);
+	if (!rgba) {
+		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			unsigned char *d = rgba + 4 * (size_t)x;
+			unsigned s[4] = { 0, 0, 0, 255 };
+
+			for (i = 0; i < nc; i++)
+				s[i] = jp2_sample(&j.image->comps[i], x, y);
+			if (nc <= 2) { /* gray, gray + alpha */
+				s[3] = nc == 2 ? s[1] : 255;
+				s[1] = s[2] = s[0];
+			}
+			if (nc >= 3 && j.image->color_space == OPJ_CLRSPC_SYCC) {
+				double yy = s[0], cb = s[1] - 128.0, cr = s[2] - 128.0;
+
+				s[0] = clamp8(yy + 1.402 * cr);
+				s[1] = clamp8(yy - 0.344136 * cb - 0.714136 * cr);
+				s[2] = clamp8(yy + 1.772 * cb);
+			}
+			for (i = 0; i < 4; i++)
+				d[i] = (unsigned char)s[i];
+		}
+		tfr_codec_rgba_row(rgba, w, o, img->pixels + (size_t)y * w * o->channels);
+	}
+out:
+	free(rgba);
+	jp2_close(&j);
+	return rc;
+}
+
+static const char *const jp2_exts[] = { ".jp2", ".j2k", ".j2c", ".jpx", NULL };
+
+const struct tfr_codec tfr_codec_jp2 = {
+	.format = TFR_IMAGE_JP2,
+	.name = "jp2",
+	.exts = jp2_exts,
+	.sniff = jp2_sniff,
+	.probe = jp2_probe,
+	.decode = jp2_decode,
+};
