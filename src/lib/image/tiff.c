@@ -222,6 +222,17 @@ static int tiff_decode(const void *data, size_t len, const struct tfr_decode_opt
 			row[4 * x + 1] = (unsigned char)TIFFGetG(v);
 			row[4 * x + 2] = (unsigned char)TIFFGetB(v);
 			row[4 * x + 3] = (unsigned char)TIFFGetA(v);
+			/* libtiff premultiplies (associates) alpha; the stored
+			 * colour is what alpha-dropping keeps, as for PNG. */
+			if (ri.alpha && row[4 * x + 3] && row[4 * x + 3] != 255) {
+				unsigned a = row[4 * x + 3], k;
+
+				for (k = 0; k < 3; k++) {
+					unsigned c = (row[4 * x + k] * 255u + a / 2) / a;
+
+					row[4 * x + k] = (unsigned char)(c > 255 ? 255 : c);
+				}
+			}
 		}
 		tfr_codec_rgba_row(row, w, o, img->pixels + (size_t)y * w * o->channels);
 	}
