@@ -19,8 +19,9 @@
 static const char usage_text[] =
 "usage: tfrec convert [OPTIONS] -o PREFIX INPUT...\n"
 "\n"
-"Decode, augment, resize and normalize images (JPEG, PNG; sniffed from the\n"
-"bytes) into tf.train.Example records of float16 tensors, written as\n"
+"Decode, augment, resize and normalize images (JPEG, PNG, WebP, TIFF, GIF,\n"
+"BMP, PNM, JPEG 2000; sniffed from the bytes) into tf.train.Example\n"
+"records of float16 tensors, written as\n"
 "PREFIX-00000-of-0000N.tfrecord shards with a PREFIX.json manifest.  A\n"
 "directory INPUT is walked recursively in sorted order; its first-level\n"
 "folders name the classes (ids by sorted name, in PREFIX-labels.txt).\n"
@@ -44,6 +45,8 @@ static const char usage_text[] =
 "      --std A[,B,C]       per-channel std of x/255\n"
 "      --layout hwc|chw    storage order (default hwc)\n"
 "      --channels 1|3      gray or RGB (default 3)\n"
+"      --background R,G,B  composite alpha over this colour (default: drop\n"
+"                          alpha, as TensorFlow's decode_png(channels=3))\n"
 "      --dtype TYPE        float16 (default), float32 or uint8\n"
 "      --encoded           store the original file bytes instead\n"
 "Shards:\n"
@@ -70,7 +73,28 @@ enum {
 	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_SHARDS, OPT_RPS, OPT_SHARD_SIZE,
 	OPT_SHUFFLE, OPT_COMPRESSION, OPT_INDEX, OPT_PART, OPT_RESUME,
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
+	OPT_BACKGROUND,
 };
+
+/* "R,G,B", each 0..255. */
+static int parse_rgb(const char *s, unsigned char rgb[3])
+{
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		char *end;
+		unsigned long v;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = strtoul(s, &end, 10);
+		if (v > 255 || *end != (k < 2 ? ',' : '\0'))
+			return -1;
+		rgb[k] = (unsigned char)v;
+		s = end + 1;
+	}
+	return 0;
+}
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
 {
@@ -145,6 +169,9 @@ static void options_json(struct tfr_buf *b, const struct tfr_convert_opts *o,
 		tfr_buf_printf(b, "\"dtype\": \"%s\", \"layout\": \"%s\", ",
 			       tfr_dtype_name(a->dtype), a->layout == TFR_LAYOUT_HWC ? "hwc" : "chw");
 	}
+	if (o->use_background)
+		tfr_buf_printf(b, "\"background\": [%u, %u, %u], ", o->background[0],
+			       o->background[1], o->background[2]);
 	tfr_buf_printf(b, "\"channels\": %u, \"copies\": %u, \"seed\": %" PRIu64
 		       ", \"shuffle\": %s, \"%s\": %" PRIu64 ", \"compression\": \"%s\", "
 		       "\"index\": %s, \"on_error\": \"%s\", \"max_pixels\": %" PRIu64 "}",
@@ -183,6 +210,7 @@ int cmd_convert(int argc, char **argv)
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "on-error", required_argument, NULL, OPT_ON_ERROR },
 		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+		{ "background", required_argument, NULL, OPT_BACKGROUND },
 		{ "max-file", required_argument, NULL, OPT_MAX_FILE },
 		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -318,6 +346,12 @@ int cmd_convert(int argc, char **argv)
 				return cli_usage("convert", "invalid --max-file '%s'", optarg);
 			break;
 		case OPT_NO_FSYNC: o.no_fsync = 1; break;
+		case OPT_BACKGROUND:
+			if (parse_rgb(optarg, o.background))
+				return cli_usage("convert", "invalid --background '%s' (want R,G,B, "
+						 "each 0..255)", optarg);
+			o.use_background = 1;
+			break;
 		case 'j':
 			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 				return cli_usage("convert", "invalid --jobs '%s'", optarg);

@@ -177,6 +177,9 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 					     .max_pixels = o->max_pixels,
 					     .min_width = 1, .min_height = 1 };
 
+		d.use_background = o->use_background;
+		memcpy(d.background, o->background, 3);
+
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
@@ -186,6 +189,9 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		struct tfr_decode_opts d = { .channels = o->aug.channels,
 					     .max_pixels = o->max_pixels };
 		uint32_t rw, rh;
+
+		d.use_background = o->use_background;
+		memcpy(d.background, o->background, 3);
 
 		rc = tfr_augment_shape(&o->aug, uw, uh, &ow, &oh, &e);
 		if (rc)

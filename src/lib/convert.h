@@ -33,6 +33,8 @@ struct tfr_convert_opts {
 	int encoded;              /* keep the original bytes */
 	uint64_t max_pixels;      /* 0: default */
 	uint64_t max_file;        /* 0: default */
+	int use_background;       /* composite alpha over background (RGB); */
+	unsigned char background[3]; /* 0: drop alpha, keeping the colour */
 	const char *prefix;
 	struct tfr_plan_opts plan;
 	int shuffle;

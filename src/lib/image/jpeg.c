@@ -216,14 +216,20 @@ static int eoi_follows(const struct jpeg_decompress_struct *d)
 /*
  * Whether libjpeg-turbo 2.1's jpeg_crop_scanline and jpeg_skip_scanlines
  * give the same pixels as a full decode for this file at this scale.
- * Found with tests/t0145-jpeg-sampling.sh over every sampling factor
- * libjpeg can write, every DCT scale and crop phase: when a component is
- * upsampled by other than 1 or 2 in either direction (the generic
- * int_upsample path, e.g. luma 4x2 over chroma 1x1), the cropped decode
- * reads upsampler rows that were never written (valgrind: uninitialised
- * values from jinit_upsampler's buffer) and gives a band of garbage.
+ * Found with tests/unit-jpeg-sampling.c over every sampling factor
+ * libjpeg can write, every DCT scale and every crop phase:
+ *   - when a component is upsampled by other than 1 or 2 in either
+ *     direction (the generic int_upsample path, e.g. luma 4x2 over chroma
+ *     1x1 at full scale), the cropped decode reads upsampler rows that
+ *     were never written (valgrind: uninitialised values from
+ *     jinit_upsampler's buffer) and gives a band of garbage;
+ *   - when DCT scaling gives a chroma component a larger IDCT than luma's
+ *     (jdmaster.c does so to spare upsampling, e.g. 4x2 over 1x1 at 2/8),
+ *     jpeg_crop_scanline sets that component's width as if it had not,
+ *     and the colours shift.
  * Those files are decoded at full width here and the columns copied; the
- * fallback costs only the colour conversion of the columns outside.
+ * fallback costs the colour conversion and upsampling of the columns
+ * outside the region, and reading (not skipping) the rows above it.
  */
 static int region_safe(const struct jpeg_decompress_struct *d)
 {
@@ -231,11 +237,10 @@ static int region_safe(const struct jpeg_decompress_struct *d)
 
 	for (ci = 0; ci < d->num_components; ci++) {
 		const jpeg_component_info *c = &d->comp_info[ci];
-		int h_in = c->h_samp_factor * c->DCT_scaled_size / d->min_DCT_scaled_size;
-		int v_in = c->v_samp_factor * c->DCT_scaled_size / d->min_DCT_scaled_size;
+		int h_in = c->h_samp_factor, v_in = c->v_samp_factor;
 		int h_out = d->max_h_samp_factor, v_out = d->max_v_samp_factor;
 
-		if (!h_in || !v_in)
+		if (c->DCT_scaled_size != d->min_DCT_scaled_size)
 			return 0;
 		if ((h_out != h_in && h_out != 2 * h_in) || (v_out != v_in && v_out != 2 * v_in))
 			return 0;
@@ -341,6 +346,22 @@ static int jpeg_decode(const void *data, size_t len, const struct tfr_decode_opt
 		rc = tfr_codec_roi(o, orientation, fw, fh, &rx, &ry, &w, &h, err);
 		if (rc)
 			goto out;
+		/* Fancy upsampling blends each chroma sample with its
+		 * neighbours, which a crop or a skip does not have at its
+		 * edge: the columns and rows next to a cut differ from a full
+		 * decode.  So the cut is made one iMCU away from the region,
+		 * and every pixel of the region has its neighbours. */
+		if (safe) {
+			uint32_t mx = (uint32_t)(j->d.max_h_samp_factor * j->d.min_DCT_scaled_size);
+			uint32_t my = (uint32_t)(j->d.max_v_samp_factor * j->d.min_DCT_scaled_size);
+			uint32_t x1 = rx + w + mx < fw ? rx + w + mx : fw;
+			uint32_t y1 = ry + h + my < fh ? ry + h + my : fh;
+
+			rx = rx > mx ? rx - mx : 0;
+			ry = ry > my ? ry - my : 0;
+			w = x1 - rx;
+			h = y1 - ry;
+		}
 		if (w < fw && safe) {
 			JDIMENSION xo = rx, cw = w;
 
