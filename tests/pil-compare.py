@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""pil-compare.py SHARD ROOT [CHANNELS [BACKGROUND]] - each record of a
-`tfrec convert --dtype uint8` shard (no resize, no crop) against Pillow's
-decode of the same file, upright, as RGB (or L).
+"""pil-compare.py SHARD ROOT [CHANNELS [BACKGROUND [NAME=REF...]]] - each
+record of a `tfrec convert --dtype uint8` shard (no resize, no crop)
+against Pillow's decode of the same file, upright, as RGB (or L).
+BACKGROUND "-" means none.  NAME=REF compares record NAME against
+Pillow's decode of REF instead: the same picture in a file Pillow reads
+right (Pillow 9.4 drops a pixel of each odd-length RLE4 literal run, and
+zeroes the colour of low-alpha pixels in 16-bit JPEG 2000).
 
 Prints one line per record: "filename mae maxdiff" (mean and maximum
 absolute difference, 0..255), or "filename shape got want" when the
@@ -20,15 +24,28 @@ import tfrec_read as tr  # noqa: E402
 def reference(path, channels, background):
     im = Image.open(path)
     im.seek(0)
-    im = ImageOps.exif_transpose(im)
+    fmt = im.format
+    if fmt == "TIFF":
+        # Pillow 9.4 applies TIFF's Orientation tag while loading (and
+        # exif_transpose would then apply it a second time).
+        im.load()
+    else:
+        im = ImageOps.exif_transpose(im)
+    if fmt == "GIF" and background is None and "transparency" in im.info and im.mode == "P":
+        # tfrec paints a GIF's transparent pixels black, as TensorFlow's
+        # decode_gif does; Pillow gives them their palette colour.
+        t = im.info["transparency"]
+        rgb = np.asarray(im.convert("RGB")).copy()
+        rgb[np.asarray(im) == t] = 0
+        im = Image.fromarray(rgb)
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # Pillow keeps 16-bit gray as integers: scale with rounding.
+        a = np.asarray(im, dtype=np.float64)
+        im = Image.fromarray(np.clip(np.floor(a * 255 / 65535 + 0.5), 0, 255).astype(np.uint8))
     if background is not None:
         rgba = im.convert("RGBA")
         bg = Image.new("RGBA", rgba.size, background + (255,))
         im = Image.alpha_composite(bg, rgba)
-    elif im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # Pillow keeps 16-bit gray as integers: scale with rounding.
-        a = np.asarray(im, dtype=np.float64)
-        im = Image.fromarray(np.clip(np.floor(a * 255 / 65535 + 0.5), 0, 255).astype(np.uint8))
     im = im.convert("L" if channels == 1 else "RGB")
     a = np.asarray(im, dtype=np.int32)
     return a.reshape(a.shape[0], a.shape[1], channels)
@@ -37,12 +54,15 @@ def reference(path, channels, background):
 def main():
     shard, root = sys.argv[1], sys.argv[2]
     channels = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-    background = tuple(int(x) for x in sys.argv[4].split(",")) if len(sys.argv) > 4 else None
+    background = None
+    if len(sys.argv) > 4 and sys.argv[4] != "-":
+        background = tuple(int(x) for x in sys.argv[4].split(","))
+    refs = dict(a.split("=", 1) for a in sys.argv[5:])
     for ex in tr.read_examples(shard):
         name = ex["image/filename"][0].decode()
         got = tr.decode_image(ex).astype(np.int32)
         try:
-            want = reference(os.path.join(root, name), channels, background)
+            want = reference(os.path.join(root, refs.get(name, name)), channels, background)
         except OSError:
             print(name, "nopil")  # Pillow cannot read it: nothing to compare
             continue

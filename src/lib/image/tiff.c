@@ -183,7 +183,7 @@ static int tiff_decode(const void *data, size_t len, const struct tfr_decode_opt
 	TIFFRGBAImage ri;
 	char emsg[1024];
 	uint32_t w, h, y, x;
-	int rc, begun = 0;
+	int rc, begun = 0, unassoc = 0;
 
 	if (!t)
 		return tiff_fail(&m, err, "cannot read the header");
@@ -192,6 +192,26 @@ static int tiff_decode(const void *data, size_t len, const struct tfr_decode_opt
 		goto out;
 	w = info->width;
 	h = info->height;
+	/* libtiff's RGBA interface premultiplies unassociated alpha, which
+	 * loses the colour of transparent pixels.  Declared associated,
+	 * the samples come through as stored; truly associated ones are
+	 * divided back below.  (Only the in-memory directory changes: the
+	 * handle is read-only.) */
+	{
+		uint16_t n = 0, *kinds = NULL, k;
+
+		if (TIFFGetField(t, TIFFTAG_EXTRASAMPLES, &n, &kinds) && n <= 16)
+			for (k = 0; k < n; k++)
+				if (kinds[k] == EXTRASAMPLE_UNASSALPHA) {
+					uint16_t fixed[16];
+
+					memcpy(fixed, kinds, n * sizeof(*kinds));
+					fixed[k] = EXTRASAMPLE_ASSOCALPHA;
+					TIFFSetField(t, TIFFTAG_EXTRASAMPLES, n, fixed);
+					unassoc = 1;
+					break;
+				}
+	}
 	if (!TIFFRGBAImageOK(t, emsg) || !TIFFRGBAImageBegin(&ri, t, 0, emsg)) {
 		rc = tfr_error_set(err, TFR_ERR_UNSUPPORTED, "unsupported TIFF: %s", emsg);
 		goto out;
@@ -222,9 +242,12 @@ static int tiff_decode(const void *data, size_t len, const struct tfr_decode_opt
 			row[4 * x + 1] = (unsigned char)TIFFGetG(v);
 			row[4 * x + 2] = (unsigned char)TIFFGetB(v);
 			row[4 * x + 3] = (unsigned char)TIFFGetA(v);
-			/* libtiff premultiplies (associates) alpha; the stored
-			 * colour is what alpha-dropping keeps, as for PNG. */
-			if (ri.alpha && row[4 * x + 3] && row[4 * x + 3] != 255) {
+			/* Associated (premultiplied) alpha is divided out, as
+			 * Pillow's RGBa to RGB does: colour is kept unassociated
+			 * for dropping and for compositing.  libtiff gives
+			 * 8-bit premultiplied samples, so pixels of very low
+			 * alpha lose precision. */
+			if (ri.alpha && !unassoc && row[4 * x + 3] && row[4 * x + 3] != 255) {
 				unsigned a = row[4 * x + 3], k;
 
 				for (k = 0; k < 3; k++) {
