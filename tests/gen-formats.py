@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen-formats.py DIR - small images in every format and layout tfrec
+"""gen-formats.py DIR | --hostile DIR - small images in every format and layout tfrec
 decodes, for tests/t0140-formats.sh (pixels against Pillow) and for the
 seed corpus of fuzz/fuzz-image.c (scripts/fuzz.sh).
 
@@ -149,8 +149,93 @@ def pnm_files(d):
     rgb.save(os.path.join(d, "pnm-p6.ppm"))
 
 
+def jpeg_segments(b):
+    """(marker, start, end) of each marker segment up to the first SOS;
+    the SOS entry ends where its header ends."""
+    out, i = [], 2
+    while i + 4 <= len(b):
+        m = b[i + 1]
+        n = struct.unpack(">H", b[i + 2:i + 4])[0]
+        out.append((m, i, i + 2 + n))
+        if m == 0xDA:
+            break
+        i += 2 + n
+    return out
+
+
+def hostile(d):
+    """Small files that claim a lot, each refused quickly (t0140)."""
+    os.makedirs(d, exist_ok=True)
+    # GIF: a 65535x65535 logical screen and a 1x1 frame.
+    with open(os.path.join(d, "screen.gif"), "wb") as f:
+        f.write(b"GIF89a" + struct.pack("<HHBBB", 65535, 65535, 0x80, 0, 0) + b"\0" * 6 +
+                b"," + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\0;")
+    # TIFF: 9000x9000 RGB, one strip that claims 4 GB, in 200 bytes.
+    ents = [(256, 4, 1, 9000), (257, 4, 1, 9000), (258, 3, 1, 8), (259, 3, 1, 1),
+            (262, 3, 1, 1), (273, 4, 1, 8), (277, 3, 1, 1), (278, 4, 1, 9000),
+            (279, 4, 1, 0xFFFFFFF0)]
+    ifd = struct.pack("<H", len(ents)) + b"".join(
+        struct.pack("<HHI", t, ty, n) + (struct.pack("<HH", v, 0) if ty == 3 else struct.pack("<I", v))
+        for t, ty, n, v in ents) + b"\0\0\0\0"
+    with open(os.path.join(d, "strips.tif"), "wb") as f:
+        f.write(b"II*\0" + struct.pack("<I", 8) + ifd + b"\0" * 64)
+    # WebP: a lossless 1x1 image whose VP8L header claims 16383x16383.
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buf, "WEBP", lossless=True)
+    b = bytearray(buf.getvalue())
+    assert b[12:16] == b"VP8L" and b[20] == 0x2F
+    bits = struct.unpack("<I", b[21:25])[0] & ~((1 << 28) - 1)
+    b[21:25] = struct.pack("<I", bits | 16382 | 16382 << 14)
+    with open(os.path.join(d, "dims.webp"), "wb") as f:
+        f.write(bytes(b))
+    # BMP: a header for 9000x9000 at 24 bits over 100 bytes of pixels.
+    with open(os.path.join(d, "lying.bmp"), "wb") as f:
+        f.write(bmp(24, 0, b"\0" * 100, w=9000, h=9000))
+    # PNM: 9000x9000 claimed, 10 bytes given.
+    with open(os.path.join(d, "lying.ppm"), "wb") as f:
+        f.write(b"P6\n9000 9000\n255\n" + b"\0" * 10)
+    # JPEG: a 10000x10000 4:4:4 progressive header over a 16x16 file's
+    # scans: every coefficient of it needs 600 MB.
+    buf = io.BytesIO()
+    picture("RGB", 16, 16).save(buf, "JPEG", progressive=True, subsampling=0, quality=90)
+    b = bytearray(buf.getvalue())
+    for m, s0, _ in jpeg_segments(b):
+        if m == 0xC2:
+            b[s0 + 5:s0 + 9] = struct.pack(">HH", 10000, 10000)
+    with open(os.path.join(d, "coefs.jpg"), "wb") as f:
+        f.write(bytes(b))
+    # JPEG: headers only (10000x10000), cut after the scan header and
+    # closed with EOI; and one with no scan header at all.
+    base = io.BytesIO()
+    picture("RGB", 16, 16).save(base, "JPEG", quality=90)
+    b = bytearray(base.getvalue())
+    segs = jpeg_segments(b)
+    sos_end = segs[-1][2]
+    for m, s0, _ in segs:
+        if m == 0xC0:
+            b[s0 + 5:s0 + 9] = struct.pack(">HH", 10000, 10000)
+    with open(os.path.join(d, "noscan.jpg"), "wb") as f:
+        f.write(bytes(b[:sos_end]) + b"\xff\xd9")
+    with open(os.path.join(d, "nosos.jpg"), "wb") as f:
+        f.write(bytes(b[:segs[-1][1]]) + b"\xff\xd9")
+    # JPEG: a progressive file whose last scan is repeated to make 150.
+    buf = io.BytesIO()
+    picture("RGB", 64, 64).save(buf, "JPEG", progressive=True, quality=90)
+    b = buf.getvalue()
+    last = b.rfind(b"\xff\xda")
+    scan = b[last:-2]
+    nscans = b.count(b"\xff\xda")
+    with open(os.path.join(d, "scans.jpg"), "wb") as f:
+        f.write(b[:-2] + scan * (150 - nscans) + b"\xff\xd9")
+    with open(os.path.join(d, "scans-ok.jpg"), "wb") as f:
+        f.write(b[:-2] + scan * (90 - nscans) + b"\xff\xd9")
+
+
 def main():
     d = sys.argv[1]
+    if d == "--hostile":
+        hostile(sys.argv[2])
+        return
     os.makedirs(d, exist_ok=True)
     rgb, rgba = picture("RGB"), picture("RGBA")
     # PNG
