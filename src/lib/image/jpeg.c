@@ -224,9 +224,12 @@ static int eoi_follows(const struct jpeg_decompress_struct *d)
  *     were never written (valgrind: uninitialised values from
  *     jinit_upsampler's buffer) and gives a band of garbage;
  *   - when DCT scaling gives a chroma component a larger IDCT than luma's
- *     (jdmaster.c does so to spare upsampling, e.g. 4x2 over 1x1 at 2/8),
- *     jpeg_crop_scanline sets that component's width as if it had not,
- *     and the colours shift.
+ *     (jdmaster.c does so to spare upsampling) but some upsampling is
+ *     still left (e.g. 4x2 over 1x1 at 2/8: a 4/8 chroma IDCT, then 2x
+ *     across), jpeg_crop_scanline sets that component's width as if it
+ *     had not, and the colours shift.  When the larger IDCT leaves no
+ *     upsampling at all (4:2:0 at every scale below 8/8, the common
+ *     photo), the crop is right.
  * Those files are decoded at full width here and the columns copied; the
  * fallback costs the colour conversion and upsampling of the columns
  * outside the region, and reading (not skipping) the rows above it.
@@ -237,13 +240,18 @@ static int region_safe(const struct jpeg_decompress_struct *d)
 
 	for (ci = 0; ci < d->num_components; ci++) {
 		const jpeg_component_info *c = &d->comp_info[ci];
-		int h_in = c->h_samp_factor, v_in = c->v_samp_factor;
 		int h_out = d->max_h_samp_factor, v_out = d->max_v_samp_factor;
+		/* jdsample.c's "input group": samples per output group */
+		int h_in = c->h_samp_factor * c->DCT_scaled_size / d->min_DCT_scaled_size;
+		int v_in = c->v_samp_factor * c->DCT_scaled_size / d->min_DCT_scaled_size;
 
-		if (c->DCT_scaled_size != d->min_DCT_scaled_size)
+		if (c->DCT_scaled_size != d->min_DCT_scaled_size) {
+			if (h_in != h_out || v_in != v_out)
+				return 0;
+		} else if ((h_out != h_in && h_out != 2 * h_in) ||
+			   (v_out != v_in && v_out != 2 * v_in)) {
 			return 0;
-		if ((h_out != h_in && h_out != 2 * h_in) || (v_out != v_in && v_out != 2 * v_in))
-			return 0;
+		}
 	}
 	return 1;
 }
