@@ -135,14 +135,21 @@ out:
 	return rc;
 }
 
-/* Smallest n in 1..8 with ceil(size * n / 8) >= need, for both sides. */
+/*
+ * Smallest n in 1, 2, 4, 8 with ceil(size * n / 8) >= need, for both
+ * sides.  Only these scales: libjpeg-turbo has SIMD IDCTs for 8x8, 4x4
+ * and 2x2 (and 1x1 is just the DC), while 3x3, 5x5, 6x6 and 7x7 are
+ * scalar C, and on real photos a 4/8 decode is faster than a 3/8 one
+ * and 8/8 faster than 5/8 to 7/8 (bench/formats.sh).  The choice never
+ * depends on the CPU, so output bytes do not either.
+ */
 static unsigned dct_scale(uint32_t w, uint32_t h, uint32_t need_w, uint32_t need_h)
 {
 	unsigned n;
 
 	if (!need_w && !need_h)
 		return 8;
-	for (n = 1; n < 8; n++)
+	for (n = 1; n < 8; n *= 2)
 		if (((uint64_t)w * n + 7) / 8 >= need_w &&
 		    ((uint64_t)h * n + 7) / 8 >= need_h)
 			return n;
