@@ -21,6 +21,7 @@ _tfrec()
 		      --std --layout --channels --dtype --encoded --shards
 		      --records-per-shard --shard-size --shuffle --compression --index
 		      --part --resume --on-error --no-fsync --jobs --quiet --help"
+		opts="$opts --background"
 		case $prev in
 		--normalize) COMPREPLY=($(compgen -W "unit imagenet none" -- "$cur")); return 0 ;;
 		--layout) COMPREPLY=($(compgen -W "hwc chw" -- "$cur")); return 0 ;;
