@@ -70,6 +70,18 @@ for ex in tr.read_examples('$TMP/o/enc-00000-of-00001.tfrecord'):
     assert got == want[name.split('-')[0]], (name, got)
 "
 
+mkdir -p "$TMP/o/export"
+check "inspect --export renders every stored format" "$TFREC" inspect --export "$TMP/o/export" "$TMP/o/enc-00000-of-00001.tfrecord"
+check "... one PNG a record, each the picture's size" $PY -c "
+import glob, sys; sys.path.insert(0, '$TOP_SRCDIR/scripts'); import tfrec_read as tr
+from PIL import Image
+exs = list(tr.read_examples('$TMP/o/enc-00000-of-00001.tfrecord'))
+for i, ex in enumerate(exs):
+    im = Image.open('$TMP/o/export/%05d.png' % i)
+    ref = Image.open('$TMP/gen/' + ex['image/filename'][0].decode())
+    assert im.size[0] * im.size[1] == ref.size[0] * ref.size[1], (i, im.size, ref.size)
+"
+
 # --- every codec checks the pixel cap before it allocates ---------------------
 check "--max-pixels 100 refuses every file" $CONV --on-error skip --max-pixels 100 -o "$TMP/o/cap" "$TMP/gen"
 check "... each from its header, naming the limit" $PY -c "
