@@ -278,6 +278,9 @@ def main():
     rgb.save(os.path.join(d, "jp2-rgb.jp2"))
     picture("L").save(os.path.join(d, "jp2-gray.j2k"))
     rgba.save(os.path.join(d, "jp2-rgba.jp2"))
+    # a larger one, with its PNG twin, for reduced-resolution decoding
+    picture("RGB", 400, 300).save(os.path.join(d, "jp2-big.jp2"))
+    picture("RGB", 400, 300).save(os.path.join(d, "png-big.png"))
     # PNM
     pnm_files(d)
 

@@ -82,6 +82,16 @@ for i, ex in enumerate(exs):
     assert im.size[0] * im.size[1] == ref.size[0] * ref.size[1], (i, im.size, ref.size)
 "
 
+# JPEG 2000 at a reduced resolution (400x300 needs 50x38: three halvings)
+# against its PNG twin decoded whole, both resized the same way.
+mkdir -p "$TMP/o/jp2" "$TMP/jp2"
+cp "$TMP/gen/jp2-big.jp2" "$TMP/gen/png-big.png" "$TMP/jp2/"
+check "JPEG 2000 converts at a reduced resolution" $CONV --resize 50x38 -o "$TMP/o/jp2/r" "$TMP/jp2"
+check "... close to the same picture from PNG (mean diff <= 3)" $PY -c "
+import sys; sys.path.insert(0, '$TOP_SRCDIR/scripts'); import tfrec_read as tr, numpy as np
+a, b = [tr.decode_image(ex).astype(int) for ex in tr.read_examples('$TMP/o/jp2/r-00000-of-00001.tfrecord')]
+d = np.abs(a - b).mean(); print(d); assert a.shape == b.shape == (38, 50, 3) and d <= 3, (a.shape, d)"
+
 # --- every codec checks the pixel cap before it allocates ---------------------
 check "--max-pixels 100 refuses every file" $CONV --on-error skip --max-pixels 100 -o "$TMP/o/cap" "$TMP/gen"
 check "... each from its header, naming the limit" $PY -c "

@@ -56,6 +56,9 @@ struct tfr_image_info {
 	enum tfr_image_format format;
 	uint32_t width, height;   /* as stored, before orientation */
 	int orientation;          /* EXIF 1..8 (1 when absent or invalid) */
+	/* Halvings a reduced-resolution decode may take (JPEG 2000's
+	 * resolution levels); 0 for the other formats. */
+	unsigned reduce_max;
 };
 
 /* Upright size: width and height swapped for orientations 5..8. */
@@ -91,8 +94,9 @@ struct tfr_decode_opts {
 	uint32_t channels;        /* 1 or 3 */
 	uint64_t max_pixels;      /* 0: TFR_DEFAULT_MAX_PIXELS */
 	/* The smallest upright size the caller still needs; JPEG is then
-	 * decoded at the smallest DCT scale (n/8) that covers it.  0, 0
-	 * decodes at full size. */
+	 * decoded at the smallest DCT scale (n/8) that covers it, and JPEG
+	 * 2000 at the smallest resolution level.  0, 0 decodes at full
+	 * size. */
 	uint32_t min_width, min_height;
 	/* Optional region of interest, upright, in the coordinates of the
 	 * DCT-scaled frame (see tfr_image_frame()).  JPEG then decodes only

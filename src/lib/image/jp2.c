@@ -3,8 +3,11 @@
  * codestreams (.j2k/.j2c); gray, gray+alpha, RGB, RGBA and sYCC;
  * any precision up to 16 bits, scaled with rounding,
  * round(v * 255 / (2^prec - 1)).  Subsampled components are read at
- * their own resolution (nearest sample).  Reduced-resolution decoding is
- * not used yet: the frame is always full size.
+ * their own resolution (nearest sample).  When the caller needs less than
+ * the full size, the file is decoded at the smallest resolution level
+ * that covers it (each level halves both sides, rounding up): the same
+ * kind of saving as JPEG's DCT scaling, and larger, since the finer
+ * levels' code blocks are not decoded at all.
  */
 #include "config.h"
 #include "codec.h"
@@ -142,7 +145,49 @@ static int jp2_open(struct jp2_job *j, const void *data, size_t len, uint64_t ma
 	info->width = w;
 	info->height = h;
 	info->orientation = 1;
+	info->reduce_max = 0;
+	/* Levels every tile-component has; an image area that does not
+	 * start at 0, 0 is left at full size (its reduced size rounds
+	 * differently). */
+	if (!j->image->x0 && !j->image->y0) {
+		opj_codestream_info_v2_t *ci = opj_get_cstr_info(j->codec);
+
+		if (ci && ci->m_default_tile_info.tccp_info) {
+			uint32_t k, least = 32;
+
+			for (k = 0; k < ci->nbcomps; k++)
+				if (ci->m_default_tile_info.tccp_info[k].numresolutions < least)
+					least = ci->m_default_tile_info.tccp_info[k].numresolutions;
+			info->reduce_max = least >= 1 && least <= 32 ? least - 1 : 0;
+		}
+		if (ci)
+			opj_destroy_cstr_info(&ci);
+	}
 	return tfr_codec_check_size(w, h, max, err);
+}
+
+/* The most halvings (up to info->reduce_max) that still cover need. */
+static unsigned jp2_reduce(const struct tfr_image_info *info, uint32_t need_w, uint32_t need_h)
+{
+	unsigned r = 0;
+
+	if (!need_w && !need_h)
+		return 0;
+	while (r < info->reduce_max && r < 31 &&
+	       (((uint64_t)info->width + (1u << (r + 1)) - 1) >> (r + 1)) >= need_w &&
+	       (((uint64_t)info->height + (1u << (r + 1)) - 1) >> (r + 1)) >= need_h)
+		r++;
+	return r;
+}
+
+static void jp2_scaled(const struct tfr_image_info *info, uint32_t need_w,
+		       uint32_t need_h, uint32_t *w, uint32_t *h)
+{
+	unsigned r = jp2_reduce(info, need_w, need_h);
+
+	/* OpenJPEG's reduced size: ceil(size / 2^r) */
+	*w = (uint32_t)(((uint64_t)info->width + (1u << r) - 1) >> r);
+	*h = (uint32_t)(((uint64_t)info->height + (1u << r) - 1) >> r);
 }
 
 static int jp2_probe(const void *data, size_t len, uint64_t max,
@@ -188,13 +233,18 @@ static int jp2_decode(const void *data, size_t len, const struct tfr_decode_opts
 	struct jp2_job j;
 	unsigned char *rgba = NULL;
 	uint32_t w, h, x, y, i, nc;
+	unsigned r;
 	int rc;
 
 	rc = jp2_open(&j, data, len, o->max_pixels, info, err);
 	if (rc)
 		goto out;
-	w = info->width;
-	h = info->height;
+	r = jp2_reduce(info, o->min_width, o->min_height);
+	jp2_scaled(info, o->min_width, o->min_height, &w, &h);
+	if (r && !opj_set_decoded_resolution_factor(j.codec, r)) {
+		rc = jp2_fail(&j, err, "cannot decode at a reduced resolution");
+		goto out;
+	}
 	if (!opj_decode(j.codec, j.stream, j.image) || !opj_end_decompress(j.codec, j.stream)) {
 		rc = jp2_fail(&j, err, "image data does not decode");
 		goto out;
@@ -260,5 +310,6 @@ const struct tfr_codec tfr_codec_jp2 = {
 	.exts = jp2_exts,
 	.sniff = jp2_sniff,
 	.probe = jp2_probe,
+	.scaled = jp2_scaled,
 	.decode = jp2_decode,
 };
