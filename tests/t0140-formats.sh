@@ -119,7 +119,7 @@ refused() { # refused FILE MESSAGE: fails fast, under 64 MiB, naming the file
 	fi
 }
 refused screen.gif "image of 65535x65535 pixels exceeds the limit"
-refused strips.tif "invalid TIFF"
+refused strips.tif "invalid TIFF: strip 0 claims"
 refused dims.webp "image of 16383x16383 pixels exceeds the limit"
 refused lying.bmp "invalid BMP: data ends before the image is complete"
 refused lying.ppm "invalid PNM: data ends before the image is complete"

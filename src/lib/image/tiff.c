@@ -174,6 +174,31 @@ static int tiff_probe(const void *data, size_t len, uint64_t max,
 	return rc;
 }
 
+/*
+ * Every strip or tile must lie inside the file.  libtiff finds a strip
+ * that claims gigabytes only when it reads it, after the caller's raster
+ * and its own strip buffer exist; checked here first, nothing grows with
+ * what a lying header claims.
+ */
+static int tiff_striles_fit(TIFF *t, size_t len, struct tfr_error *err)
+{
+	uint32_t n = TIFFIsTiled(t) ? TIFFNumberOfTiles(t) : TIFFNumberOfStrips(t), k;
+
+	for (k = 0; k < n; k++) {
+		int e1 = 0, e2 = 0;
+		uint64_t off = TIFFGetStrileOffsetWithErr(t, k, &e1);
+		uint64_t cnt = TIFFGetStrileByteCountWithErr(t, k, &e2);
+
+		if (e1 || e2 || off > len || cnt > len - off)
+			return tfr_error_set(err, TFR_ERR_CORRUPT,
+					     "invalid TIFF: %s %u claims %llu bytes at offset %llu, "
+					     "past the end of the file (%zu bytes)",
+					     TIFFIsTiled(t) ? "tile" : "strip", k,
+					     (unsigned long long)cnt, (unsigned long long)off, len);
+	}
+	return TFR_OK;
+}
+
 static int tiff_decode(const void *data, size_t len, const struct tfr_decode_opts *o,
 		       struct tfr_image *img, struct tfr_image_info *info,
 		       struct tfr_error *err)
@@ -192,6 +217,9 @@ static int tiff_decode(const void *data, size_t len, const struct tfr_decode_opt
 		goto out;
 	w = info->width;
 	h = info->height;
+	rc = tiff_striles_fit(t, len, err);
+	if (rc)
+		goto out;
 	/* libtiff's RGBA interface premultiplies unassociated alpha, which
 	 * loses the colour of transparent pixels.  Declared associated,
 	 * the samples come through as stored; truly associated ones are
