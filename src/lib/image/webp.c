@@ -59,14 +59,17 @@ static int webp_probe(const void *data, size_t len, uint64_t max,
 	return webp_header(data, len, max, info, &animated, err);
 }
 
-/* The first frame of an animation, on its canvas, as RGBA into tmp. */
-static int webp_first_frame(const void *data, size_t len, struct tfr_image *img,
-			    uint32_t w, uint32_t h, struct tfr_error *err)
+/* The first frame of an animation, composed on its canvas by libwebp,
+ * converted straight into img->pixels. */
+static int webp_first_frame(const void *data, size_t len, const struct tfr_decode_opts *o,
+			    struct tfr_image *img, uint32_t w, uint32_t h,
+			    struct tfr_error *err)
 {
 	WebPData wd = { data, len };
 	WebPAnimDecoderOptions ao;
 	WebPAnimDecoder *dec;
 	uint8_t *buf = NULL;
+	uint32_t y;
 	int ts, rc = TFR_OK;
 
 	if (!WebPAnimDecoderOptionsInit(&ao))
@@ -80,11 +83,9 @@ static int webp_first_frame(const void *data, size_t len, struct tfr_image *img,
 		rc = tfr_error_set(err, TFR_ERR_FORMAT, "invalid WebP: first frame does not decode");
 		goto out;
 	}
-	if (tfr_codec_grow(&img->tmp, &img->tmp_cap, (size_t)w * h * 4)) {
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(img->tmp, buf, (size_t)w * h * 4);
+	for (y = 0; y < h; y++)
+		tfr_codec_rgba_row(buf + (size_t)y * w * 4, w, o,
+				   img->pixels + (size_t)y * w * o->channels);
 out:
 	WebPAnimDecoderDelete(dec);
 	return rc;
@@ -96,7 +97,7 @@ static int webp_decode(const void *data, size_t len, const struct tfr_decode_opt
 {
 	WebPBitstreamFeatures f;
 	uint32_t w, h, y;
-	int animated, rc, rgba;
+	int animated, rc;
 
 	rc = webp_header(data, len, o->max_pixels, info, &animated, err);
 	if (rc)
@@ -106,45 +107,23 @@ static int webp_decode(const void *data, size_t len, const struct tfr_decode_opt
 	rc = tfr_codec_full_frame(img, w, h, o->channels, err);
 	if (rc)
 		return rc;
-	if (animated) {
-		rc = webp_first_frame(data, len, img, w, h, err);
-		if (rc)
-			return rc;
-		rgba = 1;
-	} else {
-		if (WebPGetFeatures(data, len, &f) != VP8_STATUS_OK ||
-		    (uint32_t)f.width != w || (uint32_t)f.height != h)
-			return tfr_error_set(err, TFR_ERR_FORMAT, "invalid WebP: bad header");
-		/* RGB straight into place unless alpha is composited. */
-		rgba = f.has_alpha && o->use_background;
-		if (rgba) {
-			if (tfr_codec_grow(&img->tmp, &img->tmp_cap, (size_t)w * h * 4))
-				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-			if (!WebPDecodeRGBAInto(data, len, img->tmp, (size_t)w * h * 4, (int)w * 4))
-				return tfr_error_set(err, TFR_ERR_CORRUPT,
-						     "invalid WebP: image data does not decode");
-		} else {
-			unsigned char *dst = img->pixels;
-			size_t need = (size_t)w * h * 3;
-
-			if (o->channels == 1) {
-				if (tfr_codec_grow(&img->tmp, &img->tmp_cap, need))
-					return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-				dst = img->tmp;
-			}
-			if (!WebPDecodeRGBInto(data, len, dst, need, (int)w * 3))
-				return tfr_error_set(err, TFR_ERR_CORRUPT,
-						     "invalid WebP: image data does not decode");
-			if (o->channels == 1)
-				for (y = 0; y < h * w; y++) {
-					const unsigned char *s = dst + 3 * (size_t)y;
-
-					img->pixels[y] = (unsigned char)((19595u * s[0] + 38470u * s[1] +
-									  7471u * s[2] + 32768u) >> 16);
-				}
-			return TFR_OK;
-		}
+	if (animated)
+		return webp_first_frame(data, len, o, img, w, h, err);
+	if (WebPGetFeatures(data, len, &f) != VP8_STATUS_OK ||
+	    (uint32_t)f.width != w || (uint32_t)f.height != h)
+		return tfr_error_set(err, TFR_ERR_FORMAT, "invalid WebP: bad header");
+	/* RGB straight into place, unless alpha is composited or the output
+	 * is gray: then RGBA through tfr_codec_rgba_row. */
+	if (o->channels == 3 && !(f.has_alpha && o->use_background)) {
+		if (!WebPDecodeRGBInto(data, len, img->pixels, (size_t)w * h * 3, (int)w * 3))
+			return tfr_error_set(err, TFR_ERR_CORRUPT,
+					     "invalid WebP: image data does not decode");
+		return TFR_OK;
 	}
+	if (tfr_codec_grow(&img->tmp, &img->tmp_cap, (size_t)w * h * 4))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (!WebPDecodeRGBAInto(data, len, img->tmp, (size_t)w * h * 4, (int)w * 4))
+		return tfr_error_set(err, TFR_ERR_CORRUPT, "invalid WebP: image data does not decode");
 	for (y = 0; y < h; y++)
 		tfr_codec_rgba_row(img->tmp + (size_t)y * w * 4, w, o,
 				   img->pixels + (size_t)y * w * o->channels);
