@@ -3,7 +3,8 @@
 decodes, for tests/t0140-formats.sh (pixels against Pillow) and for the
 seed corpus of fuzz/fuzz-image.c (scripts/fuzz.sh).
 
-Pillow writes what it can: PNG (8/16-bit, alpha), WebP (lossy, lossless,
+Pillow writes what it can: JPEG (baseline, progressive with EXIF
+orientation, CMYK), PNG (8/16-bit, alpha), WebP (lossy, lossless,
 alpha, EXIF orientation, animated), TIFF (1/8/16-bit; gray, RGB, RGBA,
 palette, CMYK, YCbCr; none, LZW, Deflate, PackBits, JPEG, CCITT G3/G4;
 Orientation tag; multi-page), GIF (palette, transparency, animation),
@@ -238,6 +239,11 @@ def main():
         return
     os.makedirs(d, exist_ok=True)
     rgb, rgba = picture("RGB"), picture("RGBA")
+    # JPEG (the sampling factors are unit-jpeg-sampling's)
+    rgb.save(os.path.join(d, "jpeg-base.jpg"), quality=95)
+    rgb.save(os.path.join(d, "jpeg-prog-orient6.jpg"), quality=95, progressive=True,
+             exif=exif_orientation(6))
+    picture("CMYK").save(os.path.join(d, "jpeg-cmyk.jpg"), quality=95)
     # PNG
     rgba.save(os.path.join(d, "png-rgba.png"))
     # WebP

@@ -52,7 +52,9 @@ $CMP "$TMP/o/gen-00000-of-00001.tfrecord" "$TMP/gen" 3 - $REFS >"$TMP/rgb.txt"
 check "RGB pixels match Pillow ($(wc -l <"$TMP/rgb.txt") files, mean diff <= 1, max <= 3)" within 1 3 "$TMP/rgb.txt"
 check "gray converts" $CONV --channels 1 -o "$TMP/o/gray" "$TMP/gen"
 $CMP "$TMP/o/gray-00000-of-00001.tfrecord" "$TMP/gen" 1 - $REFS >"$TMP/gray.txt"
-check "gray pixels match Pillow's L" within 1 3 "$TMP/gray.txt"
+# A gray JPEG output is libjpeg's Y channel (as TensorFlow's), Pillow's L
+# is the luma of its rounded RGB: a few levels apart at sharp edges.
+check "gray pixels match Pillow's L (mean diff <= 1, max <= 6)" within 1 6 "$TMP/gray.txt"
 check "--background converts" $CONV --background 10,200,30 -o "$TMP/o/bg" "$TMP/gen"
 $CMP "$TMP/o/bg-00000-of-00001.tfrecord" "$TMP/gen" 3 10,200,30 $REFS >"$TMP/bg.txt"
 check "alpha composited over 10,200,30 matches Pillow" within 1 3 "$TMP/bg.txt"
@@ -64,10 +66,13 @@ check_exit 2 "--background values are bytes" "$TFREC" convert --background 1,2,2
 check "--encoded names the real format" $CONV --encoded -o "$TMP/o/enc" "$TMP/gen"
 check "... in image/format" $PY -c "
 import sys; sys.path.insert(0, '$TOP_SRCDIR/scripts'); import tfrec_read as tr
-want = {'bmp': 'bmp', 'gif': 'gif', 'jp2': 'jp2', 'png': 'png', 'pnm': 'pnm', 'tiff': 'tiff', 'webp': 'webp'}
+want = {'bmp': 'bmp', 'gif': 'gif', 'jp2': 'jp2', 'jpeg': 'jpeg', 'png': 'png', 'pnm': 'pnm', 'tiff': 'tiff', 'webp': 'webp'}
+seen = set()
 for ex in tr.read_examples('$TMP/o/enc-00000-of-00001.tfrecord'):
     name = ex['image/filename'][0].decode(); got = ex['image/format'][0].decode()
     assert got == want[name.split('-')[0]], (name, got)
+    seen.add(got)
+assert seen == set(want.values()), seen
 "
 
 mkdir -p "$TMP/o/export"
