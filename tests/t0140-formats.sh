@@ -104,6 +104,9 @@ import json; m = json.load(open('$TMP/o/cap.json')); s = m['skipped']
 assert m['records'] == 0 and len(s) == $n, (m['records'], len(s))
 assert all('exceeds the limit of 100 pixels' in x['reason'] for x in s), s"
 
+check "a tight --max-pixels still decodes a small progressive JPEG (decoder memory floor)" \
+	$CONV --max-pixels 1400 -o "$TMP/o/tight" "$TMP/gen/jpeg-prog-orient6.jpg"
+
 # --- small files that claim a lot ----------------------------------------------
 $PY "$TOP_SRCDIR/tests/gen-formats.py" --hostile "$TMP/h"
 refused() { # refused FILE MESSAGE: fails fast, under 64 MiB, naming the file

@@ -77,7 +77,8 @@ static int jpeg_message(j_common_ptr c, struct tfr_error *err)
 	if (e->pub.msg_code == JERR_NO_BACKING_STORE)
 		return tfr_error_set(err, TFR_ERR_LIMIT,
 				     "JPEG needs more decoder memory than 4 bytes a pixel of "
-				     "--max-pixels (a progressive file holds every coefficient)");
+				     "--max-pixels (a progressive file holds every coefficient, "
+				     "6 bytes a pixel at 4:4:4)");
 	c->err->format_message(c, msg);
 	return tfr_error_set(err, TFR_ERR_FORMAT, "invalid JPEG: %s", msg);
 }
@@ -313,8 +314,12 @@ static int jpeg_decode(const void *data, size_t len, const struct tfr_decode_opt
 	j->d.progress = &j->je.progress;
 	/* Bound the decoder's own arrays (the coefficients of every block
 	 * of a progressive file): past this, libjpeg asks for a backing
-	 * store, which this build does not have, and fails. */
+	 * store, which this build does not have, and fails.  The 16 MiB
+	 * floor keeps a small --max-pixels from refusing small files for
+	 * their block padding. */
 	maxmem = 4 * (o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
+	if (maxmem < (16u << 20))
+		maxmem = 16u << 20;
 	j->d.mem->max_memory_to_use = maxmem > (uint64_t)LONG_MAX ? LONG_MAX : (long)maxmem;
 	jpeg_mem_src(&j->d, data, (unsigned long)len);
 	jpeg_save_markers(&j->d, JPEG_APP0 + 1, 0xffff);
