@@ -195,6 +195,20 @@ def hostile(d):
     # PNM: 9000x9000 claimed, 10 bytes given.
     with open(os.path.join(d, "lying.ppm"), "wb") as f:
         f.write(b"P6\n9000 9000\n255\n" + b"\0" * 10)
+    # JPEG 2000: a 16x16 codestream whose SIZ claims 9000x9000 in 250x250
+    # tiles (OpenJPEG would allocate ~11 KB a tile reading the header),
+    # and the same claiming 60x60 tiles of 150 pixels, whose data is then
+    # missing (cut short).
+    buf = io.BytesIO()
+    picture("RGB", 16, 16).save(buf, "JPEG2000", no_jp2=True)
+    b = bytearray(buf.getvalue())
+    assert b[:4] == b"\xff\x4f\xff\x51"
+    struct.pack_into(">IIIIII", b, 8, 9000, 9000, 0, 0, 36, 36)
+    with open(os.path.join(d, "tiles.j2k"), "wb") as f:
+        f.write(bytes(b))
+    struct.pack_into(">IIIIII", b, 8, 9000, 9000, 0, 0, 150, 150)
+    with open(os.path.join(d, "cut.j2k"), "wb") as f:
+        f.write(bytes(b))
     # JPEG: a 10000x10000 4:4:4 progressive header over a 16x16 file's
     # scans: every coefficient of it needs 600 MB.
     buf = io.BytesIO()

@@ -8,8 +8,8 @@
 #     decode and match Pillow, and images-bad/pillow-formats never crash;
 #   - each codec refuses an image over --max-pixels from its header, and a
 #     small file that claims a huge image (GIF screen, TIFF strip, WebP
-#     size, BMP and PNM headers, JPEG coefficients) is refused quickly in
-#     little memory, naming the file;
+#     size, BMP and PNM headers, JPEG 2000 tiles and missing data, JPEG
+#     coefficients) is refused quickly in little memory, naming the file;
 #   - JPEG: more than 100 progressive scans, and a scan without data, are
 #     errors (issue 10, items 7, 10 and 12).
 . "${TOP_SRCDIR}/tests/lib.sh"
@@ -131,6 +131,8 @@ refused strips.tif "invalid TIFF: strip 0 claims"
 refused dims.webp "image of 16383x16383 pixels exceeds the limit"
 refused lying.bmp "invalid BMP: data ends before the image is complete"
 refused lying.ppm "invalid PNM: data ends before the image is complete"
+refused tiles.j2k "JPEG 2000 of 250x250 tiles exceeds the limit of 8192 tiles"
+refused cut.j2k "invalid JPEG 2000"
 refused coefs.jpg "JPEG needs more decoder memory"
 refused noscan.jpg "invalid JPEG: no image data after the scan header"
 refused nosos.jpg "invalid JPEG"

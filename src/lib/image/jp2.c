@@ -111,13 +111,135 @@ static int jp2_fail(struct jp2_job *j, struct tfr_error *err, const char *what)
 			     j->m.failed ? j->m.msg : what);
 }
 
+/* Most tiles a file may have: OpenJPEG allocates some 11 KB a tile
+ * while it reads the header, before any size can be checked (a 550-byte
+ * codestream claiming 65025 tiles took 730 MB).  8192 tiles of a 100
+ * megapixel image are 110x110 pixels each; real files use 256 and up. */
+#define JP2_MAX_TILES 8192
+
+/*
+ * Every tile must have a tile part inside the file.  OpenJPEG decodes a
+ * tile that is not there as zeros, even in strict mode, so a codestream
+ * cut after its first tiles would give a flat image.  cs is the offset
+ * of SOC; the main header's marker segments are skipped to the first SOT,
+ * then each tile part's SOT gives its tile and length (0: to the end).
+ */
+static int jp2_tiles_present(const unsigned char *p, size_t len, size_t cs,
+			     uint32_t ntiles, struct tfr_error *err)
+{
+	unsigned char seen[JP2_MAX_TILES / 8] = { 0 };
+	size_t off = cs + 2;
+	uint32_t found = 0;
+
+	while (off + 4 <= len && !(p[off] == 0xff && p[off + 1] == 0x90)) {
+		if (p[off] != 0xff)
+			return tfr_error_set(err, TFR_ERR_FORMAT,
+					     "invalid JPEG 2000: bad marker at offset %zu", off);
+		off += 2 + (size_t)tfr_rd16(p + off + 2, 1);
+	}
+	while (off + 12 <= len && p[off] == 0xff && p[off + 1] == 0x90) {
+		uint32_t t = tfr_rd16(p + off + 4, 1), psot = tfr_rd32(p + off + 6, 1);
+
+		if (t < ntiles && !(seen[t / 8] & (1u << (t % 8)))) {
+			seen[t / 8] |= (unsigned char)(1u << (t % 8));
+			found++;
+		}
+		if (!psot || psot > len - off)
+			break; /* the last tile part, or one cut short */
+		off += psot;
+	}
+	if (found < ntiles)
+		return tfr_error_set(err, TFR_ERR_CORRUPT,
+				     "invalid JPEG 2000: %u of %u tiles missing (data cut short?)",
+				     ntiles - found, ntiles);
+	return TFR_OK;
+}
+
+/*
+ * The codestream's SIZ marker, read here before OpenJPEG sees the data:
+ * image size against the pixel cap, component count, and tile count
+ * against JP2_MAX_TILES.  In a .jp2 file the codestream is the top-level
+ * 'jp2c' box.
+ */
+static int jp2_siz_check(const unsigned char *p, size_t len, uint64_t max,
+			 struct tfr_error *err)
+{
+	size_t off = 0;
+	uint32_t xs, ys, xo, yo, xt, yt, xto, yto, tw, th;
+	unsigned cs;
+	int rc;
+
+	if (len >= 12 && !memcmp(p, jp2_sig, 12)) {
+		for (off = 0;;) {
+			uint64_t box;
+			size_t hdr = 8;
+
+			if (off + 8 > len)
+				return tfr_error_set(err, TFR_ERR_FORMAT,
+						     "invalid JPEG 2000: no codestream box");
+			box = tfr_rd32(p + off, 1);
+			if (box == 1) {
+				if (off + 16 > len)
+					return tfr_error_set(err, TFR_ERR_FORMAT,
+							     "invalid JPEG 2000: box cut short");
+				box = (uint64_t)tfr_rd32(p + off + 8, 1) << 32 | tfr_rd32(p + off + 12, 1);
+				hdr = 16;
+			} else if (box == 0) {
+				box = len - off;
+			}
+			if (!memcmp(p + off + 4, "jp2c", 4)) {
+				off += hdr;
+				break;
+			}
+			if (box < hdr || box > len - off)
+				return tfr_error_set(err, TFR_ERR_FORMAT,
+						     "invalid JPEG 2000: box at offset %zu claims %llu bytes",
+						     off, (unsigned long long)box);
+			off += (size_t)box;
+		}
+	}
+	if (off + 42 > len || p[off] != 0xff || p[off + 1] != 0x4f || p[off + 2] != 0xff ||
+	    p[off + 3] != 0x51)
+		return tfr_error_set(err, TFR_ERR_FORMAT,
+				     "invalid JPEG 2000: no SIZ marker at offset %zu", off);
+	off += 8; /* SOC, SIZ, Lsiz, Rsiz */
+	xs = tfr_rd32(p + off, 1);
+	ys = tfr_rd32(p + off + 4, 1);
+	xo = tfr_rd32(p + off + 8, 1);
+	yo = tfr_rd32(p + off + 12, 1);
+	xt = tfr_rd32(p + off + 16, 1);
+	yt = tfr_rd32(p + off + 20, 1);
+	xto = tfr_rd32(p + off + 24, 1);
+	yto = tfr_rd32(p + off + 28, 1);
+	cs = tfr_rd16(p + off + 32, 1);
+	if (xo >= xs || yo >= ys || !xt || !yt || xto > xo || yto > yo)
+		return tfr_error_set(err, TFR_ERR_FORMAT, "invalid JPEG 2000: bad image or tile grid");
+	if (cs < 1 || cs > 4)
+		return tfr_error_set(err, TFR_ERR_UNSUPPORTED,
+				     "unsupported JPEG 2000: %u components", cs);
+	rc = tfr_codec_check_size(xs - xo, ys - yo, max, err);
+	if (rc)
+		return rc;
+	tw = (uint32_t)(((uint64_t)xs - xto + xt - 1) / xt);
+	th = (uint32_t)(((uint64_t)ys - yto + yt - 1) / yt);
+	if ((uint64_t)tw * th > JP2_MAX_TILES)
+		return tfr_error_set(err, TFR_ERR_LIMIT,
+				     "JPEG 2000 of %ux%u tiles exceeds the limit of %d tiles",
+				     tw, th, JP2_MAX_TILES);
+	return jp2_tiles_present(p, len, off - 8, tw * th, err);
+}
+
 static int jp2_open(struct jp2_job *j, const void *data, size_t len, uint64_t max,
 		    struct tfr_image_info *info, struct tfr_error *err)
 {
 	opj_dparameters_t par;
 	uint32_t w, h;
+	int rc;
 
 	memset(j, 0, sizeof(*j));
+	rc = jp2_siz_check(data, len, max, err);
+	if (rc)
+		return rc;
 	j->m.data = data;
 	j->m.len = len;
 	j->codec = opj_create_decompress(len >= 12 && !memcmp(data, jp2_sig, 12)
@@ -134,7 +256,9 @@ static int jp2_open(struct jp2_job *j, const void *data, size_t len, uint64_t ma
 	opj_stream_set_skip_function(j->stream, jp2_skip);
 	opj_stream_set_seek_function(j->stream, jp2_seek);
 	opj_set_default_decoder_parameters(&par);
+	/* Strict: a codestream cut short is an error, not zeros. */
 	if (!opj_setup_decoder(j->codec, &par) ||
+	    !opj_decoder_set_strict_mode(j->codec, OPJ_TRUE) ||
 	    !opj_read_header(j->stream, j->codec, &j->image) || !j->image)
 		return jp2_fail(j, err, "cannot read the header");
 	if (j->image->x1 <= j->image->x0 || j->image->y1 <= j->image->y0)
