@@ -25,6 +25,7 @@ _tfrec()
 		opts="$opts --table --path-col --path-template --label-col --label-sep
 		      --extra-col --root --multi-hot --image-key --keep --wds-feature
 		      --classes --add-classes"
+		opts="$opts --background"
 		case $prev in
 		--table|--classes) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		--root) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;

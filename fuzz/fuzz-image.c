@@ -1,8 +1,11 @@
 /*
- * fuzz-image.c - libFuzzer target: sniffing, header probing, JPEG/PNG
- * decoding (full size and DCT-scaled, RGB and gray) and the augment path
- * (resize, random crop, flip, float16).  Pixel caps are small so that
- * the fuzzer explores parsers, not allocation.
+ * fuzz-image.c - libFuzzer target: sniffing, header probing and decoding
+ * through every codec of the table in src/lib/image/ (JPEG, PNG, WebP,
+ * TIFF, GIF, BMP, PNM, JPEG 2000): full size and scaled, RGB and gray,
+ * alpha dropped and composited, whole and through a region; then the
+ * augment path (resize, random crop, flip, float16).  Pixel caps are
+ * small so that the fuzzer explores parsers, not allocation.  Seeds per
+ * format come from tests/gen-formats.py (scripts/fuzz.sh).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,6 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		a.dtype = ch == 1 ? TFR_DTYPE_FLOAT16 : TFR_DTYPE_UINT8;
 		a.layout = ch == 1 ? TFR_LAYOUT_CHW : TFR_LAYOUT_HWC;
 		tfr_augment_set_identity(&a);
+		/* Gray also composites alpha, over a colour whose luma is
+		 * not one of the channels. */
+		d.use_background = ch == 1;
+		d.background[0] = 200;
+		d.background[1] = 30;
+		d.background[2] = 90;
 		if (tfr_image_decode(data, size, &d, &img, NULL) == TFR_OK) {
 			if (img.src_width != uw || img.src_height != uh)
 				abort(); /* probe and decode must agree */

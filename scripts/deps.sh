@@ -7,6 +7,7 @@ libturbojpeg0-dev libpng-dev libprotobuf-c-dev protobuf-c-compiler nettle-dev
 python3 python3-numpy mandoc groff-base jq libjpeg-turbo-progs bc"
 # input sources: libarchive, yajl (JSONL); zstd makes the tar.zst test input
 PKGS="$PKGS libarchive-dev libyajl-dev zstd"
+PKGS="$PKGS libwebp-dev libtiff-dev libgif-dev libopenjp2-7-dev python3-pil"
 if [ "${1:-}" = "--test" ]; then
 	# Sanitizer runtimes and fuzzing need clang's runtime libraries.
 	PKGS="$PKGS clang libclang-rt-14-dev libomp-dev valgrind parallel bsdutils"

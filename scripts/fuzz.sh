@@ -28,6 +28,10 @@ $PY tests/gen-records.py examples "$W/seed/record/ex.tfrecord.zlib" 4
 $PY tests/gen-records.py raw "$W/seed/record/raw.tfrecord" 3
 $PY tests/gen-images.py "$W/gen"
 find "$W/gen" -type f \( -name '*.png' -o -name '*.jpg' \) -exec cp {} "$W/seed/image/" \;
+# Every other format and layout, and small hostile headers (needs Pillow).
+/usr/bin/python3 tests/gen-formats.py "$W/seed/image" 2>/dev/null || true
+/usr/bin/python3 tests/gen-formats.py --hostile "$W/seed/image/hostile" 2>/dev/null &&
+	mv "$W/seed/image/hostile/"* "$W/seed/image/" && rmdir "$W/seed/image/hostile" || true
 "$top/tfrec" convert -q --no-fsync --resize 8x8 --shards 1 -o "$W/seed/record/conv" "$W/gen/png"
 PYTHONPATH=scripts $PY - "$W/seed/record" "$W/seed/example" <<'PYEOF'
 import glob, os, sys, tfrec_read as tr
@@ -67,7 +71,7 @@ cp "$W/seed/record/ex.tfrecord" "$W/seed/source/" 2>/dev/null || true
 if [ -d "$top/../shared/testdata" ]; then
 	td=$top/../shared/testdata
 	find "$td/tfrecord" -type f -name '*.tfrecord*' -exec cp {} "$W/seed/record/" \; 2>/dev/null || true
-	find "$td/images" "$td/images-bad" -type f -size -64k \( -name '*.png' -o -name '*.jpg' \) \
+	find "$td/images" "$td/images-bad" -type f -size -64k \
 		-exec cp {} "$W/seed/image/" \; 2>/dev/null || true
 fi
 

@@ -63,6 +63,13 @@ else
 fi
 run example "$TMP/ex" "$TOP_SRCDIR/tests/fuzz-regress/example"
 run image "$TMP/img" "$TOP_SRCDIR/sample-data/photos" "$TOP_SRCDIR/tests/fuzz-regress/image"
+# Every codec's seeds and hostile headers (tests/gen-formats.py, Pillow).
+if /usr/bin/python3 "$TOP_SRCDIR/tests/gen-formats.py" "$TMP/fmt" 2>/dev/null &&
+   /usr/bin/python3 "$TOP_SRCDIR/tests/gen-formats.py" --hostile "$TMP/fmt-hostile"; then
+	run image "$TMP/fmt" "$TMP/fmt-hostile"
+else
+	ok "replay-image over every format # SKIP /usr/bin/python3 has no Pillow"
+fi
 if have_testdata tfrecord "replay of the shared corrupt files"; then
 	run record "$TESTDATA/tfrecord"
 	run image "$TESTDATA/images" "$TESTDATA/images-bad"

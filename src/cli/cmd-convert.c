@@ -21,8 +21,9 @@
 static const char usage_text[] =
 "usage: tfrec convert [OPTIONS] -o PREFIX INPUT...\n"
 "\n"
-"Decode, augment, resize and normalize images (JPEG, PNG; sniffed from the\n"
-"bytes) into tf.train.Example records of float16 tensors, written as\n"
+"Decode, augment, resize and normalize images (JPEG, PNG, WebP, TIFF, GIF,\n"
+"BMP, PNM, JPEG 2000; sniffed from the bytes) into tf.train.Example\n"
+"records of float16 tensors, written as\n"
 "PREFIX-00000-of-0000N.tfrecord shards with a PREFIX.json manifest.  A\n"
 "directory INPUT is walked recursively in sorted order; its first-level\n"
 "folders name the classes (ids by sorted name, in PREFIX.labels.txt).\n"
@@ -65,6 +66,8 @@ static const char usage_text[] =
 "      --std A[,B,C]       per-channel std of x/255\n"
 "      --layout hwc|chw    storage order (default hwc)\n"
 "      --channels 1|3      gray or RGB (default 3)\n"
+"      --background R,G,B  composite alpha over this colour (default: drop\n"
+"                          alpha, as TensorFlow's decode_png(channels=3))\n"
 "      --dtype TYPE        float16 (default), float32 or uint8\n"
 "      --encoded           store the original file bytes instead\n"
 "Shards:\n"
@@ -94,7 +97,28 @@ enum {
 	OPT_CLASSES, OPT_ADD_CLASSES, OPT_TABLE, OPT_PATH_COL, OPT_PATH_TEMPLATE,
 	OPT_LABEL_COL, OPT_LABEL_SEP, OPT_EXTRA_COL, OPT_ROOT, OPT_MULTI_HOT,
 	OPT_IMAGE_KEY, OPT_KEEP, OPT_WDS_FEATURE,
+	OPT_BACKGROUND,
 };
+
+/* "R,G,B", each 0..255. */
+static int parse_rgb(const char *s, unsigned char rgb[3])
+{
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		char *end;
+		unsigned long v;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = strtoul(s, &end, 10);
+		if (v > 255 || *end != (k < 2 ? ',' : '\0'))
+			return -1;
+		rgb[k] = (unsigned char)v;
+		s = end + 1;
+	}
+	return 0;
+}
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
 {
@@ -179,6 +203,11 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 		OPT_N("dtype", tfr_dtype_name(a->dtype));
 		OPT_N("layout", a->layout == TFR_LAYOUT_HWC ? "hwc" : "chw");
 	}
+	if (o->use_background) {
+		float bg[3] = { o->background[0], o->background[1], o->background[2] };
+
+		OPT_F("background", bg);
+	}
 	OPT_U("channels", a->channels);
 	OPT_U("copies", o->copies);
 	OPT_U("seed", o->seed);
@@ -225,6 +254,7 @@ int cmd_convert(int argc, char **argv)
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "on-error", required_argument, NULL, OPT_ON_ERROR },
 		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+		{ "background", required_argument, NULL, OPT_BACKGROUND },
 		{ "max-file", required_argument, NULL, OPT_MAX_FILE },
 		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
 		{ "classes", required_argument, NULL, OPT_CLASSES },
@@ -404,6 +434,12 @@ int cmd_convert(int argc, char **argv)
 			if (so.nextra_cols == sizeof(extra_cols) / sizeof(extra_cols[0]))
 				return cli_usage("convert", "more than 64 --extra-col");
 			extra_cols[so.nextra_cols++] = optarg;
+			break;
+		case OPT_BACKGROUND:
+			if (parse_rgb(optarg, o.background))
+				return cli_usage("convert", "invalid --background '%s' (want R,G,B, "
+						 "each 0..255)", optarg);
+			o.use_background = 1;
 			break;
 		case 'j':
 			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)

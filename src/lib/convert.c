@@ -76,7 +76,7 @@ static uint64_t unit_at(const struct run *r, uint64_t pos)
 
 static const char *fmt_name(enum tfr_image_format f)
 {
-	return f == TFR_IMAGE_PNG ? "png" : "jpeg";
+	return tfr_image_format_name(f);
 }
 
 /* Build the feature specs for one record.  raw may be NULL when only the
@@ -200,6 +200,9 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 					     .max_pixels = o->max_pixels,
 					     .min_width = 1, .min_height = 1 };
 
+		d.use_background = o->use_background;
+		memcpy(d.background, o->background, 3);
+
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
@@ -209,6 +212,9 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		struct tfr_decode_opts d = { .channels = o->aug.channels,
 					     .max_pixels = o->max_pixels };
 		uint32_t rw, rh;
+
+		d.use_background = o->use_background;
+		memcpy(d.background, o->background, 3);
 
 		rc = tfr_augment_shape(&o->aug, uw, uh, &ow, &oh, &e);
 		if (rc)

@@ -34,6 +34,10 @@ struct tfr_convert_opts {
 	int encoded;              /* keep the original bytes */
 	uint64_t max_pixels;      /* 0: default */
 	uint64_t max_file;        /* 0: default */
+	/* Alpha is composited over background (RGB) when use_background
+	 * is set, else dropped, keeping the stored colour. */
+	int use_background;
+	unsigned char background[3];
 	const char *prefix;
 	struct tfr_plan_opts plan;
 	int shuffle;

@@ -1,18 +1,20 @@
 /*
- * image.h - decoding JPEG and PNG into 8-bit pixels, upright.
+ * image.h - decoding images into 8-bit pixels, upright.
  *
- * The format is sniffed from the bytes, never from the file name.  JPEG
- * goes through libjpeg-turbo (baseline, progressive, arithmetic,
- * grayscale, CMYK/YCCK, any subsampling), with DCT-domain downscaling
- * when the caller says how small the result may be.  PNG goes through
- * libpng (palette, gray, 16-bit, tRNS, alpha, interlaced); alpha is
- * dropped, as TensorFlow's decode_png(channels=3) does.  The EXIF
- * orientation (JPEG APP1, PNG eXIf) is applied, so pixels come out the
- * way a viewer shows them.
+ * The format is sniffed from the bytes, never from the file name, and
+ * each format is one codec in src/lib/image/ behind one table (see
+ * image/codec.h): JPEG (libjpeg-turbo, with DCT-domain downscaling and
+ * region decoding), PNG (libpng), WebP (libwebp), TIFF (libtiff), GIF
+ * (giflib), BMP and PNM (hand-written), JPEG 2000 (OpenJPEG).  The EXIF
+ * orientation (JPEG APP1, PNG eXIf, WebP EXIF chunk, TIFF Orientation) is
+ * applied, so pixels come out the way a viewer shows them.  Samples
+ * deeper than 8 bits are scaled with rounding, round(v * 255 / max).
+ * Alpha is dropped by default, keeping the stored colour, as TensorFlow's
+ * decode_png(channels=3) does; with use_background each pixel is
+ * composited over a colour instead.
  *
  * Untrusted sizes are checked before allocation: an image whose header
- * claims more than max_pixels is refused without decoding.  libjpeg's and
- * libpng's longjmp error handling stays inside image.c.  Thread-safe:
+ * claims more than max_pixels is refused without decoding.  Thread-safe:
  * each call uses only its arguments.
  */
 #ifndef TFR_IMAGE_H
@@ -27,19 +29,36 @@ enum tfr_image_format {
 	TFR_IMAGE_UNKNOWN = 0,
 	TFR_IMAGE_JPEG,
 	TFR_IMAGE_PNG,
+	TFR_IMAGE_WEBP,
+	TFR_IMAGE_TIFF,
+	TFR_IMAGE_GIF,
+	TFR_IMAGE_BMP,
+	TFR_IMAGE_PNM,
+	TFR_IMAGE_JP2,
 };
 
 /* Default cap on width * height: 100 megapixels. */
 #define TFR_DEFAULT_MAX_PIXELS UINT64_C(100000000)
 
+/* Progressive JPEG scans decoded before the file is refused: each scan
+ * costs a pass over the whole image, so 1000 tiny scans cost a minute. */
+#define TFR_JPEG_MAX_SCANS 100
+
 enum tfr_image_format tfr_image_sniff(const void *data, size_t len);
+/* "jpeg", "png", "webp", "tiff", "gif", "bmp", "pnm", "jp2"; "unknown". */
 const char *tfr_image_format_name(enum tfr_image_format f);
+/* Whether a file name ends in an extension of a known format (any case);
+ * a directory walk takes only those. */
+int tfr_image_name_known(const char *name);
 
 /* What the header says, without decoding pixels. */
 struct tfr_image_info {
 	enum tfr_image_format format;
 	uint32_t width, height;   /* as stored, before orientation */
 	int orientation;          /* EXIF 1..8 (1 when absent or invalid) */
+	/* Halvings a reduced-resolution decode may take (JPEG 2000's
+	 * resolution levels); 0 for the other formats. */
+	unsigned reduce_max;
 };
 
 /* Upright size: width and height swapped for orientations 5..8. */
@@ -75,8 +94,9 @@ struct tfr_decode_opts {
 	uint32_t channels;        /* 1 or 3 */
 	uint64_t max_pixels;      /* 0: TFR_DEFAULT_MAX_PIXELS */
 	/* The smallest upright size the caller still needs; JPEG is then
-	 * decoded at the smallest DCT scale (n/8) that covers it.  0, 0
-	 * decodes at full size. */
+	 * decoded at the smallest DCT scale (n/8) that covers it, and JPEG
+	 * 2000 at the smallest resolution level.  0, 0 decodes at full
+	 * size. */
 	uint32_t min_width, min_height;
 	/* Optional region of interest, upright, in the coordinates of the
 	 * DCT-scaled frame (see tfr_image_frame()).  JPEG then decodes only
@@ -85,6 +105,9 @@ struct tfr_decode_opts {
 	 * checked.  The result may be somewhat larger than asked. */
 	int use_roi;
 	uint32_t roi_x, roi_y, roi_w, roi_h;
+	/* Alpha: dropped when 0; else composited over background (RGB). */
+	int use_background;
+	unsigned char background[3];
 };
 
 /* Upright size of the frame tfr_image_decode will produce for an image

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "source/source.h"
 #include "source/kinds.h"
+#include "image.h"
 #include "fileio.h"
 
 #include <errno.h>
@@ -196,18 +197,10 @@ int tfr_source_read_file(const char *path, struct tfr_buf *b, uint64_t max,
 	return rc;
 }
 
+/* The endings come from the codec table (image.h). */
 int tfr_source_image_name(const char *name)
 {
-	static const char *const ext[] = { ".jpg", ".jpeg", ".jpe", ".jfif", ".png" };
-	size_t n = strlen(name), i;
-
-	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		size_t e = strlen(ext[i]);
-
-		if (n > e && !strcasecmp(name + n - e, ext[i]))
-			return 1;
-	}
-	return 0;
+	return tfr_image_name_known(name);
 }
 
 int tfr_source_join(struct tfr_buf *out, const char *dir, const char *name)
