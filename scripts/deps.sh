@@ -8,6 +8,8 @@ python3 python3-numpy mandoc groff-base jq libjpeg-turbo-progs bc"
 if [ "${1:-}" = "--test" ]; then
 	# Sanitizer runtimes and fuzzing need clang's runtime libraries.
 	PKGS="$PKGS clang libclang-rt-14-dev libomp-dev valgrind parallel bsdutils"
+	# The Python package's tests: torch datasets, pip install into a venv.
+	PKGS="$PKGS python3-torch python3-pip python3-setuptools python3-venv"
 fi
 missing=
 for p in $PKGS; do
