@@ -158,6 +158,18 @@ except tfrec.TFRecordError as e:
     assert str(e) == t + "/bad.tfrecord.gz: record 0 at offset 0: data CRC mismatch", str(e)
 PYEOF
 
+check "ZLIB: a long stream of mixed record sizes reads back whole" $PY - "$TMP" <<'PYEOF'
+import os, struct, sys, zlib
+from tfrec.records import RecordReader, masked_crc32c
+recs = [os.urandom(1000) * (i % 50 + 1) for i in range(300)]  # 7.6 MB inflated
+hdr = lambda n: struct.pack("<Q", n) + struct.pack("<I", masked_crc32c(struct.pack("<Q", n)))
+raw = b"".join(hdr(len(r)) + r + struct.pack("<I", masked_crc32c(r)) for r in recs)
+p = sys.argv[1] + "/long.tfrecord.zlib"
+open(p, "wb").write(zlib.compress(raw))
+with RecordReader(p) as r:
+    assert r.compression == "zlib"
+    assert [bytes(x) for _, _, x in r] == recs
+PYEOF
 check "GZIP and ZLIB readers close their files, also when left early" $PY - "$TMP/o" <<'PYEOF'
 import gc, os, sys, warnings
 warnings.simplefilter("error", ResourceWarning)

@@ -63,7 +63,7 @@ class Decoder:
         self.keys = tuple(keys or ())
         self.layout = layout
 
-    def __call__(self, path, index, offset, payload, want_image=True):
+    def __call__(self, path, index, offset, payload):
         try:
             ex = parse_example(payload)
             img, layout = image_array(ex)

@@ -13,6 +13,7 @@ Both CRCs are checked by default.  With libtfrec.so (see ``_clib``) that
 costs a few percent of the read time; the pure-Python fallback is slow
 (about 12 MB/s), and ``crc_backend()`` says which one runs.
 """
+import ctypes
 import gzip
 import io
 import json
@@ -113,7 +114,9 @@ def file_compression(path):
 
 
 class _ZlibReader(io.RawIOBase):
-    """A raw stream of a ZLIB-compressed file; closing it closes the file."""
+    """A raw stream of a ZLIB-compressed file; closing it closes the file.
+    Output per call is bounded (1 MiB), so a small compressed file that
+    inflates hugely never lands in memory at once."""
 
     def __init__(self, f, path):
         self.f = f
@@ -126,7 +129,7 @@ class _ZlibReader(io.RawIOBase):
 
     def readinto(self, b):
         while not self.buf:
-            chunk = self.f.read(1 << 16)
+            chunk = self.d.unconsumed_tail or self.f.read(1 << 16)
             if not chunk:
                 self.buf = self.d.flush()
                 if not self.buf:
@@ -135,9 +138,6 @@ class _ZlibReader(io.RawIOBase):
                     return 0
                 break
             self.buf = self.d.decompress(chunk, 1 << 20)
-            if self.d.unconsumed_tail:
-                # Keep what did not fit for the next call; bounded output.
-                self.f = _Prepend(self.d.unconsumed_tail, self.f)
         n = min(len(b), len(self.buf))
         b[:n] = self.buf[:n]
         self.buf = self.buf[n:]
@@ -147,22 +147,6 @@ class _ZlibReader(io.RawIOBase):
         if not self.closed:
             self.f.close()
         super().close()
-
-
-class _Prepend:
-    """A file whose next read starts with some bytes already taken."""
-
-    def __init__(self, head, f):
-        self.head, self.f = head, f
-
-    def read(self, n):
-        if self.head:
-            h, self.head = self.head, b""
-            return h
-        return self.f.read(n)
-
-    def close(self):
-        self.f.close()
 
 
 def open_stream(path):
@@ -363,7 +347,6 @@ def check_framed(path, index, offset, data, size, verify=True,
         raise TFRecordError(path, index, offset, "truncated record: the index says %d bytes, "
                             "the file has %d" % (size, len(data)))
     if _LIB is not None:
-        import ctypes
         start, length = ctypes.c_uint64(), ctypes.c_uint64()
         used, need = ctypes.c_size_t(), ctypes.c_uint64()
         rc = _LIB.tfrec_scan(data, len(data), 0 if verify else 1, max_record,
