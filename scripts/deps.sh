@@ -11,6 +11,8 @@ PKGS="$PKGS libwebp-dev libtiff-dev libgif-dev libopenjp2-7-dev python3-pil"
 if [ "${1:-}" = "--test" ]; then
 	# Sanitizer runtimes and fuzzing need clang's runtime libraries.
 	PKGS="$PKGS clang libclang-rt-14-dev libomp-dev valgrind parallel bsdutils"
+	# The Python package's tests: torch datasets, pip install into a venv.
+	PKGS="$PKGS python3-torch python3-pip python3-setuptools python3-venv"
 fi
 missing=
 for p in $PKGS; do

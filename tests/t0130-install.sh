@@ -26,6 +26,27 @@ if command -v bash >/dev/null 2>&1; then
 	got=$(bash -c ". '$C'; COMP_WORDS=(tfrec convert --dtype f); COMP_CWORD=3; _tfrec; echo \"\${COMPREPLY[@]}\"")
 	[ "$got" = "float16 float32" ] && ok "completes option values" || not_ok "completes option values ($got)"
 fi
+check "libtfrec.so.0 and its link are installed" test -f "$D/usr/local/lib/libtfrec.so.0" -a -L "$D/usr/local/lib/libtfrec.so"
+check "the C API header is installed as tfrec.h" test -f "$D/usr/local/include/tfrec.h"
+if grep -q '^PYTHON = :' "$B/Makefile"; then
+	ok "# SKIP configure found no Python: the package is not installed"
+else
+	PD=$(dirname "$(find "$D" -path '*/tfrec/__init__.py' | head -1)")
+	check "the Python package is installed under the prefix" sh -c "case '$PD' in '$D/usr/local/lib/python'*/tfrec) ;; *) exit 1;; esac"
+	check "it records where libtfrec.so went" grep -qx 'LIBDIR = "/usr/local/lib"' "$PD/_paths.py"
+	if command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+		# Installed for real (no DESTDIR) into a prefix, it finds its library there.
+		check "make install prefix=..." make -s -C "$B" install prefix="$TMP/inst"
+		I=$(dirname "$(dirname "$(find "$TMP/inst" -path '*/tfrec/__init__.py' | head -1)")")
+		check "import tfrec from the site directory uses the installed libtfrec.so" env -u TFREC_LIBRARY \
+			PYTHONPATH="$I" PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -c "
+import tfrec; assert tfrec.crc_backend().startswith('libtfrec'), tfrec.crc_backend()
+from tfrec import _clib; assert _clib.LIB._name == '$TMP/inst/lib/libtfrec.so.0', _clib.LIB._name"
+		check "make uninstall from that prefix" make -s -C "$B" uninstall prefix="$TMP/inst"
+		left=$(find "$TMP/inst" -type f | wc -l)
+		[ "$left" -eq 0 ] && ok "nothing is left there" || not_ok "files left in the prefix: $left"
+	fi
+fi
 check "make uninstall removes it all" make -s -C "$B" uninstall DESTDIR="$D" prefix=/usr/local
 left=$(find "$D" -type f | wc -l)
 [ "$left" -eq 0 ] && ok "nothing is left after uninstall" || not_ok "files left after uninstall: $left"
