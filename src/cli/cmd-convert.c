@@ -10,6 +10,7 @@
 #include "lib/fileio.h"
 #include "lib/image.h"
 #include "lib/json.h"
+#include "lib/source/source.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -193,6 +194,7 @@ int cmd_convert(int argc, char **argv)
 	struct tfr_convert_opts o;
 	struct settings st = { "unit", { 0 }, { 0 }, 0, 0, "shard_size", 256u << 20 };
 	struct tfr_dataset ds;
+	struct tfr_source_opts so;
 	struct tfr_convert_result res;
 	struct tfr_error err;
 	struct tfr_buf oj;
@@ -389,14 +391,16 @@ int cmd_convert(int argc, char **argv)
 	if (cli_check_output_dir(o.prefix))
 		return 1;
 	cli_install_signals();
+	memset(&so, 0, sizeof(so));
+	so.max_file = o.max_file;
 	tfr_dataset_init(&ds);
 	for (i = optind; i < argc; i++)
-		if (tfr_dataset_add_path(&ds, argv[i], &err)) {
+		if (tfr_dataset_add_path(&ds, argv[i], &so, &err)) {
 			cli_error_lib(&err);
 			tfr_dataset_release(&ds);
 			return 1;
 		}
-	if (list && tfr_dataset_add_list(&ds, list, &err)) {
+	if (list && tfr_dataset_add_kind(&ds, "list", list, &so, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
 		return 1;
@@ -406,7 +410,7 @@ int cmd_convert(int argc, char **argv)
 		tfr_dataset_release(&ds);
 		return 1;
 	}
-	if (tfr_dataset_finish(&ds, &err)) {
+	if (tfr_dataset_finish(&ds, NULL, 0, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
 		return 1;

@@ -32,6 +32,7 @@ struct worker {
 	struct tfr_image img;
 	struct tfr_augment_scratch aug;
 	struct tfr_buf rec;
+	struct tfr_dataset_reader rd;  /* this worker's cursors into the sources */
 };
 
 struct shard_state {
@@ -86,7 +87,8 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 			enum tfr_image_format fmt)
 {
 	const struct tfr_convert_opts *o = r->o;
-	const struct tfr_item *it = &r->ds->items[item];
+	int64_t label = tfr_dataset_label(r->ds, item);
+	const char *filename = tfr_dataset_filename(r->ds, item);
 
 	memset(s, 0, sizeof(*s));
 	s->raw.data = data; /* NULL: sizing, or a hole for the tensor */
@@ -121,17 +123,17 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/height", TFR_FEATURE_INT64, 1, NULL, NULL, &s->h };
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/width", TFR_FEATURE_INT64, 1, NULL, NULL, &s->w };
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/channels", TFR_FEATURE_INT64, 1, NULL, NULL, &s->c };
-	if (it->label >= 0) {
-		const char *t = r->ds->classes[it->label];
+	if (label >= 0) {
+		const char *t = r->ds->classes[label];
 
-		s->label = it->label;
+		s->label = label;
 		s->text.data = (const unsigned char *)t;
 		s->text.len = strlen(t);
 		s->f[s->n++] = (struct tfr_feature_spec){ "image/class/label", TFR_FEATURE_INT64, 1, NULL, NULL, &s->label };
 		s->f[s->n++] = (struct tfr_feature_spec){ "image/class/text", TFR_FEATURE_BYTES, 1, &s->text, NULL, NULL };
 	}
-	s->name.data = (const unsigned char *)it->name;
-	s->name.len = strlen(it->name);
+	s->name.data = (const unsigned char *)filename;
+	s->name.len = strlen(filename);
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/filename", TFR_FEATURE_BYTES, 1, &s->name, NULL, NULL };
 	if (o->encoded) {
 		s->format.data = (const unsigned char *)fmt_name(fmt);
@@ -151,7 +153,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	const struct tfr_convert_opts *o = r->o;
 	size_t item = (size_t)(u / o->copies);
 	uint32_t copy = (uint32_t)(u % o->copies);
-	const char *path = r->ds->items[item].path;
+	const char *path = tfr_dataset_where(r->ds, item, &wk->rd);
 	struct tfr_image_info info;
 	struct tfr_error e;
 	struct specs sp;
@@ -160,11 +162,16 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	int rc;
 
 	out->len = 0;
+	if (!path)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	if (r->plan_skip && r->plan_skip[item])
 		return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': %s", path, r->plan_skip[item]);
-	rc = tfr_file_read(path, &wk->file, o->max_file, err);
+	rc = tfr_dataset_read(r->ds, item, &wk->rd, &wk->file, err);
 	if (rc)
 		return rc;
+	path = tfr_dataset_where(r->ds, item, &wk->rd);
+	if (!path)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	rc = tfr_image_probe(wk->file.data, wk->file.len, o->max_pixels, &info, &e);
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
@@ -511,14 +518,19 @@ static int probe_task(void *ctx, size_t item, int wid, const int *stop,
 {
 	struct run *r = ctx;
 	struct worker *wk = &r->workers[wid];
-	const char *path = r->ds->items[item].path;
+	const char *path = tfr_dataset_where(r->ds, item, &wk->rd);
 	struct tfr_image_info info;
 	struct tfr_error e;
 	uint32_t uw, uh, ow, oh;
 	int rc;
 
 	(void)stop;
-	rc = tfr_file_read(path, &wk->file, r->o->max_file, &e);
+	if (!path)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	rc = tfr_dataset_read(r->ds, item, &wk->rd, &wk->file, &e);
+	path = tfr_dataset_where(r->ds, item, &wk->rd);
+	if (!path)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	if (!rc) {
 		rc = tfr_image_probe(wk->file.data, wk->file.len, r->o->max_pixels, &info, &e);
 		if (rc) {
@@ -648,6 +660,7 @@ static void run_release(struct run *r)
 			tfr_image_release(&r->workers[i].img);
 			tfr_augment_scratch_release(&r->workers[i].aug);
 			tfr_buf_release(&r->workers[i].rec);
+			tfr_dataset_reader_release(r->ds, &r->workers[i].rd);
 		}
 	}
 	free(r->workers);

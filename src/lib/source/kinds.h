@@ -1,0 +1,25 @@
+/*
+ * kinds.h - the kinds of input source, one per file in this folder.
+ * Only the table in source.c names them; add a kind by adding its file
+ * and one line here and in the table.
+ */
+#ifndef TFR_SOURCE_KINDS_H
+#define TFR_SOURCE_KINDS_H
+
+#include "source/source.h"
+
+extern const struct tfr_source_ops tfr_source_dir;      /* dir.c */
+extern const struct tfr_source_ops tfr_source_file;     /* dir.c */
+extern const struct tfr_source_ops tfr_source_list;     /* list.c */
+extern const struct tfr_source_ops tfr_source_archive;  /* archive.c */
+extern const struct tfr_source_ops tfr_source_tfrecord; /* tfrecord.c */
+extern const struct tfr_source_ops tfr_source_csv;      /* table.c */
+
+/* read() for kinds whose items are files: ops->where gives the path.
+ * The path is rebuilt for each read: a few bytes of copying, against
+ * keeping every item's full path in the listing. */
+int tfr_source_read_path(const struct tfr_source *src, struct tfr_source_cursor **cur,
+			 const char *name, uint64_t loc, struct tfr_buf *out,
+			 struct tfr_error *err);
+
+#endif
