@@ -11,6 +11,7 @@
 #include "lib/image.h"
 #include "lib/json.h"
 #include "lib/source/source.h"
+#include "lib/annot/annot.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -58,6 +59,19 @@ static const char usage_text[] =
 "      --resume            keep shards that are already complete and sound\n"
 "      --on-error MODE     fail (default) or skip bad images\n"
 "      --no-fsync          do not fsync shards before renaming them\n"
+"Detection (boxes move with the pixels; see DETECTION in tfrec-convert(1)):\n"
+"      --annotations PATH  COCO JSON, Pascal VOC folder or file, YOLO labels\n"
+"                          folder, or CSV boxes; its images are the inputs\n"
+"      --annotation-format F  coco, voc, yolo or csv (default: from the bytes)\n"
+"      --images DIR        where the images are (default: beside the annotations)\n"
+"      --class-names FILE  YOLO class names (default: classes.txt beside)\n"
+"      --masks             instance masks as image/object/mask PNGs (COCO)\n"
+"      --skip-empty        leave out images without boxes\n"
+"      --min-box-visible F drop boxes keeping less than F (0..1) of their area\n"
+"      --box-retries N     draw up to N more crops to keep at least one box\n"
+"      --random-resized-crop WxH  ImageNet-style crop, resized to W x H\n"
+"      --rrc-scale A,B     its area range (default 0.08,1)\n"
+"      --rrc-ratio A,B     its aspect range (default 0.75,1.3333)\n"
 "  -j, --jobs N            worker threads (default: all cores)\n"
 "  -q, --quiet             no progress bar and no summary\n"
 "  -h, --help              show this help\n"
@@ -71,6 +85,9 @@ enum {
 	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_SHARDS, OPT_RPS, OPT_SHARD_SIZE,
 	OPT_SHUFFLE, OPT_COMPRESSION, OPT_INDEX, OPT_PART, OPT_RESUME,
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
+	OPT_ANNOTATIONS, OPT_ANNOT_FORMAT, OPT_IMAGES, OPT_CLASS_NAMES, OPT_MASKS,
+	OPT_SKIP_EMPTY, OPT_MIN_BOX_VISIBLE, OPT_BOX_RETRIES, OPT_RRC, OPT_RRC_SCALE,
+	OPT_RRC_RATIO,
 };
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
@@ -134,7 +151,12 @@ static void options_json(struct tfr_buf *b, const struct tfr_convert_opts *o,
 			tfr_buf_printf(b, "\"resize\": [%u, %u], ", a->resize_w, a->resize_h);
 		else if (a->resize == TFR_RESIZE_SHORT)
 			tfr_buf_printf(b, "\"resize_short\": %u, ", a->resize_short);
-		if (a->crop_w)
+		if (a->crop_w && a->rrc)
+			tfr_buf_printf(b, "\"random_resized_crop\": [%u, %u], \"rrc_scale\": [%.9g, %.9g], "
+				       "\"rrc_ratio\": [%.9g, %.9g], ", a->crop_w, a->crop_h,
+				       (double)a->rrc_scale[0], (double)a->rrc_scale[1],
+				       (double)a->rrc_ratio[0], (double)a->rrc_ratio[1]);
+		else if (a->crop_w)
 			tfr_buf_printf(b, "\"crop\": [%u, %u], \"random_crop\": %s, ",
 				       a->crop_w, a->crop_h, a->random_crop ? "true" : "false");
 		tfr_buf_printf(b, "\"flip\": %s, \"normalize\": \"%s\", ",
@@ -186,6 +208,17 @@ int cmd_convert(int argc, char **argv)
 		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 		{ "max-file", required_argument, NULL, OPT_MAX_FILE },
 		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+		{ "annotations", required_argument, NULL, OPT_ANNOTATIONS },
+		{ "annotation-format", required_argument, NULL, OPT_ANNOT_FORMAT },
+		{ "images", required_argument, NULL, OPT_IMAGES },
+		{ "class-names", required_argument, NULL, OPT_CLASS_NAMES },
+		{ "masks", no_argument, NULL, OPT_MASKS },
+		{ "skip-empty", no_argument, NULL, OPT_SKIP_EMPTY },
+		{ "min-box-visible", required_argument, NULL, OPT_MIN_BOX_VISIBLE },
+		{ "box-retries", required_argument, NULL, OPT_BOX_RETRIES },
+		{ "random-resized-crop", required_argument, NULL, OPT_RRC },
+		{ "rrc-scale", required_argument, NULL, OPT_RRC_SCALE },
+		{ "rrc-ratio", required_argument, NULL, OPT_RRC_RATIO },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -199,7 +232,8 @@ int cmd_convert(int argc, char **argv)
 	struct tfr_error err;
 	struct tfr_buf oj;
 	struct progress prog;
-	const char *list = NULL, *on_error = "fail";
+	const char *list = NULL, *on_error = "fail", *annotations = NULL;
+	struct tfr_source_opts det;
 	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
 	uint64_t v;
 
@@ -211,6 +245,11 @@ int cmd_convert(int argc, char **argv)
 	o.part_i = o.part_n = 1;
 	o.plan.mode = TFR_PLAN_BYTES;
 	o.plan.value = 256u << 20;
+	memset(&det, 0, sizeof(det));
+	o.aug.rrc_scale[0] = 0.08f;
+	o.aug.rrc_scale[1] = 1.0f;
+	o.aug.rrc_ratio[0] = 3.0f / 4;
+	o.aug.rrc_ratio[1] = 4.0f / 3;
 
 	while ((c = getopt_long(argc, argv, "o:l:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -320,6 +359,47 @@ int cmd_convert(int argc, char **argv)
 				return cli_usage("convert", "invalid --max-file '%s'", optarg);
 			break;
 		case OPT_NO_FSYNC: o.no_fsync = 1; break;
+		case OPT_ANNOTATIONS: annotations = optarg; break;
+		case OPT_ANNOT_FORMAT:
+			if (!tfr_annot_find(optarg))
+				return cli_usage("convert", "invalid --annotation-format '%s' (coco, voc, yolo or csv)", optarg);
+			det.annot_format = optarg;
+			break;
+		case OPT_IMAGES: det.images = optarg; break;
+		case OPT_CLASS_NAMES: det.annot_classes = optarg; break;
+		case OPT_MASKS: det.masks = 1; break;
+		case OPT_SKIP_EMPTY: det.skip_empty = 1; break;
+		case OPT_MIN_BOX_VISIBLE: {
+			char *end;
+
+			o.min_box_visible = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.min_box_visible >= 0 && o.min_box_visible <= 1))
+				return cli_usage("convert", "invalid --min-box-visible '%s' (0..1)", optarg);
+			break;
+		}
+		case OPT_BOX_RETRIES:
+			if (cli_parse_u64(optarg, &v) || v > 1000)
+				return cli_usage("convert", "invalid --box-retries '%s' (0..1000)", optarg);
+			o.box_retries = (unsigned)v;
+			break;
+		case OPT_RRC:
+			if (parse_wxh(optarg, &o.aug.crop_w, &o.aug.crop_h))
+				return cli_usage("convert", "invalid --random-resized-crop '%s' (want WxH)", optarg);
+			o.aug.rrc = 1;
+			break;
+		case OPT_RRC_SCALE:
+		case OPT_RRC_RATIO: {
+			float r[3];
+			int n;
+
+			if (parse_floats(optarg, r, &n) || n != 2 || !(r[0] > 0) || !(r[0] <= r[1]) ||
+			    (c == OPT_RRC_SCALE && r[1] > 1))
+				return cli_usage("convert", "invalid --%s '%s' (want A,B with 0 < A <= B%s)",
+						 c == OPT_RRC_SCALE ? "rrc-scale" : "rrc-ratio", optarg,
+						 c == OPT_RRC_SCALE ? " <= 1" : "");
+			memcpy(c == OPT_RRC_SCALE ? o.aug.rrc_scale : o.aug.rrc_ratio, r, 2 * sizeof(float));
+			break;
+		}
 		case 'j':
 			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 				return cli_usage("convert", "invalid --jobs '%s'", optarg);
@@ -335,8 +415,14 @@ int cmd_convert(int argc, char **argv)
 	}
 	if (!o.prefix)
 		return cli_usage("convert", "an output prefix (-o PREFIX) is required");
-	if (optind >= argc && !list)
-		return cli_usage("convert", "no inputs (give directories, files or --list)");
+	if (optind >= argc && !list && !annotations)
+		return cli_usage("convert", "no inputs (give directories, files, --list or --annotations)");
+	if (o.aug.rrc && (o.aug.resize || o.aug.random_crop))
+		return cli_usage("convert", "--random-resized-crop chooses its own window: "
+				 "--resize, --resize-short, --crop and --random-crop do not apply");
+	if (!annotations && (det.annot_format || det.images || det.annot_classes || det.masks ||
+			     det.skip_empty || o.min_box_visible || o.box_retries))
+		return cli_usage("convert", "detection options need --annotations");
 	if (o.aug.random_crop && !o.aug.crop_w)
 		return cli_usage("convert", "--random-crop needs --crop");
 	if (o.aug.resize == TFR_RESIZE_EXACT && o.aug.crop_w &&
@@ -355,7 +441,7 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "--std needs as many values as --mean");
 	if (o.aug.dtype == TFR_DTYPE_UINT8 && (norm_given || st.nmean))
 		return cli_usage("convert", "--dtype uint8 stores pixels: --normalize, --mean and --std do not apply");
-	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || norm_given ||
+	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || o.aug.rrc || norm_given ||
 			  st.nmean || o.copies > 1))
 		return cli_usage("convert", "--encoded keeps the original bytes: augment options do not apply");
 	if (o.index && o.compression != TFR_COMP_NONE)
@@ -400,6 +486,12 @@ int cmd_convert(int argc, char **argv)
 			tfr_dataset_release(&ds);
 			return 1;
 		}
+	det.max_file = so.max_file;
+	if (annotations && tfr_dataset_add_kind(&ds, "annotations", annotations, &det, &err)) {
+		cli_error_lib(&err);
+		tfr_dataset_release(&ds);
+		return 1;
+	}
 	if (list && tfr_dataset_add_kind(&ds, "list", list, &so, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
@@ -445,13 +537,17 @@ int cmd_convert(int argc, char **argv)
 		for (k = 0; k < res.nskipped; k++)
 			cli_error("skipped '%s': %s", res.skipped[k].file, res.skipped[k].reason);
 		if (!quiet) {
-			char extra[96] = "";
+			char extra[192] = "";
 
 			if (res.resumed)
 				snprintf(extra, sizeof(extra), " (%u kept by --resume)", res.resumed);
 			if (res.nskipped)
 				snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 					 ", skipped %zu", res.nskipped);
+			if (res.detection)
+				snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+					 "; %" PRIu64 " boxes kept, %" PRIu64 " dropped by the crop",
+					 res.boxes_kept, res.boxes_dropped);
 			cli_report(res.records, UINT64_MAX, res.shard_lo, res.shard_hi,
 				   res.nshards, extra, res.manifest);
 		}

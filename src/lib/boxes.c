@@ -3,9 +3,12 @@
  */
 #include "config.h"
 #include "boxes.h"
+#include "masks.h"
 #include "rng.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 int tfr_box_valid(const struct tfr_box *b)
 {
@@ -124,5 +127,263 @@ int tfr_boxes_geometry(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 	}
 	*g = first;
 	*used = rnd;
+	return TFR_OK;
+}
+
+/* --- features in the TF Object Detection API's layout ------------------ */
+
+#define KEY_OBJ "image/object/"
+
+void tfr_boxes_scratch_release(struct tfr_boxes_scratch *s)
+{
+	if (!s)
+		return;
+	free(s->spec);
+	free(s->val);
+	free(s->bytes);
+	tfr_buf_release(&s->png);
+	free(s->box);
+	free(s->mapped);
+	free(s->keep);
+	memset(s, 0, sizeof(*s));
+}
+
+static int grow_to(void **p, size_t *cap, size_t need)
+{
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	q = realloc(*p, need);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = need;
+	return 0;
+}
+
+static const struct tfr_feature_spec *find(const struct tfr_feature_spec *in, size_t n,
+					   const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(in[i].key, key))
+			return &in[i];
+	return NULL;
+}
+
+static float float_at(const struct tfr_feature_spec *f, size_t i)
+{
+	float v;
+
+	memcpy(&v, (const unsigned char *)f->floats + i * sizeof(float), sizeof(v));
+	return v;
+}
+
+size_t tfr_boxes_of_features(const struct tfr_feature_spec *in, size_t n,
+			     struct tfr_boxes_scratch *s, int *bad)
+{
+	const struct tfr_feature_spec *x0 = find(in, n, KEY_OBJ "bbox/xmin");
+	const struct tfr_feature_spec *x1 = find(in, n, KEY_OBJ "bbox/xmax");
+	const struct tfr_feature_spec *y0 = find(in, n, KEY_OBJ "bbox/ymin");
+	const struct tfr_feature_spec *y1 = find(in, n, KEY_OBJ "bbox/ymax");
+	size_t cnt, i, cap;
+
+	*bad = 0;
+	if (!x0 || !x1 || !y0 || !y1)
+		return 0;
+	cnt = x0->count;
+	if (x1->count != cnt || y0->count != cnt || y1->count != cnt ||
+	    x0->kind != TFR_FEATURE_FLOAT || x1->kind != TFR_FEATURE_FLOAT ||
+	    y0->kind != TFR_FEATURE_FLOAT || y1->kind != TFR_FEATURE_FLOAT) {
+		*bad = 1;
+		return 0;
+	}
+	cap = s->box_cap;
+	if (grow_to((void **)&s->box, &cap, (cnt + 1) * sizeof(struct tfr_box))) {
+		*bad = -1;
+		return 0;
+	}
+	cap = s->box_cap;
+	if (grow_to((void **)&s->mapped, &cap, (cnt + 1) * sizeof(struct tfr_box))) {
+		*bad = -1;
+		return 0;
+	}
+	cap = s->box_cap;
+	if (grow_to((void **)&s->keep, &cap, (cnt + 1) * sizeof(struct tfr_box))) {
+		*bad = -1;
+		return 0;
+	}
+	s->box_cap = cap;
+	for (i = 0; i < cnt; i++) {
+		s->box[i].xmin = float_at(x0, i);
+		s->box[i].xmax = float_at(x1, i);
+		s->box[i].ymin = float_at(y0, i);
+		s->box[i].ymax = float_at(y1, i);
+	}
+	return cnt;
+}
+
+int tfr_boxes_features(const struct tfr_feature_spec *in, size_t n,
+		       const struct tfr_augment_geom *g, double min_visible,
+		       uint32_t src_w, uint32_t src_h, struct tfr_boxes_scratch *s,
+		       const struct tfr_feature_spec **out, size_t *nout,
+		       uint64_t *kept, uint64_t *dropped, struct tfr_error *err)
+{
+	size_t cnt, nk, i, k, vals = 0, nb = 0, bi = 0;
+	struct tfr_augment_geom id;
+	unsigned char *vp;
+	double sx, sy;
+	int bad;
+
+	*kept = *dropped = 0;
+	cnt = tfr_boxes_of_features(in, n, s, &bad);
+	if (bad < 0)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (bad)
+		return tfr_error_set(err, TFR_ERR_FORMAT, "the image/object/bbox lists differ in length or type");
+	if (!g) {
+		memset(&id, 0, sizeof(id));
+		id.w = id.h = 1;
+		id.ow = src_w;
+		id.oh = src_h;
+		id.rw = src_w;
+		id.rh = src_h;
+		id.cw = src_w;
+		id.ch = src_h;
+	}
+	nk = g ? tfr_boxes_map(g, s->box, cnt, min_visible, s->mapped, s->keep) : cnt;
+	if (!g)
+		for (i = 0; i < cnt; i++) {
+			s->mapped[i] = s->box[i];
+			s->keep[i] = i;
+		}
+	*kept = nk;
+	*dropped = cnt - nk;
+	if (!g)
+		g = &id;
+	/* Stored pixels per source pixel, for areas. */
+	sx = (double)g->ow / (g->w * src_w);
+	sy = (double)g->oh / (g->h * src_h);
+	for (i = 0; i < n; i++)
+		if (!strncmp(in[i].key, KEY_OBJ, strlen(KEY_OBJ)) && in[i].count == cnt && cnt) {
+			vals += nk * 8;
+			if (in[i].kind == TFR_FEATURE_BYTES)
+				nb += nk;
+		}
+	{
+		size_t cap = s->spec_cap;
+
+		if (grow_to((void **)&s->spec, &cap, (n + 1) * sizeof(*s->spec)))
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		s->spec_cap = cap;
+		cap = s->val_cap;
+		if (grow_to((void **)&s->val, &cap, vals + 8))
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		s->val_cap = cap;
+		cap = s->bytes_cap;
+		if (grow_to((void **)&s->bytes, &cap, (nb + 1) * sizeof(*s->bytes)))
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		s->bytes_cap = cap;
+	}
+	s->png.len = 0;
+	/* Masks first: their PNGs grow s->png, so byte views are set after. */
+	vp = s->val;
+	for (i = 0; i < n; i++) {
+		const struct tfr_feature_spec *f = &in[i];
+		struct tfr_feature_spec *o = &s->spec[i];
+
+		*o = *f;
+		if (strncmp(f->key, KEY_OBJ, strlen(KEY_OBJ)) || f->count != cnt || !cnt)
+			continue;
+		o->count = nk;
+		if (f->kind == TFR_FEATURE_FLOAT) {
+			float *d = (float *)(void *)vp;
+			int which = !strcmp(f->key, KEY_OBJ "bbox/xmin") ? 0 :
+				    !strcmp(f->key, KEY_OBJ "bbox/xmax") ? 1 :
+				    !strcmp(f->key, KEY_OBJ "bbox/ymin") ? 2 :
+				    !strcmp(f->key, KEY_OBJ "bbox/ymax") ? 3 :
+				    !strcmp(f->key, KEY_OBJ "area") ? 4 : 5;
+
+			for (k = 0; k < nk; k++) {
+				const struct tfr_box *m = &s->mapped[k], *b = &s->box[s->keep[k]];
+				double v = float_at(f, s->keep[k]);
+
+				switch (which) {
+				case 0: v = m->xmin; break;
+				case 1: v = m->xmax; break;
+				case 2: v = m->ymin; break;
+				case 3: v = m->ymax; break;
+				case 4: {
+					double full = (b->xmax - b->xmin) * (b->ymax - b->ymin);
+					double part = full > 0 ? (m->xmax - m->xmin) * (m->ymax - m->ymin) *
+								 g->w * g->h / full : 1;
+
+					if (v < 0)
+						v = full * src_w * src_h;
+					v = v * sx * sy * part;
+					break;
+				}
+				default: break;
+				}
+				d[k] = (float)v;
+			}
+			o->floats = d;
+			vp += nk * 8;
+		} else if (f->kind == TFR_FEATURE_INT64) {
+			int64_t *d = (int64_t *)(void *)vp;
+
+			for (k = 0; k < nk; k++)
+				memcpy(&d[k], (const unsigned char *)f->ints + s->keep[k] * 8, 8);
+			o->ints = d;
+			vp += nk * 8;
+		} else if (f->kind == TFR_FEATURE_BYTES) {
+			int warp = !strcmp(f->key, KEY_OBJ "mask") && g != &id;
+
+			for (k = 0; k < nk; k++) {
+				const struct tfr_bytes *b = &f->bytes[s->keep[k]];
+
+				if (warp) {
+					unsigned char *px = NULL, *dst;
+					uint32_t mw, mh;
+					size_t at = s->png.len;
+					int rc = tfr_mask_decode(b->data, b->len, &px, &mw, &mh, err);
+
+					if (rc)
+						return rc;
+					dst = malloc((size_t)g->ow * g->oh + 1);
+					if (!dst) {
+						free(px);
+						return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+					}
+					tfr_mask_warp(px, mw, mh, g, dst);
+					free(px);
+					rc = tfr_mask_encode(dst, g->ow, g->oh, &s->png, err);
+					free(dst);
+					if (rc)
+						return rc;
+					/* Offsets for now; pointers once s->png stops moving. */
+					s->bytes[bi + k].data = NULL;
+					s->bytes[bi + k].len = s->png.len - at;
+				} else
+					s->bytes[bi + k] = *b;
+			}
+			o->bytes = s->bytes + bi;
+			bi += nk;
+		}
+	}
+	/* Warped masks: turn lengths into pointers into s->png. */
+	{
+		size_t at = 0;
+
+		for (k = 0; k < bi; k++)
+			if (!s->bytes[k].data && s->bytes[k].len) {
+				s->bytes[k].data = s->png.data + at;
+				at += s->bytes[k].len;
+			}
+	}
+	*out = s->spec;
+	*nout = n;
 	return TFR_OK;
 }

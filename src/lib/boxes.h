@@ -22,6 +22,8 @@
 #include <stdint.h>
 
 #include "augment.h"
+#include "buf.h"
+#include "example.h"
 #include "status.h"
 
 struct tfr_box {
@@ -66,5 +68,43 @@ int tfr_boxes_geometry(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 		       double min_visible, unsigned retries,
 		       struct tfr_augment_geom *g, uint64_t *used, unsigned *attempts,
 		       struct tfr_error *err);
+
+/*
+ * Features in the TF Object Detection API's layout, moved with the
+ * pixels.  Features whose key starts with "image/object/" and whose count
+ * is the number of boxes (the count of image/object/bbox/xmin) are per
+ * object: a dropped box takes its entry of each with it.  The four bbox
+ * lists are mapped; image/object/area (pixels) is scaled to the stored
+ * pixels and by the part of the box kept, and a negative area (not
+ * known to the annotation) becomes the box's; image/object/mask PNGs
+ * are warped (masks.h).  Other features pass through unchanged, in
+ * their order.  g NULL means no augmentation (encoded mode): nothing
+ * moves, negative areas are still filled in.  src_w x src_h is the
+ * upright source size.  Results point into s and into in, valid until
+ * the next call with s.  Not thread-safe per scratch.
+ */
+struct tfr_boxes_scratch {
+	struct tfr_feature_spec *spec;
+	size_t spec_cap;
+	unsigned char *val;     /* mapped floats and ints, kept entries */
+	size_t val_cap;
+	struct tfr_bytes *bytes;
+	size_t bytes_cap;
+	struct tfr_buf png;     /* warped masks */
+	struct tfr_box *box, *mapped;
+	size_t *keep;
+	size_t box_cap;
+};
+void tfr_boxes_scratch_release(struct tfr_boxes_scratch *s);
+
+/* The boxes among features in (into s->box); returns their count. */
+size_t tfr_boxes_of_features(const struct tfr_feature_spec *in, size_t n,
+			     struct tfr_boxes_scratch *s, int *bad);
+
+int tfr_boxes_features(const struct tfr_feature_spec *in, size_t n,
+		       const struct tfr_augment_geom *g, double min_visible,
+		       uint32_t src_w, uint32_t src_h, struct tfr_boxes_scratch *s,
+		       const struct tfr_feature_spec **out, size_t *nout,
+		       uint64_t *kept, uint64_t *dropped, struct tfr_error *err);
 
 #endif

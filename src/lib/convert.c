@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "convert.h"
+#include "boxes.h"
 #include "example.h"
 #include "fileio.h"
 #include "image.h"
@@ -18,6 +19,7 @@
 #include "output.h"
 #include "parallel.h"
 #include "rng.h"
+#include "source/source.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +35,11 @@ struct worker {
 	struct tfr_augment_scratch aug;
 	struct tfr_buf rec;
 	struct tfr_dataset_reader rd;  /* this worker's cursors into the sources */
+	struct tfr_features fs;        /* the item's extra features */
+	struct tfr_boxes_scratch bx;   /* ... moved with the pixels */
+	struct tfr_feature_spec *all;  /* the record's features and the extras */
+	size_t all_cap;
+	uint64_t kept, dropped;        /* boxes of the last record made */
 };
 
 struct shard_state {
@@ -61,6 +68,8 @@ struct run {
 	int nthreads;
 	struct tfr_output out;
 	struct tfr_ticker ticker;
+	uint64_t boxes_kept, boxes_dropped; /* atomic: summed over workers */
+	int detection;
 };
 
 static uint64_t unit_at(const struct run *r, uint64_t pos)
@@ -145,6 +154,68 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/format", TFR_FEATURE_BYTES, 1, &s->format, NULL, NULL };
 }
 
+/* A record made: its boxes join the run's counts (sums: any order). */
+static void count_boxes(struct run *r, const struct worker *wk)
+{
+	if (!(wk->fs.flags & TFR_FEATURE_GEOMETRIC))
+		return;
+	__atomic_store_n(&r->detection, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&r->boxes_kept, wk->kept, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&r->boxes_dropped, wk->dropped, __ATOMIC_RELAXED);
+}
+
+/* The item's extra features (source.h), viewed; n 0 without any. */
+static int item_features(struct run *r, struct worker *wk, size_t item, const char *path,
+			 struct tfr_error *err)
+{
+	struct tfr_error e;
+	int rc;
+
+	tfr_features_reset(&wk->fs);
+	rc = tfr_dataset_features(r->ds, item, &wk->rd, &wk->fs, err);
+	if (!rc && (rc = tfr_features_view(&wk->fs, &e)))
+		tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+	return rc;
+}
+
+/* sp's features then the extras, boxes moved through g (NULL: as they
+ * are) for an upright uw x uh source. */
+static int join_features(struct worker *wk, const struct specs *sp,
+			 const struct tfr_augment_geom *g, double min_visible,
+			 uint32_t uw, uint32_t uh, const struct tfr_feature_spec **f,
+			 size_t *n, struct tfr_error *err)
+{
+	const struct tfr_feature_spec *x = wk->fs.spec;
+	size_t nx = wk->fs.n;
+	int rc;
+
+	wk->kept = wk->dropped = 0;
+	if (!nx) {
+		*f = sp->f;
+		*n = sp->n;
+		return TFR_OK;
+	}
+	if (wk->fs.flags & TFR_FEATURE_GEOMETRIC) {
+		rc = tfr_boxes_features(wk->fs.spec, wk->fs.n, g, min_visible, uw, uh, &wk->bx,
+					&x, &nx, &wk->kept, &wk->dropped, err);
+		if (rc)
+			return rc;
+	}
+	if (sp->n + nx > wk->all_cap) {
+		struct tfr_feature_spec *q = realloc(wk->all, (sp->n + nx) * sizeof(*q));
+
+		if (!q)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		wk->all = q;
+		wk->all_cap = sp->n + nx;
+	}
+	memcpy(wk->all, sp->f, sp->n * sizeof(*wk->all));
+	memcpy(wk->all + sp->n, x, nx * sizeof(*wk->all));
+	*f = wk->all;
+	*n = sp->n + nx;
+	return TFR_OK;
+}
+
 /* Make the record for unit u into out.  Item-level failures return the
  * status with err naming the file. */
 static int make_record(struct run *r, struct worker *wk, uint64_t u,
@@ -157,6 +228,8 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	struct tfr_image_info info;
 	struct tfr_error e;
 	struct specs sp;
+	const struct tfr_feature_spec *fx;
+	size_t nfx;
 	uint32_t uw, uh, ow, oh;
 	size_t nbytes, hole = 0;
 	int rc;
@@ -176,6 +249,9 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 	tfr_image_upright(&info, &uw, &uh);
+	rc = item_features(r, wk, item, path, err);
+	if (rc)
+		return rc;
 
 	if (o->encoded) {
 		/* Decode at the smallest scale anyway: a file that cannot be
@@ -189,6 +265,9 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		build_specs(&sp, r, item, wk->file.data, wk->file.len, info.width,
 			    info.height, info.format);
+		rc = join_features(wk, &sp, NULL, 0, uw, uh, &fx, &nfx, &e);
+		if (rc)
+			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 	} else {
 		struct tfr_decode_opts d = { .channels = o->aug.channels,
 					     .max_pixels = o->max_pixels };
@@ -200,7 +279,21 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		tfr_augment_resized(&o->aug, uw, uh, &rw, &rh);
 		uint32_t fw, fh;
 		uint64_t rnd = tfr_rand3(o->seed, item, copy);
+		struct tfr_augment_geom g;
 
+		if (wk->fs.flags & TFR_FEATURE_GEOMETRIC) {
+			/* A crop may be drawn again to keep a box; the pixels
+			 * follow the random value chosen. */
+			int bad;
+			size_t nb = tfr_boxes_of_features(wk->fs.spec, wk->fs.n, &wk->bx, &bad);
+
+			rc = tfr_boxes_geometry(&o->aug, uw, uh, rnd, wk->bx.box, nb,
+						o->min_box_visible, o->box_retries, &g, &rnd,
+						NULL, &e);
+		} else
+			rc = tfr_augment_geometry(&o->aug, uw, uh, rnd, &g, &e);
+		if (rc)
+			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		if (o->aug.resize != TFR_RESIZE_NONE) {
 			d.min_width = rw;
 			d.min_height = rh;
@@ -219,18 +312,22 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		 * go, and the tensor is made in place: no copy of it. */
 		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
 		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format);
-		rc = tfr_example_encode_at(sp.f, sp.n, out, &hole, &e);
+		rc = join_features(wk, &sp, &g, o->min_box_visible, uw, uh, &fx, &nfx, &e);
+		if (!rc)
+			rc = tfr_example_encode_at(fx, nfx, out, &hole, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		rc = tfr_augment_run_into(&o->aug, &wk->img, rnd, &wk->aug,
 					  out->data + hole, nbytes, &ow, &oh, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		count_boxes(r, wk);
 		return TFR_OK;
 	}
-	rc = tfr_example_encode(sp.f, sp.n, out, &e);
+	rc = tfr_example_encode(fx, nfx, out, &e);
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+	count_boxes(r, wk);
 	return TFR_OK;
 }
 
@@ -510,6 +607,19 @@ static uint64_t unit_size(void *ctx, uint64_t pos)
 	}
 	build_specs(&sp, r, item, NULL, len, ow, oh,
 		    r->fmt ? (enum tfr_image_format)r->fmt[item] : TFR_IMAGE_JPEG);
+	/* Extra features as listed: an upright bound for boxes, which the
+	 * crop can only drop (planning is serial: worker 0's scratch). */
+	{
+		struct worker *wk = &r->workers[0];
+		const struct tfr_feature_spec *fx;
+		size_t nfx;
+
+		if (!item_features(r, wk, item, "", NULL)) {
+			wk->fs.flags &= ~TFR_FEATURE_GEOMETRIC;
+			if (!join_features(wk, &sp, NULL, 0, 1, 1, &fx, &nfx, NULL))
+				return tfr_example_size(fx, nfx) + TFR_RECORD_OVERHEAD;
+		}
+	}
 	return tfr_example_size(sp.f, sp.n) + TFR_RECORD_OVERHEAD;
 }
 
@@ -581,15 +691,19 @@ static int write_labels(const struct run *r, struct tfr_error *err)
 	size_t i, n = strlen(r->o->prefix) + 16;
 	int rc = TFR_OK;
 
-	if (!r->ds->nclasses)
+	char *const *names = r->ds->nclasses ? r->ds->classes : r->ds->object_classes;
+	size_t nnames = r->ds->nclasses ? r->ds->nclasses : r->ds->nobject_classes;
+
+	if (!nnames)
 		return TFR_OK;
 	path = malloc(n);
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	snprintf(path, n, "%s-labels.txt", r->o->prefix);
 	tfr_buf_init(&b, 0);
-	for (i = 0; i < r->ds->nclasses && !rc; i++)
-		rc = tfr_buf_printf(&b, "%s\n", r->ds->classes[i]);
+	/* Object classes (detection): line k names label k. */
+	for (i = 0; i < nnames && !rc; i++)
+		rc = tfr_buf_printf(&b, "%s\n", names[i]);
 	if (rc)
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	else
@@ -623,7 +737,18 @@ static int write_manifest(struct run *r, struct tfr_convert_result *res,
 		rc |= tfr_buf_puts(&b, i ? ", " : "");
 		rc |= tfr_json_cstr(&b, r->ds->classes[i]);
 	}
-	rc |= tfr_buf_puts(&b, "],\n  \"shards\": [");
+	/* Detection: object class names, label i + 1 (0 is background). */
+	for (i = 0; !r->ds->nclasses && i < r->ds->nobject_classes; i++) {
+		rc |= tfr_buf_puts(&b, i ? ", " : "");
+		rc |= tfr_json_cstr(&b, r->ds->object_classes[i]);
+	}
+	rc |= tfr_buf_puts(&b, "],\n");
+	if (res->detection)
+		rc |= tfr_buf_printf(&b, "  \"boxes\": {\"kept\": %llu, \"dropped_by_crop\": %llu, "
+				     "\"annotation_problems\": %zu},\n",
+				     (unsigned long long)res->boxes_kept,
+				     (unsigned long long)res->boxes_dropped, r->ds->nbad);
+	rc |= tfr_buf_puts(&b, "  \"shards\": [");
 	for (s = r->s0; s < r->s1; s++) {
 		struct shard_state *st = &r->st[s - r->s0];
 		char *name = shard_path(r, s);
@@ -661,6 +786,9 @@ static void run_release(struct run *r)
 			tfr_augment_scratch_release(&r->workers[i].aug);
 			tfr_buf_release(&r->workers[i].rec);
 			tfr_dataset_reader_release(r->ds, &r->workers[i].rd);
+			tfr_features_release(&r->workers[i].fs);
+			tfr_boxes_scratch_release(&r->workers[i].bx);
+			free(r->workers[i].all);
 		}
 	}
 	free(r->workers);
@@ -829,6 +957,9 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 			goto out;
 		}
+	res->boxes_kept = r.boxes_kept;
+	res->boxes_dropped = r.boxes_dropped;
+	res->detection = r.detection;
 	rc = write_labels(&r, err);
 	if (!rc)
 		rc = write_manifest(&r, res, err);

@@ -62,6 +62,9 @@ void tfr_dataset_release(struct tfr_dataset *ds)
 		free(ds->bad[i].reason);
 	}
 	free(ds->bad);
+	for (i = 0; i < ds->nobject_classes; i++)
+		free(ds->object_classes[i]);
+	free(ds->object_classes);
 	memset(ds, 0, sizeof(*ds));
 }
 
@@ -662,4 +665,52 @@ int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
 	if (err)
 		err->sys_errno = e.sys_errno;
 	return rc;
+}
+
+int tfr_dataset_features(const struct tfr_dataset *ds, size_t i,
+			 struct tfr_dataset_reader *rd, struct tfr_features *fs,
+			 struct tfr_error *err)
+{
+	const struct tfr_dsitem *it = item_at(ds, i);
+	const struct tfr_source *src = ds->src[it->src];
+	struct tfr_error e;
+	const char *where;
+	int rc;
+
+	if (it->extra == TFR_NO_EXTRA || !src->ops->features)
+		return TFR_OK;
+	if (!rd->cur) {
+		rd->cur = calloc(ds->nsrc ? ds->nsrc : 1, sizeof(*rd->cur));
+		if (!rd->cur)
+			return nomem(err);
+		rd->ncur = ds->nsrc;
+	}
+	tfr_error_clear(&e);
+	rc = src->ops->features(src, &rd->cur[it->src], tfr_dataset_name(ds, i), it->loc,
+				it->extra, fs, &e);
+	if (!rc)
+		return TFR_OK;
+	where = tfr_dataset_where(ds, i, rd);
+	if (!where)
+		return nomem(err);
+	return tfr_error_at(err, rc, e.record, e.offset, "'%s': %s", where, e.msg);
+}
+
+int tfr_dataset_object_classes(struct tfr_dataset *ds, char *const *names, size_t n,
+			       struct tfr_error *err)
+{
+	size_t i;
+
+	if (ds->object_classes)
+		return tfr_error_set(err, TFR_ERR_INVALID, "object classes given twice");
+	ds->object_classes = calloc(n ? n : 1, sizeof(char *));
+	if (!ds->object_classes)
+		return nomem(err);
+	for (i = 0; i < n; i++) {
+		ds->object_classes[i] = strdup(names[i]);
+		if (!ds->object_classes[i])
+			return nomem(err);
+		ds->nobject_classes = i + 1;
+	}
+	return TFR_OK;
 }
