@@ -33,7 +33,9 @@ int tfr_box_map(const struct tfr_augment_geom *g, const struct tfr_box *b,
 	cx1 = clamp01(x1);
 	cy0 = clamp01(y0);
 	cy1 = clamp01(y1);
-	if (!(cx0 < cx1 && cy0 < cy1) || !(full > 0))
+	/* A box that only touches the window, up to rounding, is outside:
+	 * 1e-6 of the stored width is below a pixel for any stored size. */
+	if (!(cx0 + 1e-6 < cx1 && cy0 + 1e-6 < cy1) || !(full > 0))
 		return 0;
 	kept = (cx1 - cx0) * (cy1 - cy0);
 	/* Compared as a product, not a quotient, so that min_visible 1

@@ -22,6 +22,7 @@
 #include "source/source.h"
 
 #include <errno.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ struct worker {
 	struct tfr_feature_spec *all;  /* the record's features and the extras */
 	size_t all_cap;
 	uint64_t kept, dropped;        /* boxes of the last record made */
+	char sha_hex[65];              /* image/key/sha256 of a detection record */
+	struct tfr_bytes sha;
 };
 
 struct shard_state {
@@ -179,14 +182,16 @@ static int item_features(struct run *r, struct worker *wk, size_t item, const ch
 }
 
 /* sp's features then the extras, boxes moved through g (NULL: as they
- * are) for an upright uw x uh source. */
-static int join_features(struct worker *wk, const struct specs *sp,
+ * are) for an upright uw x uh source.  A detection record in encoded
+ * mode also gets image/key/sha256 of the file, as the TF Object
+ * Detection API's converters write it (hex text). */
+static int join_features(struct worker *wk, const struct specs *sp, int encoded,
 			 const struct tfr_augment_geom *g, double min_visible,
 			 uint32_t uw, uint32_t uh, const struct tfr_feature_spec **f,
 			 size_t *n, struct tfr_error *err)
 {
 	const struct tfr_feature_spec *x = wk->fs.spec;
-	size_t nx = wk->fs.n;
+	size_t nx = wk->fs.n, extra;
 	int rc;
 
 	wk->kept = wk->dropped = 0;
@@ -201,18 +206,38 @@ static int join_features(struct worker *wk, const struct specs *sp,
 		if (rc)
 			return rc;
 	}
-	if (sp->n + nx > wk->all_cap) {
-		struct tfr_feature_spec *q = realloc(wk->all, (sp->n + nx) * sizeof(*q));
+	extra = encoded && (wk->fs.flags & TFR_FEATURE_GEOMETRIC);
+	if (sp->n + nx + extra > wk->all_cap) {
+		struct tfr_feature_spec *q = realloc(wk->all, (sp->n + nx + extra) * sizeof(*q));
 
 		if (!q)
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		wk->all = q;
-		wk->all_cap = sp->n + nx;
+		wk->all_cap = sp->n + nx + extra;
 	}
 	memcpy(wk->all, sp->f, sp->n * sizeof(*wk->all));
 	memcpy(wk->all + sp->n, x, nx * sizeof(*wk->all));
+	if (extra && !sp->raw.data) { /* sizing: only the length counts */
+		memset(wk->sha_hex, '0', 64);
+	} else if (extra) {
+		struct sha256_ctx c;
+		uint8_t d[SHA256_DIGEST_SIZE];
+		int k;
+
+		sha256_init(&c);
+		sha256_update(&c, sp->raw.len, sp->raw.data);
+		sha256_digest(&c, sizeof(d), d);
+		for (k = 0; k < SHA256_DIGEST_SIZE; k++)
+			snprintf(wk->sha_hex + 2 * k, 3, "%02x", d[k]);
+	}
+	if (extra) {
+		wk->sha.data = (const unsigned char *)wk->sha_hex;
+		wk->sha.len = 64;
+		wk->all[sp->n + nx] = (struct tfr_feature_spec){ "image/key/sha256", TFR_FEATURE_BYTES,
+								 1, &wk->sha, NULL, NULL };
+	}
 	*f = wk->all;
-	*n = sp->n + nx;
+	*n = sp->n + nx + extra;
 	return TFR_OK;
 }
 
@@ -265,7 +290,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		build_specs(&sp, r, item, wk->file.data, wk->file.len, info.width,
 			    info.height, info.format);
-		rc = join_features(wk, &sp, NULL, 0, uw, uh, &fx, &nfx, &e);
+		rc = join_features(wk, &sp, 1, NULL, 0, uw, uh, &fx, &nfx, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 	} else {
@@ -312,7 +337,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		 * go, and the tensor is made in place: no copy of it. */
 		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
 		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format);
-		rc = join_features(wk, &sp, &g, o->min_box_visible, uw, uh, &fx, &nfx, &e);
+		rc = join_features(wk, &sp, 0, &g, o->min_box_visible, uw, uh, &fx, &nfx, &e);
 		if (!rc)
 			rc = tfr_example_encode_at(fx, nfx, out, &hole, &e);
 		if (rc)
@@ -607,16 +632,18 @@ static uint64_t unit_size(void *ctx, uint64_t pos)
 	}
 	build_specs(&sp, r, item, NULL, len, ow, oh,
 		    r->fmt ? (enum tfr_image_format)r->fmt[item] : TFR_IMAGE_JPEG);
-	/* Extra features as listed: an upright bound for boxes, which the
-	 * crop can only drop (planning is serial: worker 0's scratch). */
+	/* Extra features as listed: an upper bound for boxes, which a crop
+	 * can only drop, though not for instance masks enlarged by a resize
+	 * (planning is serial: worker 0's scratch). */
 	{
 		struct worker *wk = &r->workers[0];
 		const struct tfr_feature_spec *fx;
 		size_t nfx;
 
 		if (!item_features(r, wk, item, "", NULL)) {
-			wk->fs.flags &= ~TFR_FEATURE_GEOMETRIC;
-			if (!join_features(wk, &sp, NULL, 0, 1, 1, &fx, &nfx, NULL))
+			/* Boxes as listed (g NULL: none dropped, an upper
+			 * bound for a crop); exact in encoded mode. */
+			if (!join_features(wk, &sp, r->o->encoded, NULL, 0, 1, 1, &fx, &nfx, NULL))
 				return tfr_example_size(fx, nfx) + TFR_RECORD_OVERHEAD;
 		}
 	}
