@@ -234,6 +234,7 @@ int cmd_convert(int argc, char **argv)
 	struct progress prog;
 	const char *list = NULL, *on_error = "fail", *annotations = NULL;
 	struct tfr_source_opts det;
+	uint32_t rrc_w = 0, rrc_h = 0;
 	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
 	uint64_t v;
 
@@ -383,9 +384,8 @@ int cmd_convert(int argc, char **argv)
 			o.box_retries = (unsigned)v;
 			break;
 		case OPT_RRC:
-			if (parse_wxh(optarg, &o.aug.crop_w, &o.aug.crop_h))
+			if (parse_wxh(optarg, &rrc_w, &rrc_h))
 				return cli_usage("convert", "invalid --random-resized-crop '%s' (want WxH)", optarg);
-			o.aug.rrc = 1;
 			break;
 		case OPT_RRC_SCALE:
 		case OPT_RRC_RATIO: {
@@ -417,9 +417,14 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "an output prefix (-o PREFIX) is required");
 	if (optind >= argc && !list && !annotations)
 		return cli_usage("convert", "no inputs (give directories, files, --list or --annotations)");
-	if (o.aug.rrc && (o.aug.resize || o.aug.random_crop))
+	if (rrc_w && (o.aug.resize || o.aug.crop_w || o.aug.random_crop))
 		return cli_usage("convert", "--random-resized-crop chooses its own window: "
 				 "--resize, --resize-short, --crop and --random-crop do not apply");
+	if (rrc_w) {
+		o.aug.rrc = 1;
+		o.aug.crop_w = rrc_w;
+		o.aug.crop_h = rrc_h;
+	}
 	if (!annotations && (det.annot_format || det.images || det.annot_classes || det.masks ||
 			     det.skip_empty || o.min_box_visible || o.box_retries))
 		return cli_usage("convert", "detection options need --annotations");
