@@ -59,6 +59,18 @@ if command -v "$PY" >/dev/null 2>&1; then
 fi
 run example "$TMP/ex" "$TOP_SRCDIR/tests/fuzz-regress/example"
 run image "$TMP/img" "$TOP_SRCDIR/sample-data/photos" "$TOP_SRCDIR/tests/fuzz-regress/image"
+# Annotation parsers: seeds of every format, good and hostile.
+mkdir -p "$TMP/annot"
+if command -v "$PY" >/dev/null 2>&1; then
+	$PY "$TOP_SRCDIR/tests/gen-annot.py" seeds "$TMP/annot"
+	for c in 1 20 77 200; do
+		[ -f "$TMP/annot/coco.json" ] && head -c $c "$TMP/annot/coco.json" >"$TMP/annot/cut-$c.json"
+	done
+fi
+run annot "$TMP/annot" "$TOP_SRCDIR/tests/fuzz-regress/annot"
+if [ -f "${TESTDATA:-/nonexistent}/dataset/dali-coco/instances.json" ]; then
+	run annot "$TESTDATA/dataset/dali-coco/instances.json"
+fi
 if [ -d "${TESTDATA:-/nonexistent}/tfrecord" ]; then
 	run record "$TESTDATA/tfrecord"
 	run image "$TESTDATA/images" "$TESTDATA/images-bad"

@@ -372,7 +372,8 @@ static int finish(struct tfr_annot_set *set, const struct tfr_annot_opts *o,
 {
 	size_t i, j, k;
 
-	qsort(set->objects, set->nobjects, sizeof(*set->objects), cmp_obj);
+	if (set->nobjects) /* qsort wants a real pointer even for none */
+		qsort(set->objects, set->nobjects, sizeof(*set->objects), cmp_obj);
 	for (i = 0; i < set->nimages; i++)
 		set->images[i].n = 0;
 	for (i = j = 0; i < set->nimages; i++) {
@@ -615,7 +616,8 @@ int tfr_annot_list_dir(const char *dir, const char *ext, char ***names, size_t *
 		cnt++;
 	}
 	closedir(d);
-	qsort(v, cnt, sizeof(*v), cmp_str);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_str);
 	*names = v;
 	*n = cnt;
 	return TFR_OK;

@@ -627,7 +627,7 @@ static const struct idmap *find_id(const struct idmap *m, size_t n, int64_t id)
 {
 	struct idmap key = { id, 0 };
 
-	return bsearch(&key, m, n, sizeof(*m), cmp_id);
+	return n ? bsearch(&key, m, n, sizeof(*m), cmp_id) : NULL;
 }
 
 /* Duplicate ids: the first keeps it, each later one is a problem. */
@@ -668,8 +668,10 @@ static int resolve(struct coco *c)
 	size_t i, k = 0;
 	int rc;
 
-	qsort(c->images, c->nimg, sizeof(*c->images), cmp_id_idx);
-	qsort(c->cats, c->ncat, sizeof(*c->cats), cmp_id_idx);
+	if (c->nimg) /* qsort wants a real pointer even for none */
+		qsort(c->images, c->nimg, sizeof(*c->images), cmp_id_idx);
+	if (c->ncat)
+		qsort(c->cats, c->ncat, sizeof(*c->cats), cmp_id_idx);
 	rc = dedupe(c, c->images, &c->nimg, "image");
 	if (!rc)
 		rc = dedupe(c, c->cats, &c->ncat, "category");

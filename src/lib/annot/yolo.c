@@ -244,7 +244,7 @@ static int yolo_load(struct tfr_annot_set *set, const char *path,
 		}
 		memcpy(key, imgs[i], stem);
 		memcpy(key + stem, ".txt", 5);
-		hit = bsearch(&key, txts, ntxt, sizeof(*txts), cmp_str);
+		hit = ntxt ? bsearch(&key, txts, ntxt, sizeof(*txts), cmp_str) : NULL;
 		free(key);
 		if (hit) {
 			char *full = join(path, *hit);
