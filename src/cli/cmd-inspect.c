@@ -6,6 +6,7 @@
 #include "lib/buf.h"
 #include "lib/example.h"
 #include "lib/export.h"
+#include "lib/draw.h"
 #include "lib/json.h"
 #include "lib/record.h"
 
@@ -288,7 +289,7 @@ static int export_record(struct exporter *x, const char *file,
 		x->failed = 1;
 		return 0;
 	}
-	if (tfr_export_record(ex, &x->pic, &err)) {
+	if (tfr_export_record(ex, &x->pic, &err) || tfr_draw_annotations(&x->pic, ex, &err) < 0) {
 		cli_error("'%s': record %" PRIu64 " at offset %" PRIu64 ": cannot export: %s",
 			  file, rec->index, rec->offset, err.msg);
 		x->failed = 1;
@@ -313,6 +314,13 @@ static int export_record(struct exporter *x, const char *file,
 		tfr_buf_printf(&x->manifest, ", \"sheet\": {\"col\": %u, \"row\": %u}",
 			       (unsigned)(x->n % x->sheet.cols), (unsigned)(x->n / x->sheet.cols));
 		tfr_sheet_add(&x->sheet, &x->pic);
+		{
+			char cap[96];
+
+			tfr_draw_tile_boxes(&x->sheet, ex, x->pic.width, x->pic.height);
+			tfr_draw_caption_of(ex, &x->pic, cap, sizeof(cap));
+			tfr_draw_tile_caption(&x->sheet, cap);
+		}
 	}
 	tfr_buf_puts(&x->manifest, "}");
 	x->n++;
