@@ -50,6 +50,52 @@ for f in coco voc yolo csv; do
 		$CHECK boxes "$G/$f" 1.0 "$TMP/$f-rrc/r-00000-of-00001.tfrecord"
 done
 
+# inspect --export draws each box in its class colour, with a caption.
+check "export the augmented COCO records" $TFREC inspect --export "$TMP/exp" "$TMP/coco-aug/r-00000-of-00001.tfrecord"
+check "boxes are drawn on the exported pictures in their class colours" $PY - "$TMP/exp" "$TMP/coco-aug/r-00000-of-00001.tfrecord" <<'PYEOF'
+import json, math, os, sys
+import numpy as np
+from PIL import Image
+sys.path.insert(0, os.path.join(os.environ["TOP_SRCDIR"], "scripts"))
+import tfrec_read as tr
+PAL = [(255, 64, 64), (64, 220, 64), (64, 128, 255), (255, 220, 0), (255, 64, 255), (0, 230, 230),
+       (255, 140, 0), (160, 90, 255), (140, 255, 120), (255, 120, 160), (0, 170, 120), (200, 200, 255)]
+m = json.load(open(os.path.join(sys.argv[1], "manifest.json")))
+exs = list(tr.read_examples(sys.argv[2]))
+hit = total = 0
+for e, ex in zip(m["images"], exs):
+    a = np.array(Image.open(os.path.join(sys.argv[1], e["png"])).convert("RGB"))
+    h, w = a.shape[:2]
+    for x0, y0, x1, y1, lab in zip(ex["image/object/bbox/xmin"], ex["image/object/bbox/ymin"],
+                                   ex["image/object/bbox/xmax"], ex["image/object/bbox/ymax"],
+                                   ex["image/object/class/label"]):
+        px0, py0, py1 = math.floor(x0 * w), math.floor(y0 * h), math.ceil(y1 * h)
+        if px0 < 0 or py1 - py0 < 20:
+            continue
+        total += 1
+        hit += tuple(a[(py0 + py1) // 2, px0]) == PAL[lab % 12]
+assert total > 10 and hit == total, (hit, total)
+sheet = np.array(Image.open(os.path.join(sys.argv[1], "contact-sheet.png")).convert("RGB"))
+cell = m["sheet"]["cell"]
+band = sheet[cell - 10:cell, 0:cell]
+assert (band == 255).all(axis=2).sum() > 20, "no caption on the first tile"
+PYEOF
+mkdir -p "$TMP/cls"
+check "a classification set converts" $CONV --resize 32x32 -o "$TMP/cls/r" "$TOP_SRCDIR/sample-data/photos"
+check "... and exports" $TFREC inspect --export "$TMP/cls-exp" "$TMP/cls/r-00000-of-00001.tfrecord"
+check "its contact-sheet tiles carry their class names" $PY - "$TMP/cls-exp" <<'PYEOF'
+import json, os, sys
+import numpy as np
+from PIL import Image
+m = json.load(open(os.path.join(sys.argv[1], "manifest.json")))
+sheet = np.array(Image.open(os.path.join(sys.argv[1], "contact-sheet.png")).convert("RGB"))
+cell = m["sheet"]["cell"]
+band = sheet[cell - 10:cell, 0:cell]
+white = (band == 255).all(axis=2).sum()
+dark = (band < 64).all(axis=2).sum()
+assert white > 20 and dark > 50, (white, dark)
+PYEOF
+
 # Counts in the manifest and the summary.
 mkdir -p "$TMP/cnt"
 check "summary counts kept and dropped boxes" \
