@@ -307,6 +307,45 @@ static void test_yolo_csv(void)
 	tfr_annot_release(&s);
 }
 
+/* The documented limits (tfrec(1) RESOURCES), each refused by name. */
+static void test_limits(void)
+{
+	struct tfr_annot_set s;
+	struct tfr_error err;
+	size_t big = 70000, i;
+	char *t = malloc(big + 200);
+	int rc;
+
+	/* A JSON string of 5000 bytes. */
+	strcpy(t, "{\"images\": [{\"file_name\": \"");
+	for (i = strlen(t); i < 5030; i++)
+		t[i] = 'a';
+	strcpy(t + i, "\"}]}");
+	rc = parse(&tfr_annot_coco, &s, t, &err);
+	ok(rc == TFR_ERR_LIMIT && strstr(err.msg, "longer than 4096"), "json: a 5000-byte string: %s", err.msg);
+	tfr_annot_release(&s);
+	/* An XML field of 5000 bytes. */
+	strcpy(t, "<annotation><filename>");
+	for (i = strlen(t); i < 5030; i++)
+		t[i] = 'a';
+	strcpy(t + i, "</filename></annotation>");
+	rc = parse(&tfr_annot_voc, &s, t, &err);
+	ok(rc == TFR_ERR_LIMIT && strstr(err.msg, "longer than 4096"), "xml: a 5000-byte field: %s", err.msg);
+	tfr_annot_release(&s);
+	/* CSV and YOLO lines of 70000 bytes. */
+	strcpy(t, "filename,width,height,class,xmin,ymin,xmax,ymax\n");
+	for (i = strlen(t); i < big; i++)
+		t[i] = 'x';
+	strcpy(t + i, "\n");
+	rc = parse(&tfr_annot_csv, &s, t, &err);
+	ok(rc == TFR_ERR_LIMIT && strstr(err.msg, "line 2: longer than 65536"), "csv: a long line: %s", err.msg);
+	tfr_annot_release(&s);
+	rc = parse(&tfr_annot_yolo, &s, t + 49, &err);
+	ok(rc == TFR_ERR_LIMIT && strstr(err.msg, "line 1: longer than 65536"), "yolo: a long line: %s", err.msg);
+	tfr_annot_release(&s);
+	free(t);
+}
+
 static void test_sniff(void)
 {
 	static const struct { const char *text, *want; } cases[] = {
@@ -342,6 +381,7 @@ int main(void)
 	hostile_json();
 	test_voc();
 	test_yolo_csv();
+	test_limits();
 	test_sniff();
 	return tap_done();
 }
