@@ -12,6 +12,9 @@ usage:
   detect-check.py masks TOL SHARD...
       Every image/object/mask is a PNG of the stored size whose 1-pixels
       have the box's extent within TOL pixels.
+  detect-check.py segmentation TOL SHARD...
+      Every image/segmentation/class/encoded is a PNG of the stored size
+      whose class-k region has the extent of the class-k box within TOL.
   detect-check.py tfod SETDIR FORMAT SHARD
       The records of `tfrec convert --encoded` against the records the TF
       Object Detection API's scripts write for the same files, built here
@@ -131,6 +134,41 @@ def check_masks(tol, shards):
                 bad += 1
             checked += 1
     print("%d masks checked, %d wrong" % (checked, bad))
+    return 1 if bad or not checked else 0
+
+
+def check_segmentation(tol, shards):
+    """Each stored class map is a PNG of the stored size whose class-k
+    region has the extent of the box of class k."""
+    from PIL import Image
+    checked = bad = 0
+    for s, ex in examples(shards):
+        if "image/segmentation/class/encoded" not in ex:
+            continue
+        h, w = int(ex["image/height"][0]), int(ex["image/width"][0])
+        im = Image.open(io.BytesIO(ex["image/segmentation/class/encoded"][0]))
+        a = np.array(im)
+        if im.size != (w, h) or ex["image/segmentation/class/format"][0] != b"png":
+            print("segmentation %s for %dx%d" % (im.size, w, h))
+            bad += 1
+            continue
+        for t, b in zip(ex["image/object/class/text"],
+                        zip(ex["image/object/bbox/xmin"], ex["image/object/bbox/ymin"],
+                            ex["image/object/bbox/xmax"], ex["image/object/bbox/ymax"])):
+            k = NAMES.index(t.decode()) + 1
+            e = extent(a == k)
+            want = (b[0] * w, b[1] * h, b[2] * w, b[3] * h)
+            if e is None:
+                if min(want[2] - want[0], want[3] - want[1]) >= 1:
+                    print("no class %d in the map" % k)
+                    bad += 1
+                continue
+            off = max(abs(x - y) for x, y in zip(want, e))
+            if off > tol:
+                print("class %d extent %s, box %s" % (k, e, want))
+                bad += 1
+            checked += 1
+    print("%d class regions checked, %d wrong" % (checked, bad))
     return 1 if bad or not checked else 0
 
 
@@ -316,6 +354,8 @@ def main(argv):
         return check_boxes(argv[2], float(argv[3]), argv[4:])
     if argv[1] == "masks":
         return check_masks(float(argv[2]), argv[3:])
+    if argv[1] == "segmentation":
+        return check_segmentation(float(argv[2]), argv[3:])
     if argv[1] == "tfod":
         return check_tfod(argv[2], argv[3], argv[4])
     sys.exit(__doc__)

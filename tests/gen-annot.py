@@ -9,7 +9,9 @@ usage:
                                   rectangles on a gray ground, annotated in
                                   FORMAT (coco, voc, yolo, csv), plus
                                   truth.json: per image, its size and
-                                  [class, x0, y0, x1, y1] pixel rectangles
+                                  [class, x0, y0, x1, y1] pixel rectangles,
+                                  and for every other image a palette PNG
+                                  in SegmentationClass/ (class k as k + 1)
   gen-annot.py big FILE N         a COCO instances file of N annotations
                                   (polygons) over N/8 images, written as a
                                   stream; the images are not made
@@ -30,13 +32,17 @@ COLORS = [(230, 20, 20), (20, 220, 20), (20, 20, 230), (230, 230, 20)]
 GROUND = (128, 128, 128)
 
 
-def png(path, w, h, rows):
+def png(path, w, h, rows, palette=None):
+    """RGB rows, or palette indices with palette (a list of RGB)."""
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
     raw = b"".join(b"\0" + r for r in rows)
+    head = chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3 if palette else 2, 0, 0, 0))
+    if palette:
+        head += chunk(b"PLTE", b"".join(bytes(c) for c in palette))
     with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+        f.write(b"\x89PNG\r\n\x1a\n" + head + chunk(b"IDAT", zlib.compress(raw, 6))
+                + chunk(b"IEND", b""))
 
 
 def make_set(d, fmt, n):
@@ -71,6 +77,20 @@ def make_set(d, fmt, n):
             rows.append(bytes(row))
         png(os.path.join(imgdir, name), w, h, rows)
         truth[name] = {"width": w, "height": h, "rects": rects}
+        # A semantic mask for every other image, as VOC's SegmentationClass
+        # holds them: palette indices, class k as k + 1, 0 the ground.
+        if i % 2 == 0:
+            segdir = os.path.join(d, "SegmentationClass")
+            os.makedirs(segdir, exist_ok=True)
+            srows = []
+            for y in range(h):
+                row = bytearray(w)
+                for k, x0, y0, x1, y1 in rects:
+                    if y0 <= y < y1:
+                        row[x0:x1] = bytes([k + 1]) * (x1 - x0)
+                srows.append(bytes(row))
+            pal = [(0, 0, 0)] + [tuple(c) for c in COLORS] + [(224, 224, 192)] * 251
+            png(os.path.join(segdir, name), w, h, srows, pal)
     with open(os.path.join(d, "truth.json"), "w") as f:
         json.dump(truth, f, indent=1, sort_keys=True)
     names = sorted(truth)

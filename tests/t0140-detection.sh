@@ -146,6 +146,21 @@ check "coco: --masks with resize, crop and flip" $CONV --annotations "$G/coco/in
 	--dtype uint8 --resize-short 96 --crop 80x80 --random-crop --flip --copies 2 -o "$TMP/m2/r"
 check "warped masks sit on the warped boxes" $CHECK masks 1.0 "$TMP/m2/r-00000-of-00001.tfrecord"
 
+# Semantic masks (VOC SegmentationClass: palette PNGs of class indices).
+mkdir -p "$TMP/s1" "$TMP/s2" "$TMP/s3"
+check "voc: --segmentation --encoded" $CONV --annotations "$G/voc/Annotations" --images "$G/voc/images" \
+	--segmentation "$G/voc/SegmentationClass" --encoded -o "$TMP/s1/r"
+check "class maps keep their indices, on the boxes" $CHECK segmentation 0.01 "$TMP/s1/r-00000-of-00001.tfrecord"
+check "voc: --segmentation with random resized crop and flip" $CONV --annotations "$G/voc/Annotations" \
+	--images "$G/voc/images" --segmentation "$G/voc/SegmentationClass" --dtype uint8 \
+	--random-resized-crop 64x64 --flip --copies 3 -o "$TMP/s2/r"
+check "warped class maps sit on the warped boxes" $CHECK segmentation 1.0 "$TMP/s2/r-00000-of-00001.tfrecord"
+mkdir -p "$TMP/seg-bad"
+cp "$G/voc/SegmentationClass/img000.png" "$TMP/seg-bad/img002.png"
+check_exit 1 "a class map of another size than its image fails" $CONV --annotations "$G/voc/Annotations" \
+	--images "$G/voc/images" --segmentation "$TMP/seg-bad" --encoded -o "$TMP/s3/r"
+err_has "... naming the image and both sizes" "img002.png': image/segmentation/class/encoded is"
+
 # --encoded against the TF Object Detection API's converters.
 if "$PY" -c 'import google.protobuf' 2>/dev/null; then
 	for f in voc csv; do

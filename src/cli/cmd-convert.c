@@ -66,6 +66,7 @@ static const char usage_text[] =
 "      --images DIR        where the images are (default: beside the annotations)\n"
 "      --class-names FILE  YOLO class names (default: classes.txt beside)\n"
 "      --masks             instance masks as image/object/mask PNGs (COCO)\n"
+"      --segmentation DIR  semantic masks DIR/STEM.png (VOC SegmentationClass)\n"
 "      --skip-empty        leave out images without boxes\n"
 "      --min-box-visible F drop boxes keeping less than F (0..1) of their area\n"
 "      --box-retries N     draw up to N more crops to keep at least one box\n"
@@ -87,7 +88,7 @@ enum {
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
 	OPT_ANNOTATIONS, OPT_ANNOT_FORMAT, OPT_IMAGES, OPT_CLASS_NAMES, OPT_MASKS,
 	OPT_SKIP_EMPTY, OPT_MIN_BOX_VISIBLE, OPT_BOX_RETRIES, OPT_RRC, OPT_RRC_SCALE,
-	OPT_RRC_RATIO,
+	OPT_RRC_RATIO, OPT_SEGMENTATION,
 };
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
@@ -213,6 +214,7 @@ int cmd_convert(int argc, char **argv)
 		{ "images", required_argument, NULL, OPT_IMAGES },
 		{ "class-names", required_argument, NULL, OPT_CLASS_NAMES },
 		{ "masks", no_argument, NULL, OPT_MASKS },
+		{ "segmentation", required_argument, NULL, OPT_SEGMENTATION },
 		{ "skip-empty", no_argument, NULL, OPT_SKIP_EMPTY },
 		{ "min-box-visible", required_argument, NULL, OPT_MIN_BOX_VISIBLE },
 		{ "box-retries", required_argument, NULL, OPT_BOX_RETRIES },
@@ -369,6 +371,7 @@ int cmd_convert(int argc, char **argv)
 		case OPT_IMAGES: det.images = optarg; break;
 		case OPT_CLASS_NAMES: det.annot_classes = optarg; break;
 		case OPT_MASKS: det.masks = 1; break;
+		case OPT_SEGMENTATION: det.segmentation = optarg; break;
 		case OPT_SKIP_EMPTY: det.skip_empty = 1; break;
 		case OPT_MIN_BOX_VISIBLE: {
 			char *end;
@@ -425,7 +428,7 @@ int cmd_convert(int argc, char **argv)
 		o.aug.crop_w = rrc_w;
 		o.aug.crop_h = rrc_h;
 	}
-	if (!annotations && (det.annot_format || det.images || det.annot_classes || det.masks ||
+	if (!annotations && (det.annot_format || det.images || det.annot_classes || det.masks || det.segmentation ||
 			     det.skip_empty || o.min_box_visible || o.box_retries))
 		return cli_usage("convert", "detection options need --annotations");
 	if (o.aug.random_crop && !o.aug.crop_w)

@@ -135,6 +135,7 @@ int tfr_boxes_geometry(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 /* --- features in the TF Object Detection API's layout ------------------ */
 
 #define KEY_OBJ "image/object/"
+#define KEY_SEG "image/segmentation/class/encoded"
 
 void tfr_boxes_scratch_release(struct tfr_boxes_scratch *s)
 {
@@ -227,6 +228,60 @@ size_t tfr_boxes_of_features(const struct tfr_feature_spec *in, size_t n,
 	return cnt;
 }
 
+/*
+ * Entries keep[0..nk) of bytes feature f into s->bytes[at..]: masks
+ * checked against the src_w x src_h image, and warped through g when
+ * warp; other bytes as they are.  Warped PNGs go to s->png, their views
+ * holding lengths until the caller turns them into pointers.
+ */
+static int move_masks(const struct tfr_feature_spec *f, const size_t *keep, size_t nk,
+		      const struct tfr_augment_geom *g, int warp, uint32_t src_w,
+		      uint32_t src_h, int is_mask, struct tfr_boxes_scratch *s, size_t at,
+		      struct tfr_error *err)
+{
+	size_t k;
+
+	for (k = 0; k < nk; k++) {
+		const struct tfr_bytes *b = &f->bytes[keep[k]];
+		unsigned char *px = NULL, *dst;
+		uint32_t mw, mh;
+		size_t start = s->png.len;
+		int rc;
+
+		if (!is_mask) {
+			s->bytes[at + k] = *b;
+			continue;
+		}
+		if (tfr_mask_size(b->data, b->len, &mw, &mh))
+			return tfr_error_set(err, TFR_ERR_FORMAT, "%s is not a PNG", f->key);
+		if (mw != src_w || mh != src_h)
+			return tfr_error_set(err, TFR_ERR_FORMAT, "%s is %ux%u, the image %ux%u",
+					     f->key, mw, mh, src_w, src_h);
+		if (!warp) {
+			s->bytes[at + k] = *b;
+			continue;
+		}
+		rc = tfr_mask_decode(b->data, b->len, &px, &mw, &mh, err);
+		if (rc)
+			return rc;
+		dst = malloc((size_t)g->ow * g->oh + 1);
+		if (!dst) {
+			free(px);
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		}
+		tfr_mask_warp(px, mw, mh, g, dst);
+		free(px);
+		rc = tfr_mask_encode(dst, g->ow, g->oh, &s->png, err);
+		free(dst);
+		if (rc)
+			return rc;
+		/* A length for now; a pointer once s->png stops moving. */
+		s->bytes[at + k].data = NULL;
+		s->bytes[at + k].len = s->png.len - start;
+	}
+	return TFR_OK;
+}
+
 int tfr_boxes_features(const struct tfr_feature_spec *in, size_t n,
 		       const struct tfr_augment_geom *g, double min_visible,
 		       uint32_t src_w, uint32_t src_h, struct tfr_boxes_scratch *s,
@@ -285,7 +340,7 @@ int tfr_boxes_features(const struct tfr_feature_spec *in, size_t n,
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		s->val_cap = cap;
 		cap = s->bytes_cap;
-		if (grow_to((void **)&s->bytes, &cap, (nb + 1) * sizeof(*s->bytes)))
+		if (grow_to((void **)&s->bytes, &cap, (nb + 2) * sizeof(*s->bytes)))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		s->bytes_cap = cap;
 	}
@@ -341,39 +396,35 @@ int tfr_boxes_features(const struct tfr_feature_spec *in, size_t n,
 			o->ints = d;
 			vp += nk * 8;
 		} else if (f->kind == TFR_FEATURE_BYTES) {
-			int warp = !strcmp(f->key, KEY_OBJ "mask") && g != &id;
+			int rc = move_masks(f, s->keep, nk, g, g != &id, src_w, src_h,
+					    !strcmp(f->key, KEY_OBJ "mask"), s, bi, err);
 
-			for (k = 0; k < nk; k++) {
-				const struct tfr_bytes *b = &f->bytes[s->keep[k]];
-
-				if (warp) {
-					unsigned char *px = NULL, *dst;
-					uint32_t mw, mh;
-					size_t at = s->png.len;
-					int rc = tfr_mask_decode(b->data, b->len, &px, &mw, &mh, err);
-
-					if (rc)
-						return rc;
-					dst = malloc((size_t)g->ow * g->oh + 1);
-					if (!dst) {
-						free(px);
-						return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-					}
-					tfr_mask_warp(px, mw, mh, g, dst);
-					free(px);
-					rc = tfr_mask_encode(dst, g->ow, g->oh, &s->png, err);
-					free(dst);
-					if (rc)
-						return rc;
-					/* Offsets for now; pointers once s->png stops moving. */
-					s->bytes[bi + k].data = NULL;
-					s->bytes[bi + k].len = s->png.len - at;
-				} else
-					s->bytes[bi + k] = *b;
-			}
+			if (rc)
+				return rc;
 			o->bytes = s->bytes + bi;
 			bi += nk;
 		}
+	}
+	/* A semantic mask (one PNG, not per object) moves the same way. */
+	for (i = 0; i < n; i++) {
+		const struct tfr_feature_spec *f = &in[i];
+		size_t one = 0;
+		int rc;
+
+		if (strcmp(f->key, KEY_SEG) || f->kind != TFR_FEATURE_BYTES || f->count != 1)
+			continue;
+		if (bi + 1 > s->bytes_cap / sizeof(*s->bytes)) {
+			size_t cap = s->bytes_cap;
+
+			if (grow_to((void **)&s->bytes, &cap, (bi + 1) * sizeof(*s->bytes)))
+				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+			s->bytes_cap = cap;
+		}
+		rc = move_masks(f, &one, 1, g, g != &id, src_w, src_h, 1, s, bi, err);
+		if (rc)
+			return rc;
+		s->spec[i].bytes = s->bytes + bi;
+		bi++;
 	}
 	/* Warped masks: turn lengths into pointers into s->png. */
 	{

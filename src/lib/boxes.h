@@ -77,8 +77,10 @@ int tfr_boxes_geometry(const struct tfr_augment *a, uint32_t src_w, uint32_t src
  * lists are mapped; image/object/area (pixels) is scaled to the stored
  * pixels and by the part of the box kept, and a negative area (not
  * known to the annotation) becomes the box's; image/object/mask PNGs
- * are warped (masks.h).  Other features pass through unchanged, in
- * their order.  g NULL means no augmentation (encoded mode): nothing
+ * are warped (masks.h), and so is a semantic mask,
+ * image/segmentation/class/encoded (one PNG).  Every mask must have the
+ * src_w x src_h size (TFR_ERR_FORMAT otherwise).  Other features pass
+ * through unchanged, in their order.  g NULL means no augmentation (encoded mode): nothing
  * moves, negative areas are still filled in.  src_w x src_h is the
  * upright source size.  Results point into s and into in, valid until
  * the next call with s.  Not thread-safe per scratch.

@@ -162,36 +162,99 @@ int tfr_mask_png(const struct tfr_annot_set *set, const struct tfr_annot_object 
 	return rc;
 }
 
-int tfr_mask_decode(const void *png, size_t len, unsigned char **pxp, uint32_t *w,
-		    uint32_t *h, struct tfr_error *err)
+struct memread {
+	const unsigned char *p;
+	size_t n, at;
+};
+
+static void read_mem(png_structp png, png_bytep out, size_t len)
 {
-	png_image im;
-	unsigned char *px;
+	struct memread *m = png_get_io_ptr(png);
+
+	if (len > m->n - m->at)
+		png_error(png, "the PNG ends early");
+	memcpy(out, m->p + m->at, len);
+	m->at += len;
+}
+
+static void png_quiet(png_structp png, png_const_charp msg)
+{
+	(void)png;
+	(void)msg;
+}
+
+int tfr_mask_size(const void *data, size_t len, uint32_t *w, uint32_t *h)
+{
+	const unsigned char *p = data;
+
+	if (len < 24 || memcmp(p, "\x89PNG\r\n\x1a\n", 8) || memcmp(p + 12, "IHDR", 4))
+		return -1;
+	*w = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 | (uint32_t)p[18] << 8 | p[19];
+	*h = (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23];
+	return 0;
+}
+
+/*
+ * The stored values of a gray or palette PNG: labels, so no gamma, no
+ * palette expansion (a VOC SegmentationClass PNG gives its class
+ * indices), 16-bit samples cut to their high byte.  libpng's setjmp
+ * stays in this one function.
+ */
+int tfr_mask_decode(const void *data, size_t len, unsigned char **pxp, uint32_t *pw,
+		    uint32_t *ph, struct tfr_error *err)
+{
+	struct memread m = { data, len, 0 };
+	png_structp png;
+	png_infop info = NULL;
+	unsigned char *volatile px = NULL;
+	png_bytep *volatile rows = NULL;
+	uint32_t w, h, y;
+	int type, depth;
 
 	*pxp = NULL;
-	memset(&im, 0, sizeof(im));
-	im.version = PNG_IMAGE_VERSION;
-	if (!png_image_begin_read_from_memory(&im, png, len))
-		return tfr_error_set(err, TFR_ERR_FORMAT, "a mask is not a PNG: %s", im.message);
-	if ((uint64_t)im.width * im.height > TFR_MASK_MAX_PIXELS) {
-		png_image_free(&im);
+	if (tfr_mask_size(data, len, &w, &h))
+		return tfr_error_set(err, TFR_ERR_FORMAT, "a mask is not a PNG");
+	if (!w || !h || (uint64_t)w * h > TFR_MASK_MAX_PIXELS)
 		return tfr_error_set(err, TFR_ERR_LIMIT, "a mask of %ux%u is above %llu pixels",
-				     im.width, im.height, (unsigned long long)TFR_MASK_MAX_PIXELS);
-	}
-	/* Raw values, not gamma-converted intensities: a mask holds labels. */
-	im.format = PNG_FORMAT_GRAY;
-	px = malloc((size_t)im.width * im.height + 1);
-	if (!px) {
-		png_image_free(&im);
+				     w, h, (unsigned long long)TFR_MASK_MAX_PIXELS);
+	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_quiet, png_quiet);
+	if (!png || !(info = png_create_info_struct(png))) {
+		png_destroy_read_struct(&png, NULL, NULL);
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	}
-	if (!png_image_finish_read(&im, NULL, px, 0, NULL)) {
+	if (setjmp(png_jmpbuf(png))) {
+		png_destroy_read_struct(&png, &info, NULL);
 		free(px);
-		return tfr_error_set(err, TFR_ERR_FORMAT, "a mask cannot be decoded: %s", im.message);
+		free(rows);
+		return tfr_error_set(err, TFR_ERR_FORMAT, "a mask PNG cannot be decoded");
 	}
+	png_set_read_fn(png, &m, read_mem);
+	png_read_info(png, info);
+	type = png_get_color_type(png, info);
+	depth = png_get_bit_depth(png, info);
+	if (type != PNG_COLOR_TYPE_GRAY && type != PNG_COLOR_TYPE_PALETTE) {
+		png_destroy_read_struct(&png, &info, NULL);
+		return tfr_error_set(err, TFR_ERR_FORMAT, "a mask PNG is not gray or palette "
+				     "(its values are labels)");
+	}
+	if (depth < 8)
+		png_set_packing(png);
+	if (depth == 16)
+		png_set_strip_16(png);
+	png_set_interlace_handling(png);
+	png_read_update_info(png, info);
+	px = malloc((size_t)w * h + 1);
+	rows = malloc(sizeof(png_bytep) * h);
+	if (!px || !rows)
+		png_error(png, "out of memory");
+	for (y = 0; y < h; y++)
+		rows[y] = px + (size_t)y * w;
+	png_read_image(png, rows);
+	png_destroy_read_struct(&png, &info, NULL);
+	free(rows);
 	*pxp = px;
-	*w = im.width;
-	*h = im.height;
+	*pw = w;
+	*ph = h;
 	return TFR_OK;
 }
 

@@ -43,10 +43,13 @@ int tfr_mask_png(const struct tfr_annot_set *set, const struct tfr_annot_object 
 int tfr_mask_encode(const unsigned char *px, uint32_t w, uint32_t h, struct tfr_buf *out,
 		    struct tfr_error *err);
 
-/* Decode a gray PNG (any bit depth or colour type is reduced to 8-bit
- * gray) into a new malloc'd buffer. */
+/* Decode a gray or palette PNG into its stored values (labels: no
+ * gamma, palette indices kept, 16-bit cut to 8), a new malloc'd buffer. */
 int tfr_mask_decode(const void *png, size_t len, unsigned char **px, uint32_t *w,
 		    uint32_t *h, struct tfr_error *err);
+
+/* Width and height from a PNG's header; -1 when it is not a PNG. */
+int tfr_mask_size(const void *png, size_t len, uint32_t *w, uint32_t *h);
 
 /* Sample a sw x sh mask through g into g->ow x g->oh bytes at dst. */
 void tfr_mask_warp(const unsigned char *src, uint32_t sw, uint32_t sh,

@@ -18,7 +18,11 @@
  * image/object/class/label, image/object/class/text,
  * image/object/difficult, image/object/truncated, image/object/is_crowd,
  * image/object/area, and with --masks image/object/mask (a PNG per
- * object, 0 and 1, the image's size; masks.h).
+ * object, 0 and 1, the image's size; masks.h); with --segmentation DIR,
+ * image/segmentation/class/encoded and image/segmentation/class/format
+ * ("png") from DIR/STEM.png, where STEM is the image's name without its
+ * extension (as VOC's SegmentationClass holds them), when that file
+ * exists.
  *
  * Memory: the annotation set (annot.h); read and features hold one item.
  */
@@ -127,6 +131,48 @@ static int detect_where(const struct tfr_source *src, const char *name,
 	return tfr_source_join(out, d->images, name);
 }
 
+/* The semantic mask of im, when DIR/STEM.png exists. */
+static int add_segmentation(const struct tfr_source *src, const struct tfr_annot_image *im,
+			    struct tfr_features *fs, struct tfr_error *err)
+{
+	const char *dot = strrchr(im->file, '.'), *slash = strrchr(im->file, '/');
+	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - im->file) : strlen(im->file);
+	struct tfr_buf name, path, data;
+	struct tfr_bytes b, fmt = { 3, (const unsigned char *)"png" };
+	struct stat st;
+	int rc = TFR_OK;
+
+	tfr_buf_init(&name, 0);
+	tfr_buf_init(&path, 0);
+	tfr_buf_init(&data, 0);
+	if (tfr_buf_append(&name, im->file, stem) || tfr_buf_append(&name, ".png", 5) ||
+	    tfr_source_join(&path, src->opts->segmentation, (const char *)name.data)) {
+		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (stat((const char *)path.data, &st))
+		goto out; /* no mask for this image: VOC segments a subset */
+	rc = tfr_source_read_file((const char *)path.data, &data, src->opts->max_file, err);
+	if (rc) {
+		struct tfr_error e = *err;
+
+		rc = tfr_error_set(err, rc, "segmentation mask '%s': %s", (const char *)path.data, e.msg);
+		goto out;
+	}
+	b.data = data.data;
+	b.len = data.len;
+	rc = tfr_features_add(fs, "image/segmentation/class/encoded", TFR_FEATURE_BYTES, &b, 1,
+			      TFR_FEATURE_GEOMETRIC, err);
+	if (!rc)
+		rc = tfr_features_add(fs, "image/segmentation/class/format", TFR_FEATURE_BYTES, &fmt,
+				      1, 0, err);
+out:
+	tfr_buf_release(&name);
+	tfr_buf_release(&path);
+	tfr_buf_release(&data);
+	return rc;
+}
+
 static int detect_features(const struct tfr_source *src, struct tfr_source_cursor **cur,
 			   const char *name, uint64_t loc, uint64_t extra,
 			   struct tfr_features *fs, struct tfr_error *err)
@@ -205,6 +251,8 @@ static int detect_features(const struct tfr_source *src, struct tfr_source_curso
 		FLOATS("image/object/area", o->area);
 #undef FLOATS
 #undef INTS
+	if (!rc && src->opts->segmentation)
+		rc = add_segmentation(src, im, fs, err);
 	if (rc || !src->opts->masks)
 		goto out;
 	/* Instance masks: one PNG each, all in one buffer, then views. */

@@ -96,6 +96,7 @@ struct tfr_source_opts {
 	const char *images;         /* --images; NULL: beside the annotations */
 	const char *annot_classes;  /* YOLO class names; NULL: beside */
 	int masks;                  /* --masks: image/object/mask */
+	const char *segmentation;   /* --segmentation DIR: a PNG per image */
 	int skip_empty;             /* leave out images without boxes */
 };
 
