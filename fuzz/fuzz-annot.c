@@ -2,7 +2,8 @@
  * fuzz-annot.c - libFuzzer target: every annotation format's parser
  * (COCO JSON through yajl, VOC XML through expat, YOLO, CSV) on the
  * same bytes, with masks kept, then every box it kept through a crop
- * and flip, and every segmentation record walked within its bounds.
+ * and flip, every segmentation drawn (images up to 64K pixels), and the
+ * bytes as a mask PNG, decoded and warped.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "lib/annot/annot.h"
 #include "lib/boxes.h"
+#include "lib/masks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +45,16 @@ static void walk(const struct tfr_annot_set *s)
 			if (kind != TFR_SEG_POLYGONS && kind != TFR_SEG_RLE)
 				abort();
 		}
+		{
+			const struct tfr_annot_image *im = &s->images[o->image];
+			unsigned char *px;
+
+			if ((uint64_t)im->width * im->height <= 65536 &&
+			    !tfr_mask_draw(s, o, im->width, im->height, &px, NULL)) {
+				sink += px[0];
+				free(px);
+			}
+		}
 	}
 	for (i = 0; i < s->nproblems; i++)
 		sink += (double)strlen(s->problems[i].file) + (double)strlen(s->problems[i].reason);
@@ -67,6 +79,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* an error without a message */
 		tfr_annot_release(&s);
 		(void)tfr_annot_formats[i]->bid(data, size);
+	}
+	{
+		unsigned char *px = NULL, *out;
+		uint32_t w, h;
+		struct tfr_augment_geom g;
+
+		/* Masks up to a megapixel: the cap itself is 100 megapixels. */
+		if (!tfr_mask_size(data, size, &w, &h) && (uint64_t)w * h <= 1 << 20 &&
+		    !tfr_mask_decode(data, size, &px, &w, &h, NULL)) {
+			memset(&g, 0, sizeof(g));
+			g.ow = 17;
+			g.oh = 9;
+			g.x = 0.1;
+			g.w = 0.8;
+			g.h = 1;
+			g.flip = 1;
+			out = malloc(17 * 9);
+			if (!out)
+				abort();
+			tfr_mask_warp(px, w, h, &g, out);
+			free(out);
+		}
+		free(px);
 	}
 	return 0;
 }

@@ -4,7 +4,8 @@ file is committed).  Plain Python 3 and zlib.
 
 usage:
   gen-annot.py seeds DIR          small annotation files of every format,
-                                  good and hostile, for the fuzz target
+                                  good and hostile, and two mask PNGs,
+                                  for the fuzz target
   gen-annot.py set DIR FORMAT N   N generated PNG photos of coloured
                                   rectangles on a gray ground, annotated in
                                   FORMAT (coco, voc, yolo, csv), plus
@@ -174,6 +175,10 @@ def seeds(d):
     for name, text in good.items():
         with open(os.path.join(d, name), "w") as f:
             f.write(text)
+    # Mask PNGs for the mask decoder: palette indices and gray values.
+    rows = [bytes((x // 4 + y // 3) % 3 for x in range(12)) for y in range(9)]
+    png(os.path.join(d, "mask-palette.png"), 12, 9, rows, [(0, 0, 0), (255, 0, 0), (0, 255, 0)])
+    png(os.path.join(d, "mask-rgb.png"), 4, 3, [bytes(12)] * 3)
 
 
 def big(path, n):

@@ -294,7 +294,7 @@ static void test_yolo_csv(void)
 	tfr_annot_release(&s);
 
 	rc = parse(&tfr_annot_yolo, &s, "0 0.5 0.5 0.2 0.4\n\n3 0.05 0.1 0.2 0.2\n1 0.5 0.5\n"
-			       "2 0.5 0.5 0 0.1\n5000 0.5 0.5 0.1 0.1\n1 inf 0 1 1\n", &err);
+			       "2 0.5 0.5 0 0.1\n500 0.5 0.5 0.1 0.1\n1 inf 0 1 1\n", &err);
 	ok(!rc && s.nobjects == 1 && s.dropped == 5, "yolo: 1 good line, 5 bad (%zu, %llu)",
 	   s.nobjects, (unsigned long long)s.dropped);
 	if (s.nobjects)

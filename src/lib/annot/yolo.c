@@ -288,7 +288,7 @@ static int yolo_load(struct tfr_annot_set *set, const char *path,
 }
 
 /* One label file on its own: the fuzz target's way in.  Classes are
- * the ones already in set (or 0..999 named by number when none). */
+ * the ones already in set, or 0..99 named by their numbers. */
 static int yolo_parse(struct tfr_annot_set *set, const char *name, const void *data,
 		      size_t len, const struct tfr_annot_opts *o, struct tfr_error *err)
 {
@@ -300,7 +300,7 @@ static int yolo_parse(struct tfr_annot_set *set, const char *name, const void *d
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	memcpy(copy, data, len);
 	copy[len] = 0;
-	while (!set->nclasses || set->nclasses < 1000) {
+	while (set->nclasses < 100) {
 		char nm[16];
 		uint32_t label;
 
