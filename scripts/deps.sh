@@ -5,9 +5,11 @@ set -eu
 PKGS="build-essential autoconf automake pkgconf zlib1g-dev libjpeg62-turbo-dev
 libturbojpeg0-dev libpng-dev libprotobuf-c-dev protobuf-c-compiler nettle-dev
 python3 python3-numpy mandoc groff-base jq libjpeg-turbo-progs bc"
+# input sources: libarchive, yajl (JSONL); zstd makes the tar.zst test input
+PKGS="$PKGS libarchive-dev libyajl-dev zstd"
 # Annotations (COCO JSON streamed with yajl, Pascal VOC XML with expat);
 # python3-protobuf builds the TF OD API reference records in a test.
-PKGS="$PKGS libyajl-dev libexpat1-dev python3-protobuf"
+PKGS="$PKGS libexpat1-dev python3-protobuf"
 if [ "${1:-}" = "--test" ]; then
 	# Sanitizer runtimes and fuzzing need clang's runtime libraries.
 	PKGS="$PKGS clang libclang-rt-14-dev libomp-dev valgrind parallel bsdutils"

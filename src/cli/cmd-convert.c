@@ -26,11 +26,30 @@ static const char usage_text[] =
 "PREFIX-00000-of-0000N.tfrecord shards with a PREFIX.json manifest.  A\n"
 "directory INPUT is walked recursively in sorted order; its first-level\n"
 "folders name the classes (ids by sorted name, in PREFIX-labels.txt).\n"
+"An INPUT may also be an image, an archive (tar, tar.gz, tar.zst, zip;\n"
+"nested tars, WebDataset) or a TFRecord file, told apart by its bytes.\n"
 "\n"
 "Inputs:\n"
 "  -o, --output PREFIX     output prefix (required)\n"
 "  -l, --list FILE         read 'PATH [LABEL]' lines ('-': stdin); paths are\n"
 "                          relative to the list's folder\n"
+"      --table FILE        a label table: CSV or TSV with a header, or JSONL\n"
+"      --path-col NAME     the table's path column (default path)\n"
+"      --path-template T   make paths from columns, e.g. 'train/{id}.jpg'\n"
+"      --label-col A[,B]   the table's label column(s); several give multi-label\n"
+"      --label-sep C       split label values at any of the characters C\n"
+"      --extra-col NAME[:TYPE]  copy a column as a feature (int64, float or\n"
+"                          bytes; repeatable)\n"
+"      --root DIR          table paths are relative to DIR (default: its folder)\n"
+"      --multi-hot         also write image/class/multi_hot (0/1 per class)\n"
+"      --image-key KEY     TFRecord inputs: the image feature (default\n"
+"                          image/encoded; TFDS: image)\n"
+"      --keep KEY          TFRecord inputs: copy feature KEY (repeatable)\n"
+"      --wds-feature EXT   WebDataset inputs: copy each key's EXT member (json,\n"
+"                          txt, ...) as a bytes feature EXT (repeatable)\n"
+"      --classes FILE      fixed class-name -> id map, one name a line (an\n"
+"                          earlier run's PREFIX.labels.txt); other names fail\n"
+"      --add-classes       with --classes: add unknown names after the map\n"
 "      --max-pixels N      refuse images above N pixels (default 100000000)\n"
 "      --max-file SIZE     refuse files above SIZE (default 256M)\n"
 "Augment and encode:\n"
@@ -86,6 +105,9 @@ enum {
 	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_SHARDS, OPT_RPS, OPT_SHARD_SIZE,
 	OPT_SHUFFLE, OPT_COMPRESSION, OPT_INDEX, OPT_PART, OPT_RESUME,
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
+	OPT_CLASSES, OPT_ADD_CLASSES, OPT_TABLE, OPT_PATH_COL, OPT_PATH_TEMPLATE,
+	OPT_LABEL_COL, OPT_LABEL_SEP, OPT_EXTRA_COL, OPT_ROOT, OPT_MULTI_HOT,
+	OPT_IMAGE_KEY, OPT_KEEP, OPT_WDS_FEATURE,
 	OPT_ANNOTATIONS, OPT_ANNOT_FORMAT, OPT_IMAGES, OPT_CLASS_NAMES, OPT_MASKS,
 	OPT_SKIP_EMPTY, OPT_MIN_BOX_VISIBLE, OPT_BOX_RETRIES, OPT_RRC, OPT_RRC_SCALE,
 	OPT_RRC_RATIO, OPT_SEGMENTATION,
@@ -209,6 +231,19 @@ int cmd_convert(int argc, char **argv)
 		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 		{ "max-file", required_argument, NULL, OPT_MAX_FILE },
 		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+		{ "classes", required_argument, NULL, OPT_CLASSES },
+		{ "add-classes", no_argument, NULL, OPT_ADD_CLASSES },
+		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "path-col", required_argument, NULL, OPT_PATH_COL },
+		{ "path-template", required_argument, NULL, OPT_PATH_TEMPLATE },
+		{ "label-col", required_argument, NULL, OPT_LABEL_COL },
+		{ "label-sep", required_argument, NULL, OPT_LABEL_SEP },
+		{ "extra-col", required_argument, NULL, OPT_EXTRA_COL },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "multi-hot", no_argument, NULL, OPT_MULTI_HOT },
+		{ "image-key", required_argument, NULL, OPT_IMAGE_KEY },
+		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "wds-feature", required_argument, NULL, OPT_WDS_FEATURE },
 		{ "annotations", required_argument, NULL, OPT_ANNOTATIONS },
 		{ "annotation-format", required_argument, NULL, OPT_ANNOT_FORMAT },
 		{ "images", required_argument, NULL, OPT_IMAGES },
@@ -229,18 +264,23 @@ int cmd_convert(int argc, char **argv)
 	struct tfr_convert_opts o;
 	struct settings st = { "unit", { 0 }, { 0 }, 0, 0, "shard_size", 256u << 20 };
 	struct tfr_dataset ds;
-	struct tfr_source_opts so;
 	struct tfr_convert_result res;
 	struct tfr_error err;
 	struct tfr_buf oj;
 	struct progress prog;
-	const char *list = NULL, *on_error = "fail", *annotations = NULL;
+	const char *list = NULL, *on_error = "fail", *classes = NULL;
+	int add_classes = 0;
+	const char *table = NULL, *extra_cols[64], *keep[64], *wds[64];
+	struct tfr_source_opts so;
+	const char *annotations = NULL;
 	struct tfr_source_opts det;
 	uint32_t rrc_w = 0, rrc_h = 0;
 	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
+	size_t ci;
 	uint64_t v;
 
 	memset(&o, 0, sizeof(o));
+	memset(&so, 0, sizeof(so));
 	o.aug.channels = 3;
 	o.aug.dtype = TFR_DTYPE_FLOAT16;
 	o.aug.layout = TFR_LAYOUT_HWC;
@@ -362,6 +402,33 @@ int cmd_convert(int argc, char **argv)
 				return cli_usage("convert", "invalid --max-file '%s'", optarg);
 			break;
 		case OPT_NO_FSYNC: o.no_fsync = 1; break;
+		case OPT_CLASSES: classes = optarg; break;
+		case OPT_ADD_CLASSES: add_classes = 1; break;
+		case OPT_TABLE: table = optarg; break;
+		case OPT_PATH_COL: so.path_col = optarg; break;
+		case OPT_PATH_TEMPLATE: so.path_template = optarg; break;
+		case OPT_LABEL_COL: so.label_col = optarg; break;
+		case OPT_LABEL_SEP: so.label_sep = optarg; break;
+		case OPT_ROOT: so.root = optarg; break;
+		case OPT_MULTI_HOT: o.multi_hot = 1; break;
+		case OPT_IMAGE_KEY: so.image_key = optarg; break;
+		case OPT_KEEP:
+			if (so.nkeep == sizeof(keep) / sizeof(keep[0]))
+				return cli_usage("convert", "more than 64 --keep");
+			keep[so.nkeep++] = optarg;
+			break;
+		case OPT_WDS_FEATURE:
+			if (so.nwds_features == sizeof(wds) / sizeof(wds[0]))
+				return cli_usage("convert", "more than 64 --wds-feature");
+			if (!*optarg || strchr(optarg, '/'))
+				return cli_usage("convert", "invalid --wds-feature '%s'", optarg);
+			wds[so.nwds_features++] = optarg;
+			break;
+		case OPT_EXTRA_COL:
+			if (so.nextra_cols == sizeof(extra_cols) / sizeof(extra_cols[0]))
+				return cli_usage("convert", "more than 64 --extra-col");
+			extra_cols[so.nextra_cols++] = optarg;
+			break;
 		case OPT_ANNOTATIONS: annotations = optarg; break;
 		case OPT_ANNOT_FORMAT:
 			if (!tfr_annot_find(optarg))
@@ -418,8 +485,22 @@ int cmd_convert(int argc, char **argv)
 	}
 	if (!o.prefix)
 		return cli_usage("convert", "an output prefix (-o PREFIX) is required");
-	if (optind >= argc && !list && !annotations)
-		return cli_usage("convert", "no inputs (give directories, files, --list or --annotations)");
+	if (optind >= argc && !list && !table && !annotations)
+		return cli_usage("convert", "no inputs (give directories, archives, files, --list, "
+				 "--table or --annotations)");
+	if (!table && (so.path_col || so.path_template || so.label_col || so.label_sep ||
+		       so.root || so.nextra_cols))
+		return cli_usage("convert", "--path-col, --path-template, --label-col, --label-sep, "
+				 "--extra-col and --root describe a --table");
+	if (so.path_col && so.path_template)
+		return cli_usage("convert", "give --path-col or --path-template, not both");
+	if (table && !strcmp(table, "-"))
+		return cli_usage("convert", "--table needs a file (it is read twice), not '-'");
+	so.extra_cols = extra_cols;
+	so.keep = keep;
+	so.wds_features = wds;
+	if (add_classes && !classes)
+		return cli_usage("convert", "--add-classes needs --classes");
 	if (rrc_w && (o.aug.resize || o.aug.crop_w || o.aug.random_crop))
 		return cli_usage("convert", "--random-resized-crop chooses its own window: "
 				 "--resize, --resize-short, --crop and --random-crop do not apply");
@@ -485,7 +566,6 @@ int cmd_convert(int argc, char **argv)
 	if (cli_check_output_dir(o.prefix))
 		return 1;
 	cli_install_signals();
-	memset(&so, 0, sizeof(so));
 	so.max_file = o.max_file;
 	tfr_dataset_init(&ds);
 	for (i = optind; i < argc; i++)
@@ -505,16 +585,24 @@ int cmd_convert(int argc, char **argv)
 		tfr_dataset_release(&ds);
 		return 1;
 	}
+	if (table && tfr_dataset_add_kind(&ds, "table", table, &so, &err)) {
+		cli_error_lib(&err);
+		tfr_dataset_release(&ds);
+		return 1;
+	}
 	if (ds.nbad && !o.skip_errors) {
 		cli_error("cannot read '%s': %s", ds.bad[0].file, ds.bad[0].reason);
 		tfr_dataset_release(&ds);
 		return 1;
 	}
-	if (tfr_dataset_finish(&ds, NULL, 0, &err)) {
+	if (tfr_dataset_finish(&ds, classes, add_classes, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
 		return 1;
 	}
+	for (ci = ds.nclasses - ds.nadded; ci < ds.nclasses; ci++)
+		cli_error("warning: class '%s' is not in '%s'; added as id %zu",
+			  ds.classes[ci], classes, ci);
 	if (ds.n == 0) {
 		cli_error("no images found in the inputs (looked for .jpg, .jpeg, .jpe, .jfif and .png)");
 		tfr_dataset_release(&ds);

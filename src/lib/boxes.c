@@ -254,7 +254,7 @@ static int move_masks(const struct tfr_feature_spec *f, const size_t *keep, size
 		}
 		if (tfr_mask_size(b->data, b->len, &mw, &mh))
 			return tfr_error_set(err, TFR_ERR_FORMAT, "%s is not a PNG", f->key);
-		if (mw != src_w || mh != src_h)
+		if (src_w && (mw != src_w || mh != src_h)) /* 0: not known (sizing) */
 			return tfr_error_set(err, TFR_ERR_FORMAT, "%s is %ux%u, the image %ux%u",
 					     f->key, mw, mh, src_w, src_h);
 		if (!warp) {
@@ -320,9 +320,9 @@ int tfr_boxes_features(const struct tfr_feature_spec *in, size_t n,
 	*dropped = cnt - nk;
 	if (!g)
 		g = &id;
-	/* Stored pixels per source pixel, for areas. */
-	sx = (double)g->ow / (g->w * src_w);
-	sy = (double)g->oh / (g->h * src_h);
+	/* Stored pixels per source pixel, for areas (sizing: any). */
+	sx = src_w ? (double)g->ow / (g->w * src_w) : 1;
+	sy = src_h ? (double)g->oh / (g->h * src_h) : 1;
 	for (i = 0; i < n; i++)
 		if (!strncmp(in[i].key, KEY_OBJ, strlen(KEY_OBJ)) && in[i].count == cnt && cnt) {
 			vals += nk * 8;

@@ -79,7 +79,8 @@ int tfr_boxes_geometry(const struct tfr_augment *a, uint32_t src_w, uint32_t src
  * known to the annotation) becomes the box's; image/object/mask PNGs
  * are warped (masks.h), and so is a semantic mask,
  * image/segmentation/class/encoded (one PNG).  Every mask must have the
- * src_w x src_h size (TFR_ERR_FORMAT otherwise).  Other features pass
+ * src_w x src_h size (TFR_ERR_FORMAT otherwise; 0 x 0 when the size is
+ * not known, for sizing only).  Other features pass
  * through unchanged, in their order.  g NULL means no augmentation (encoded mode): nothing
  * moves, negative areas are still filled in.  src_w x src_h is the
  * upright source size.  Results point into s and into in, valid until

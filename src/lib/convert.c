@@ -37,9 +37,10 @@ struct worker {
 	struct tfr_buf rec;
 	struct tfr_dataset_reader rd;  /* this worker's cursors into the sources */
 	struct tfr_features fs;        /* the item's extra features */
-	struct tfr_boxes_scratch bx;   /* ... moved with the pixels */
-	struct tfr_feature_spec *all;  /* the record's features and the extras */
-	size_t all_cap;
+	struct tfr_label_specs ls;     /* its label values */
+	struct tfr_boxes_scratch bx;   /* boxes and masks moved with the pixels */
+	struct tfr_feature_spec *moved; /* the extra features after moving */
+	size_t moved_cap;
 	uint64_t kept, dropped;        /* boxes of the last record made */
 	char sha_hex[65];              /* image/key/sha256 of a detection record */
 	struct tfr_bytes sha;
@@ -71,6 +72,10 @@ struct run {
 	int nthreads;
 	struct tfr_output out;
 	struct tfr_ticker ticker;
+	/* planning's own reader, features and labels (unit_size) */
+	struct tfr_dataset_reader prd;
+	struct tfr_features pfs;
+	struct tfr_label_specs pls;
 	uint64_t boxes_kept, boxes_dropped; /* atomic: summed over workers */
 	int detection;
 };
@@ -88,19 +93,22 @@ static const char *fmt_name(enum tfr_image_format f)
 /* Build the feature specs for one record.  raw may be NULL when only the
  * size is wanted (lengths are all that matter then). */
 struct specs {
-	struct tfr_feature_spec f[13];
+	struct tfr_feature_spec f[14 + TFR_MAX_FEATURES];
 	size_t n;
 	struct tfr_bytes raw, dtype, text, name, format;
-	int64_t shape[3], h, w, c, label;
+	int64_t shape[3], h, w, c;
+	int oom;                  /* label values could not be stored */
 };
 
 static void build_specs(struct specs *s, const struct run *r, size_t item,
 			const void *data, size_t len, uint32_t w, uint32_t h,
-			enum tfr_image_format fmt)
+			enum tfr_image_format fmt, struct tfr_label_specs *ls,
+			const struct tfr_features *x)
 {
 	const struct tfr_convert_opts *o = r->o;
-	int64_t label = tfr_dataset_label(r->ds, item);
 	const char *filename = tfr_dataset_filename(r->ds, item);
+	size_t k;
+	int nl;
 
 	memset(s, 0, sizeof(*s));
 	s->raw.data = data; /* NULL: sizing, or a hole for the tensor */
@@ -135,15 +143,13 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/height", TFR_FEATURE_INT64, 1, NULL, NULL, &s->h };
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/width", TFR_FEATURE_INT64, 1, NULL, NULL, &s->w };
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/channels", TFR_FEATURE_INT64, 1, NULL, NULL, &s->c };
-	if (label >= 0) {
-		const char *t = r->ds->classes[label];
-
-		s->label = label;
-		s->text.data = (const unsigned char *)t;
-		s->text.len = strlen(t);
-		s->f[s->n++] = (struct tfr_feature_spec){ "image/class/label", TFR_FEATURE_INT64, 1, NULL, NULL, &s->label };
-		s->f[s->n++] = (struct tfr_feature_spec){ "image/class/text", TFR_FEATURE_BYTES, 1, &s->text, NULL, NULL };
-	}
+	/* Labels (one, several, multi-hot), then the source's extra
+	 * features after convert's own. */
+	nl = tfr_dataset_label_specs(r->ds, item, o->multi_hot, ls, s->f + s->n);
+	if (nl < 0)
+		s->oom = 1;
+	else
+		s->n += (size_t)nl;
 	s->name.data = (const unsigned char *)filename;
 	s->name.len = strlen(filename);
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/filename", TFR_FEATURE_BYTES, 1, &s->name, NULL, NULL };
@@ -155,6 +161,8 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 		s->format.len = 3;
 	}
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/format", TFR_FEATURE_BYTES, 1, &s->format, NULL, NULL };
+	for (k = 0; x && k < x->n; k++)
+		s->f[s->n++] = x->spec[k];
 }
 
 /* A record made: its boxes join the run's counts (sums: any order). */
@@ -167,57 +175,44 @@ static void count_boxes(struct run *r, const struct worker *wk)
 	__atomic_add_fetch(&r->boxes_dropped, wk->dropped, __ATOMIC_RELAXED);
 }
 
-/* The item's extra features (source.h), viewed; n 0 without any. */
-static int item_features(struct run *r, struct worker *wk, size_t item, const char *path,
+/*
+ * The extra features of the item in fs, as the record stores them: boxes
+ * and masks moved through g (NULL: as they are) for an upright uw x uh
+ * source, when the source flagged them TFR_FEATURE_GEOMETRIC; *out is
+ * fs itself otherwise.  A detection record in encoded mode also gets
+ * image/key/sha256 of the file (raw; zeros when raw is NULL, for
+ * sizing), as the TF Object Detection API's converters write it.  The
+ * result lives in wk's scratch until the next call.
+ */
+static int move_features(struct worker *wk, const struct tfr_features *fs, int encoded,
+			 const void *raw, size_t rawlen, const struct tfr_augment_geom *g,
+			 double min_visible, uint32_t uw, uint32_t uh,
+			 struct tfr_features *view, const struct tfr_features **out,
 			 struct tfr_error *err)
 {
-	struct tfr_error e;
-	int rc;
-
-	tfr_features_reset(&wk->fs);
-	rc = tfr_dataset_features(r->ds, item, &wk->rd, &wk->fs, err);
-	if (!rc && (rc = tfr_features_view(&wk->fs, &e)))
-		tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-	return rc;
-}
-
-/* sp's features then the extras, boxes moved through g (NULL: as they
- * are) for an upright uw x uh source.  A detection record in encoded
- * mode also gets image/key/sha256 of the file, as the TF Object
- * Detection API's converters write it (hex text). */
-static int join_features(struct worker *wk, const struct specs *sp, int encoded,
-			 const struct tfr_augment_geom *g, double min_visible,
-			 uint32_t uw, uint32_t uh, const struct tfr_feature_spec **f,
-			 size_t *n, struct tfr_error *err)
-{
-	const struct tfr_feature_spec *x = wk->fs.spec;
-	size_t nx = wk->fs.n, extra;
+	const struct tfr_feature_spec *x;
+	size_t nx, extra;
 	int rc;
 
 	wk->kept = wk->dropped = 0;
-	if (!nx) {
-		*f = sp->f;
-		*n = sp->n;
+	*out = fs;
+	if (!(fs->flags & TFR_FEATURE_GEOMETRIC))
 		return TFR_OK;
-	}
-	if (wk->fs.flags & TFR_FEATURE_GEOMETRIC) {
-		rc = tfr_boxes_features(wk->fs.spec, wk->fs.n, g, min_visible, uw, uh, &wk->bx,
-					&x, &nx, &wk->kept, &wk->dropped, err);
-		if (rc)
-			return rc;
-	}
-	extra = encoded && (wk->fs.flags & TFR_FEATURE_GEOMETRIC);
-	if (sp->n + nx + extra > wk->all_cap) {
-		struct tfr_feature_spec *q = realloc(wk->all, (sp->n + nx + extra) * sizeof(*q));
+	rc = tfr_boxes_features(fs->spec, fs->n, g, min_visible, uw, uh, &wk->bx, &x, &nx,
+				&wk->kept, &wk->dropped, err);
+	if (rc)
+		return rc;
+	extra = encoded && nx < TFR_MAX_FEATURES;
+	if (nx + extra > wk->moved_cap) {
+		struct tfr_feature_spec *q = realloc(wk->moved, (nx + extra) * sizeof(*q));
 
 		if (!q)
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		wk->all = q;
-		wk->all_cap = sp->n + nx + extra;
+		wk->moved = q;
+		wk->moved_cap = nx + extra;
 	}
-	memcpy(wk->all, sp->f, sp->n * sizeof(*wk->all));
-	memcpy(wk->all + sp->n, x, nx * sizeof(*wk->all));
-	if (extra && !sp->raw.data) { /* sizing: only the length counts */
+	memcpy(wk->moved, x, nx * sizeof(*x));
+	if (extra && !raw) {
 		memset(wk->sha_hex, '0', 64);
 	} else if (extra) {
 		struct sha256_ctx c;
@@ -225,7 +220,7 @@ static int join_features(struct worker *wk, const struct specs *sp, int encoded,
 		int k;
 
 		sha256_init(&c);
-		sha256_update(&c, sp->raw.len, sp->raw.data);
+		sha256_update(&c, rawlen, raw);
 		sha256_digest(&c, sizeof(d), d);
 		for (k = 0; k < SHA256_DIGEST_SIZE; k++)
 			snprintf(wk->sha_hex + 2 * k, 3, "%02x", d[k]);
@@ -233,11 +228,13 @@ static int join_features(struct worker *wk, const struct specs *sp, int encoded,
 	if (extra) {
 		wk->sha.data = (const unsigned char *)wk->sha_hex;
 		wk->sha.len = 64;
-		wk->all[sp->n + nx] = (struct tfr_feature_spec){ "image/key/sha256", TFR_FEATURE_BYTES,
-								 1, &wk->sha, NULL, NULL };
+		wk->moved[nx] = (struct tfr_feature_spec){ "image/key/sha256", TFR_FEATURE_BYTES, 1,
+							   &wk->sha, NULL, NULL };
 	}
-	*f = wk->all;
-	*n = sp->n + nx + extra;
+	*view = *fs;
+	view->spec = wk->moved;
+	view->n = nx + extra;
+	*out = view;
 	return TFR_OK;
 }
 
@@ -253,8 +250,8 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	struct tfr_image_info info;
 	struct tfr_error e;
 	struct specs sp;
-	const struct tfr_feature_spec *fx;
-	size_t nfx;
+	struct tfr_features view;
+	const struct tfr_features *fx;
 	uint32_t uw, uh, ow, oh;
 	size_t nbytes, hole = 0;
 	int rc;
@@ -265,8 +262,11 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	if (r->plan_skip && r->plan_skip[item])
 		return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': %s", path, r->plan_skip[item]);
 	rc = tfr_dataset_read(r->ds, item, &wk->rd, &wk->file, err);
+	if (!rc)
+		rc = tfr_dataset_features(r->ds, item, &wk->rd, &wk->fs, err);
 	if (rc)
 		return rc;
+	/* (the reader's name buffer may have moved) */
 	path = tfr_dataset_where(r->ds, item, &wk->rd);
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
@@ -274,9 +274,6 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 	tfr_image_upright(&info, &uw, &uh);
-	rc = item_features(r, wk, item, path, err);
-	if (rc)
-		return rc;
 
 	if (o->encoded) {
 		/* Decode at the smallest scale anyway: a file that cannot be
@@ -288,11 +285,12 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-		build_specs(&sp, r, item, wk->file.data, wk->file.len, info.width,
-			    info.height, info.format);
-		rc = join_features(wk, &sp, 1, NULL, 0, uw, uh, &fx, &nfx, &e);
+		rc = move_features(wk, &wk->fs, 1, wk->file.data, wk->file.len, NULL, 0, uw, uh,
+				   &view, &fx, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		build_specs(&sp, r, item, wk->file.data, wk->file.len, info.width,
+			    info.height, info.format, &wk->ls, fx);
 	} else {
 		struct tfr_decode_opts d = { .channels = o->aug.channels,
 					     .max_pixels = o->max_pixels };
@@ -336,10 +334,14 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		/* The Example is written first with a hole where the pixels
 		 * go, and the tensor is made in place: no copy of it. */
 		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
-		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format);
-		rc = join_features(wk, &sp, 0, &g, o->min_box_visible, uw, uh, &fx, &nfx, &e);
-		if (!rc)
-			rc = tfr_example_encode_at(fx, nfx, out, &hole, &e);
+		rc = move_features(wk, &wk->fs, 0, NULL, 0, &g, o->min_box_visible, uw, uh,
+				   &view, &fx, &e);
+		if (rc)
+			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format, &wk->ls, fx);
+		if (sp.oom)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		rc = tfr_example_encode_at(sp.f, sp.n, out, &hole, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		rc = tfr_augment_run_into(&o->aug, &wk->img, rnd, &wk->aug,
@@ -349,7 +351,9 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		count_boxes(r, wk);
 		return TFR_OK;
 	}
-	rc = tfr_example_encode(fx, nfx, out, &e);
+	if (sp.oom)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	rc = tfr_example_encode(sp.f, sp.n, out, &e);
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 	count_boxes(r, wk);
@@ -609,11 +613,25 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 
 /* --- planning ----------------------------------------------------------- */
 
+/* Planning's view of the extra features: boxes as listed (none dropped:
+ * an upper bound for a crop, exact in encoded mode, though not for masks
+ * enlarged by a resize).  Planning is serial: worker 0's scratch. */
+static const struct tfr_features *sized_features(struct run *r, struct tfr_features *view)
+{
+	const struct tfr_features *x;
+
+	if (move_features(&r->workers[0], &r->pfs, r->o->encoded, NULL, 0, NULL, 0, 0, 0,
+			  view, &x, NULL))
+		return &r->pfs;
+	return x;
+}
+
 static uint64_t unit_size(void *ctx, uint64_t pos)
 {
 	struct run *r = ctx;
 	uint64_t u = unit_at(r, pos);
 	size_t item = (size_t)(u / r->o->copies);
+	struct tfr_features view;
 	struct specs sp;
 	uint32_t ow, oh;
 	size_t len;
@@ -630,23 +648,13 @@ static uint64_t unit_size(void *ctx, uint64_t pos)
 					  &ow, &oh, NULL);
 		len = tfr_augment_bytes(&r->o->aug, ow, oh);
 	}
+	/* Extra features count in the size; one that cannot be read now
+	 * fails its record later, with its message. */
+	if (tfr_dataset_features(r->ds, item, &r->prd, &r->pfs, NULL))
+		tfr_features_reset(&r->pfs);
 	build_specs(&sp, r, item, NULL, len, ow, oh,
-		    r->fmt ? (enum tfr_image_format)r->fmt[item] : TFR_IMAGE_JPEG);
-	/* Extra features as listed: an upper bound for boxes, which a crop
-	 * can only drop, though not for instance masks enlarged by a resize
-	 * (planning is serial: worker 0's scratch). */
-	{
-		struct worker *wk = &r->workers[0];
-		const struct tfr_feature_spec *fx;
-		size_t nfx;
-
-		if (!item_features(r, wk, item, "", NULL)) {
-			/* Boxes as listed (g NULL: none dropped, an upper
-			 * bound for a crop); exact in encoded mode. */
-			if (!join_features(wk, &sp, r->o->encoded, NULL, 0, 1, 1, &fx, &nfx, NULL))
-				return tfr_example_size(fx, nfx) + TFR_RECORD_OVERHEAD;
-		}
-	}
+		    r->fmt ? (enum tfr_image_format)r->fmt[item] : TFR_IMAGE_JPEG,
+		    &r->pls, sized_features(r, &view));
 	return tfr_example_size(sp.f, sp.n) + TFR_RECORD_OVERHEAD;
 }
 
@@ -814,8 +822,9 @@ static void run_release(struct run *r)
 			tfr_buf_release(&r->workers[i].rec);
 			tfr_dataset_reader_release(r->ds, &r->workers[i].rd);
 			tfr_features_release(&r->workers[i].fs);
+			tfr_label_specs_release(&r->workers[i].ls);
 			tfr_boxes_scratch_release(&r->workers[i].bx);
-			free(r->workers[i].all);
+			free(r->workers[i].moved);
 		}
 	}
 	free(r->workers);
@@ -841,6 +850,9 @@ static void run_release(struct run *r)
 	free(r->fmt);
 	free(r->order);
 	tfr_plan_release(&r->plan);
+	tfr_dataset_reader_release(r->ds, &r->prd);
+	tfr_features_release(&r->pfs);
+	tfr_label_specs_release(&r->pls);
 }
 
 static int push_problem(struct tfr_convert_result *res, size_t *cap,

@@ -45,6 +45,7 @@ struct tfr_convert_opts {
 	int threads;
 	int resume;               /* keep complete, sound shards */
 	int skip_errors;          /* --on-error skip */
+	int multi_hot;            /* also image/class/multi_hot (int64, one per class) */
 	int no_fsync;
 	const char *options_json; /* the "options" object for the manifest */
 	/* Called under a lock, at most ~10 times a second, and at the end. */

@@ -11,7 +11,7 @@
  * integer labels), in which case the integers are the ids, up to
  * TFR_MAX_LABEL.
  *
- * Memory: about 40 bytes an item plus its name (names and items live in
+ * Memory: about 24 bytes an item plus its name (names and items live in
  * fixed-size chunks, so the listing never reallocates a big array), plus
  * one entry per distinct class.  No item's pixels or bytes live here.
  *
@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "example.h"
 #include "problem.h"
 #include "status.h"
 
@@ -59,6 +60,7 @@ struct tfr_dataset {
 
 	/* private */
 	struct tfr_dsitem **chunks;  /* items, TFR_DS_CHUNK each */
+	uint64_t **xchunks;          /* extra handles per chunk, or NULL */
 	size_t nchunks;
 	char **names;                /* name blocks */
 	size_t nnames, name_used;    /* blocks, bytes used in the last */
@@ -117,6 +119,25 @@ size_t tfr_dataset_labels(const struct tfr_dataset *ds, size_t i,
 			  const int32_t **ids);
 int64_t tfr_dataset_label(const struct tfr_dataset *ds, size_t i); /* first id, or -1 */
 
+/*
+ * The label features of item i as convert writes them: image/class/label
+ * (int64, one id per label), image/class/text (bytes, the names), and
+ * with multi_hot image/class/multi_hot (int64, nclasses values of 0 or
+ * 1).  Writes at most 3 specs to spec and returns how many, or -1 when
+ * out of memory.  Values live in ls (caller-owned, reused, grown on
+ * demand; zero-initialised is valid) until its next use or release.
+ */
+struct tfr_label_specs {
+	int64_t one;
+	struct tfr_bytes one_text;
+	int64_t *ids, *hot;
+	struct tfr_bytes *texts;
+	size_t cap, hot_cap;
+};
+int tfr_dataset_label_specs(const struct tfr_dataset *ds, size_t i, int multi_hot,
+			    struct tfr_label_specs *ls, struct tfr_feature_spec *spec);
+void tfr_label_specs_release(struct tfr_label_specs *ls);
+
 /* A thread's read state: one cursor per source.  Zero-initialised is
  * valid; release with tfr_dataset_reader_release. */
 struct tfr_dataset_reader {
@@ -130,6 +151,11 @@ void tfr_dataset_reader_release(const struct tfr_dataset *ds,
  * valid until the next call with rd; NULL when out of memory. */
 const char *tfr_dataset_where(const struct tfr_dataset *ds, size_t i,
 			      struct tfr_dataset_reader *rd);
+/* Add item i's extra features (source.h) to fs, after resetting it. */
+struct tfr_features;
+int tfr_dataset_features(const struct tfr_dataset *ds, size_t i,
+			 struct tfr_dataset_reader *rd, struct tfr_features *fs,
+			 struct tfr_error *err);
 /* Replace out's contents with the bytes of item i.  On failure err->msg
  * is "'WHERE': reason". */
 int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
@@ -140,13 +166,5 @@ int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
  * copied.  A second set of names is an error (one --annotations). */
 int tfr_dataset_object_classes(struct tfr_dataset *ds, char *const *names, size_t n,
 			       struct tfr_error *err);
-
-/* Add item i's extra features (source.h) to fs, which the caller
- * resets; nothing for items without any.  On failure err->msg is
- * "'WHERE': reason". */
-struct tfr_features;
-int tfr_dataset_features(const struct tfr_dataset *ds, size_t i,
-			 struct tfr_dataset_reader *rd, struct tfr_features *fs,
-			 struct tfr_error *err);
 
 #endif

@@ -34,20 +34,6 @@ static int file_bid(const struct tfr_source_probe *p)
 	return S_ISREG(p->st.st_mode) ? 1 : 0;
 }
 
-static int image_name(const char *name)
-{
-	static const char *const ext[] = { ".jpg", ".jpeg", ".jpe", ".jfif", ".png" };
-	size_t n = strlen(name), i;
-
-	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		size_t e = strlen(ext[i]);
-
-		if (n > e && !strcasecmp(name + n - e, ext[i]))
-			return 1;
-	}
-	return 0;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -162,7 +148,7 @@ static int walk_dir(struct walk *w, const char *dir, const char *rel,
 			/* The first level below the root names the class. */
 			rc = walk_dir(w, full, r, cls ? cls : names[i], err);
 			w->ds->dir_classes = 1;
-		} else if (S_ISREG(st.st_mode) && image_name(names[i])) {
+		} else if (S_ISREG(st.st_mode) && tfr_source_image_name(names[i])) {
 			struct tfr_item_desc it = { r, 0, &cls, cls ? 1 : 0, 0, TFR_NO_EXTRA };
 
 			rc = tfr_dataset_add(w->ds, &it, err);

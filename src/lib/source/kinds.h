@@ -23,4 +23,14 @@ int tfr_source_read_path(const struct tfr_source *src, struct tfr_source_cursor 
 			 const char *name, uint64_t loc, struct tfr_buf *out,
 			 struct tfr_error *err);
 
+/* Whether a member or file name has an image extension (.jpg, .jpeg,
+ * .jpe, .jfif, .png; any case).  Folders and archives pass over other
+ * names; the format itself is sniffed from the bytes later. */
+int tfr_source_image_name(const char *name);
+
+/* where() for items inside an input: path, sep, name ("a.tar" ":"
+ * "x.jpg"), NUL-terminated. */
+int tfr_source_where_in(struct tfr_buf *out, const char *path, const char *sep,
+			const char *name);
+
 #endif

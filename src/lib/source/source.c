@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -190,6 +191,20 @@ int tfr_source_read_file(const char *path, struct tfr_buf *b, uint64_t max,
 	return rc;
 }
 
+int tfr_source_image_name(const char *name)
+{
+	static const char *const ext[] = { ".jpg", ".jpeg", ".jpe", ".jfif", ".png" };
+	size_t n = strlen(name), i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		size_t e = strlen(ext[i]);
+
+		if (n > e && !strcasecmp(name + n - e, ext[i]))
+			return 1;
+	}
+	return 0;
+}
+
 int tfr_source_join(struct tfr_buf *out, const char *dir, const char *name)
 {
 	size_t ld = strlen(dir);
@@ -218,6 +233,15 @@ int tfr_source_read_path(const struct tfr_source *src, struct tfr_source_cursor 
 		rc = tfr_source_read_file((char *)path.data, out, src->opts->max_file, err);
 	tfr_buf_release(&path);
 	return rc;
+}
+
+int tfr_source_where_in(struct tfr_buf *out, const char *path, const char *sep,
+			const char *name)
+{
+	out->len = 0;
+	if (tfr_buf_printf(out, "%s%s%s", path, sep, name) || tfr_buf_append(out, "", 1))
+		return TFR_ERR_NOMEM;
+	return TFR_OK;
 }
 
 /* --- extra features ---------------------------------------------------- */
@@ -267,6 +291,9 @@ int tfr_features_add(struct tfr_features *fs, const char *key,
 	size_t i;
 	int rc = 0;
 
+	if (fs->n == TFR_MAX_FEATURES)
+		return tfr_error_set(err, TFR_ERR_LIMIT, "more than %d extra features",
+				     TFR_MAX_FEATURES);
 	if (fs->n == fs->cap) {
 		size_t ncap = fs->cap ? fs->cap * 2 : 8;
 		struct tfr_features_entry *p = realloc(fs->ent, ncap * sizeof(*p));

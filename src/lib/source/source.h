@@ -33,7 +33,7 @@
  *    row, one archive member header or one WebDataset key group, never
  *    the whole input; what it hands to the listing per item is a name, a
  *    class, a 64-bit locator and a 64-bit extra handle (the listing keeps
- *    about 40 bytes an item plus its name).  read() holds at most one
+ *    about 24 bytes an item plus its name).  read() holds at most one
  *    item, capped by tfr_source_opts.max_file (tfr_buf's max), plus a
  *    cursor of bounded size (an open file or archive reader).
  *
@@ -84,9 +84,16 @@ struct tfr_source_opts {
 	const char *image_key;      /* NULL: "image/encoded" */
 	const char *const *keep;    /* features copied through (--keep) */
 	size_t nkeep;
-	/* label tables (--table) */
+	/* label tables (--table): path column (default "path"), label
+	 * columns "A[,B...]", path template with {COLUMN} parts, root folder
+	 * of the paths (default: the table's folder), separator splitting a
+	 * label column into several labels (NULL: none), extra columns
+	 * "NAME[:int64|float|bytes]" that become features */
 	const char *path_col, *label_col, *path_template, *root;
 	int multi_hot;
+	const char *label_sep;
+	const char *const *extra_cols;
+	size_t nextra_cols;
 	/* WebDataset: extensions (without the dot) whose members become
 	 * bytes features on request; NULL for none */
 	const char *const *wds_features;
@@ -151,6 +158,7 @@ struct tfr_item_desc {
  * detection work lands, the driver refuses such features.
  */
 #define TFR_FEATURE_GEOMETRIC 1u
+#define TFR_MAX_FEATURES 64      /* extra features on one item */
 struct tfr_features {
 	struct tfr_feature_spec *spec; /* valid after tfr_features_view() */
 	size_t n;
