@@ -21,6 +21,15 @@ _tfrec()
 		      --std --layout --channels --dtype --encoded --shards
 		      --records-per-shard --shard-size --shuffle --compression --index
 		      --part --resume --on-error --no-fsync --jobs --quiet --help"
+		# detection
+		opts="$opts --annotations --annotation-format --images --class-names --masks
+		      --segmentation --skip-empty --min-box-visible --box-retries
+		      --random-resized-crop --rrc-scale --rrc-ratio"
+		case $prev in
+		--annotation-format) COMPREPLY=($(compgen -W "coco voc yolo csv" -- "$cur")); return 0 ;;
+		--annotations|--class-names) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+		--images|--segmentation) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+		esac
 		case $prev in
 		--normalize) COMPREPLY=($(compgen -W "unit imagenet none" -- "$cur")); return 0 ;;
 		--layout) COMPREPLY=($(compgen -W "hwc chw" -- "$cur")); return 0 ;;

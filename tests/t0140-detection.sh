@@ -96,6 +96,15 @@ dark = (band < 64).all(axis=2).sum()
 assert white > 20 and dark > 50, (white, dark)
 PYEOF
 
+# TF OD API records as input: boxes and masks come along and move again.
+mkdir -p "$TMP/tfr1" "$TMP/tfr2"
+check "coco: --encoded --masks records" $CONV --annotations "$G/coco/instances.json" \
+	--images "$G/coco/images" --encoded --masks -o "$TMP/tfr1/r"
+check "... converted again as a TFRecord input, augmented" $CONV --dtype uint8 --resize-short 96 \
+	--crop 80x80 --random-crop --flip --copies 2 -o "$TMP/tfr2/r" "$TMP/tfr1/r-00000-of-00001.tfrecord"
+check "... boxes still sit on the rectangles" $CHECK boxes "$G/coco" 1.0 "$TMP/tfr2/r-00000-of-00001.tfrecord"
+check "... and masks on the boxes" $CHECK masks 1.0 "$TMP/tfr2/r-00000-of-00001.tfrecord"
+
 # Counts in the manifest and the summary.
 mkdir -p "$TMP/cnt"
 check "summary counts kept and dropped boxes" \

@@ -194,8 +194,12 @@ size_t tfr_boxes_of_features(const struct tfr_feature_spec *in, size_t n,
 	size_t cnt, i, cap;
 
 	*bad = 0;
-	if (!x0 || !x1 || !y0 || !y1)
+	if (!x0 && !x1 && !y0 && !y1)
 		return 0;
+	if (!x0 || !x1 || !y0 || !y1) {
+		*bad = 1; /* a box edge without the others cannot be moved */
+		return 0;
+	}
 	cnt = x0->count;
 	if (x1->count != cnt || y0->count != cnt || y1->count != cnt ||
 	    x0->kind != TFR_FEATURE_FLOAT || x1->kind != TFR_FEATURE_FLOAT ||
@@ -299,7 +303,8 @@ int tfr_boxes_features(const struct tfr_feature_spec *in, size_t n,
 	if (bad < 0)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	if (bad)
-		return tfr_error_set(err, TFR_ERR_FORMAT, "the image/object/bbox lists differ in length or type");
+		return tfr_error_set(err, TFR_ERR_FORMAT, "the image/object/bbox lists are incomplete, "
+				     "or differ in length or type");
 	if (!g) {
 		memset(&id, 0, sizeof(id));
 		id.w = id.h = 1;

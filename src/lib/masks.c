@@ -177,7 +177,14 @@ static void read_mem(png_structp png, png_bytep out, size_t len)
 	m->at += len;
 }
 
-static void png_quiet(png_structp png, png_const_charp msg)
+/* libpng's error handler must not return: back to the setjmp, quietly. */
+static void png_quiet_error(png_structp png, png_const_charp msg)
+{
+	(void)msg;
+	png_longjmp(png, 1);
+}
+
+static void png_quiet_warning(png_structp png, png_const_charp msg)
 {
 	(void)png;
 	(void)msg;
@@ -217,7 +224,8 @@ int tfr_mask_decode(const void *data, size_t len, unsigned char **pxp, uint32_t 
 	if (!w || !h || (uint64_t)w * h > TFR_MASK_MAX_PIXELS)
 		return tfr_error_set(err, TFR_ERR_LIMIT, "a mask of %ux%u is above %llu pixels",
 				     w, h, (unsigned long long)TFR_MASK_MAX_PIXELS);
-	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_quiet, png_quiet);
+	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_quiet_error,
+				     png_quiet_warning);
 	if (!png || !(info = png_create_info_struct(png))) {
 		png_destroy_read_struct(&png, NULL, NULL);
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
