@@ -18,8 +18,8 @@ make -j"$(nproc)" >/dev/null
 make fuzz
 W=$top/build/fuzz
 rm -rf "$W"
-mkdir -p "$W/seed/record" "$W/seed/example" "$W/seed/image" "$W/crash"
-for t in record example image annot; do mkdir -p "$W/corpus/$t"; done
+mkdir -p "$W/seed/record" "$W/seed/example" "$W/seed/image" "$W/seed/source" "$W/crash"
+for t in record example image source annot; do mkdir -p "$W/corpus/$t"; done
 mkdir -p "$W/seed/annot"
 $PY tests/gen-annot.py seeds "$W/seed/annot"
 
@@ -42,6 +42,30 @@ for f in sorted(glob.glob(sys.argv[1] + "/*")):
     except Exception:
         pass
 PYEOF
+# Input sources: small archives, WebDataset, tables, a TFRecord.
+$PY - "$W/seed/source" "$W/gen/png" <<'PYEOF'
+import glob, io, json, os, sys, tarfile, zipfile
+out, imgs = sys.argv[1], sorted(glob.glob(sys.argv[2] + "/*.png"))[:3]
+def tar(name, members, mode="w"):
+    with tarfile.open(os.path.join(out, name), mode) as t:
+        for n, d in members:
+            ti = tarfile.TarInfo(n)
+            ti.size = len(d)
+            t.addfile(ti, io.BytesIO(d))
+data = [open(f, "rb").read() for f in imgs]
+tar("a.tar", [("c/%d.png" % i, d) for i, d in enumerate(data)])
+tar("a.tgz", [("c/%d.png" % i, d) for i, d in enumerate(data)], "w:gz")
+tar("w.tar", [m for i, d in enumerate(data) for m in (("%d.cls" % i, b"1"), ("%d.png" % i, d), ("%d.json" % i, b"{}"))])
+inner = io.BytesIO()
+with tarfile.open(fileobj=inner, mode="w") as t:
+    ti = tarfile.TarInfo("x.png"); ti.size = len(data[0]); t.addfile(ti, io.BytesIO(data[0]))
+tar("n.tar", [("n1.tar", inner.getvalue())])
+with zipfile.ZipFile(os.path.join(out, "a.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("c/0.png", data[0])
+open(os.path.join(out, "t.csv"), "w").write('path,label,tags,id,n,f,s\n"a.png",x,"p;q",1,2,0.5,"s,t"\n')
+open(os.path.join(out, "t.jsonl"), "w").write(json.dumps({"path": "a", "label": ["x", 1], "n": 3}) + "\n")
+PYEOF
+cp "$W/seed/record/ex.tfrecord" "$W/seed/source/" 2>/dev/null || true
 if [ -d "$top/../shared/testdata" ]; then
 	td=$top/../shared/testdata
 	find "$td/tfrecord" -type f -name '*.tfrecord*' -exec cp {} "$W/seed/record/" \; 2>/dev/null || true
@@ -54,7 +78,7 @@ fi
 mkdir -p tests/fuzz-regress/annot
 status=0
 summary=
-for t in record example image annot; do
+for t in record example image source annot; do
 	log=$W/$t.log
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	"fuzz/fuzz-$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \

@@ -21,6 +21,10 @@ _tfrec()
 		      --std --layout --channels --dtype --encoded --shards
 		      --records-per-shard --shard-size --shuffle --compression --index
 		      --part --resume --on-error --no-fsync --jobs --quiet --help"
+		# input sources
+		opts="$opts --table --path-col --path-template --label-col --label-sep
+		      --extra-col --root --multi-hot --image-key --keep --wds-feature
+		      --classes --add-classes"
 		# detection
 		opts="$opts --annotations --annotation-format --images --class-names --masks
 		      --segmentation --skip-empty --min-box-visible --box-retries
@@ -31,6 +35,8 @@ _tfrec()
 		--images|--segmentation) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
 		esac
 		case $prev in
+		--table|--classes) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+		--root) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
 		--normalize) COMPREPLY=($(compgen -W "unit imagenet none" -- "$cur")); return 0 ;;
 		--layout) COMPREPLY=($(compgen -W "hwc chw" -- "$cur")); return 0 ;;
 		--channels) COMPREPLY=($(compgen -W "1 3" -- "$cur")); return 0 ;;

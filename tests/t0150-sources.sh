@@ -193,6 +193,17 @@ err_has "... naming it" "cut.tgz"
 check_exit 1 "zip bomb: refused at --max-file" $CONV --max-file 1M --resize 8x8 -o "$H/out/b" "$H/bomb.zip"
 err_has "... naming the member and the limit" "bomb.zip:bomb.jpg': member of 67108864 bytes exceeds the limit of 1048576"
 
+# The fuzz target of the sources (fuzz/fuzz-source.c) over every hostile
+# file above and the archives and tables of this test.
+R=${TOP_BUILDDIR:-.}/tests
+if [ -x "$R/replay-source" ]; then
+	set -- "$H" "$A/ph.tar" "$A/ph.tgz" "$A/ph.zip" "$A/inet.tar" "$A/wds.tar"
+	[ -d "$TOP_SRCDIR/tests/fuzz-regress/source" ] && set -- "$@" "$TOP_SRCDIR/tests/fuzz-regress/source"
+	check "replay-source over the hostile and test inputs" "$R/replay-source" "$@"
+else
+	ok "# SKIP tests/replay-source is not built"
+fi
+
 # --- inputs that are not regular files ------------------------------------------
 if command -v mkfifo >/dev/null 2>&1 && mkfifo "$TMP/x.jpg" 2>/dev/null; then
 	TO=
@@ -367,6 +378,8 @@ check_exit 1 "a 100,000-column row is an error" $CONV --resize 8x8 --on-error sk
 err_has "... at its line" "wide.csv': line 2: more than 4096 columns"
 check_exit 1 "a label column that is not in the header is an error" $CONV --resize 8x8 --table "$A/k.tsv" --label-col nope -o "$O/w"
 err_has "... naming it" "no label column 'nope' in the header"
+check_exit 1 "an extra column named like a feature convert writes is refused" $CONV --resize 8x8 --table "$A/k.tsv" --label-col label --extra-col image/filename -o "$O/w"
+err_has "... saying why" "convert writes a feature of that name"
 check_exit 2 "table options without --table are a usage error" $CONV --label-col label -o "$O/w" "$A/ph"
 
 # --- TFRecord inputs -----------------------------------------------------------------

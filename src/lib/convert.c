@@ -95,7 +95,7 @@ static const char *fmt_name(enum tfr_image_format f)
 struct specs {
 	struct tfr_feature_spec f[14 + TFR_MAX_FEATURES];
 	size_t n;
-	struct tfr_bytes raw, dtype, text, name, format;
+	struct tfr_bytes raw, dtype, name, format;
 	int64_t shape[3], h, w, c;
 	int oom;                  /* label values could not be stored */
 };

@@ -235,6 +235,22 @@ int tfr_source_read_path(const struct tfr_source *src, struct tfr_source_cursor 
 	return rc;
 }
 
+int tfr_source_reserved_key(const char *key)
+{
+	static const char *const ours[] = {
+		"image/raw", "image/dtype", "image/shape", "image/mean", "image/std",
+		"image/height", "image/width", "image/channels", "image/class/label",
+		"image/class/text", "image/class/multi_hot", "image/filename",
+		"image/format", "image/encoded",
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(ours) / sizeof(ours[0]); k++)
+		if (!strcmp(key, ours[k]))
+			return 1;
+	return 0;
+}
+
 int tfr_source_where_in(struct tfr_buf *out, const char *path, const char *sep,
 			const char *name)
 {

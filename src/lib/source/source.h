@@ -79,7 +79,6 @@ struct tfr_source_cursor;       /* a source's per-thread read state */
  * pointer is borrowed and must outlive the source.  Zero means default. */
 struct tfr_source_opts {
 	uint64_t max_file;          /* cap on one item's bytes (0: default) */
-	uint64_t max_members;       /* cap on archive members (0: default) */
 	/* TFRecord inputs */
 	const char *image_key;      /* NULL: "image/encoded" */
 	const char *const *keep;    /* features copied through (--keep) */
@@ -90,7 +89,6 @@ struct tfr_source_opts {
 	 * label column into several labels (NULL: none), extra columns
 	 * "NAME[:int64|float|bytes]" that become features */
 	const char *path_col, *label_col, *path_template, *root;
-	int multi_hot;
 	const char *label_sep;
 	const char *const *extra_cols;
 	size_t nextra_cols;
@@ -173,6 +171,10 @@ struct tfr_features {
 void tfr_features_init(struct tfr_features *fs);
 void tfr_features_reset(struct tfr_features *fs);
 void tfr_features_release(struct tfr_features *fs);
+/* Whether convert writes a feature of this name itself (image/raw,
+ * image/class/label, ...): a source must not add one, since an Example
+ * holds each key once. */
+int tfr_source_reserved_key(const char *key);
 /* Copy one feature: count values of kind (BYTES: struct tfr_bytes[],
  * FLOAT: float[], INT64: int64_t[]) under key. */
 int tfr_features_add(struct tfr_features *fs, const char *key,

@@ -405,6 +405,10 @@ static int table_open(struct tfr_source *src, struct tfr_error *err)
 		if (t->nextra == MAX_EXTRA)
 			return tfr_error_set(err, TFR_ERR_LIMIT, "more than %d extra columns", MAX_EXTRA);
 		rc = add_col(&t->extra[t->nextra++], o->extra_cols[i], 1, err);
+		if (!rc && tfr_source_reserved_key(t->extra[t->nextra - 1].name))
+			rc = tfr_error_set(err, TFR_ERR_INVALID, "cannot copy column '%s': "
+					   "convert writes a feature of that name",
+					   t->extra[t->nextra - 1].name);
 	}
 	return rc;
 }

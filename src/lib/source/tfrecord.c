@@ -318,23 +318,14 @@ static int tfrecord_where(const struct tfr_source *src, const char *name,
 	return tfr_source_where_in(out, src->path, ":record ", name);
 }
 
-/* --keep must not copy a feature convert writes itself: an Example with
- * one key twice is not a valid Example. */
 static int tfrecord_open(struct tfr_source *src, struct tfr_error *err)
 {
-	static const char *const ours[] = {
-		"image/raw", "image/dtype", "image/shape", "image/mean", "image/std",
-		"image/height", "image/width", "image/channels", "image/class/label",
-		"image/class/text", "image/class/multi_hot", "image/filename",
-		"image/format", "image/encoded",
-	};
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < src->opts->nkeep; i++)
-		for (k = 0; k < sizeof(ours) / sizeof(ours[0]); k++)
-			if (!strcmp(src->opts->keep[i], ours[k]))
-				return tfr_error_set(err, TFR_ERR_INVALID,
-						     "cannot keep '%s': convert writes it", ours[k]);
+		if (tfr_source_reserved_key(src->opts->keep[i]))
+			return tfr_error_set(err, TFR_ERR_INVALID,
+					     "cannot keep '%s': convert writes it", src->opts->keep[i]);
 	return TFR_OK;
 }
 
