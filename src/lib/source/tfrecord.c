@@ -282,7 +282,8 @@ static int tfrecord_features(const struct tfr_source *src, struct tfr_source_cur
 			continue; /* kept where present */
 		vals = v.kind == TFR_FEATURE_BYTES ? (const void *)v.bytes :
 		       v.kind == TFR_FEATURE_FLOAT ? (const void *)v.floats : (const void *)v.ints;
-		rc = tfr_features_add(fs, v.key, v.kind, vals, v.count, 0, err);
+		rc = tfr_features_add(fs, v.key, v.kind, vals, v.count,
+				      geometric(v.key) ? TFR_FEATURE_GEOMETRIC : 0, err);
 	}
 	/* Boxes and masks come along whatever --keep says, to be moved. */
 	for (i = 0; !rc && i < tfr_example_nfeatures((*cur)->ex); i++) {
