@@ -184,6 +184,9 @@ static void options_json(struct tfr_buf *b, const struct tfr_convert_opts *o,
 				       a->crop_w, a->crop_h, a->random_crop ? "true" : "false");
 		tfr_buf_printf(b, "\"flip\": %s, \"normalize\": \"%s\", ",
 			       a->flip ? "true" : "false", st->normalize);
+		if (o->min_box_visible > 0 || o->box_retries)
+			tfr_buf_printf(b, "\"min_box_visible\": %.9g, \"box_retries\": %u, ",
+				       o->min_box_visible, o->box_retries);
 		if (st->nmean)
 			tfr_buf_printf(b, "\"mean\": [%.9g, %.9g, %.9g], \"std\": [%.9g, %.9g, %.9g], ",
 				       (double)st->mean[0], (double)st->mean[1], (double)st->mean[2],
