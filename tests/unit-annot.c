@@ -111,6 +111,30 @@ static void test_coco(void)
 	remove("unit-annot.json");
 }
 
+static void test_duplicates(void)
+{
+	struct tfr_annot_set s;
+	struct tfr_error err;
+	const char *dup =
+		"{\"images\": [{\"id\": 7, \"file_name\": \"a\", \"width\": 9, \"height\": 9},"
+		" {\"id\": 7, \"file_name\": \"b\", \"width\": 9, \"height\": 9},"
+		" {\"id\": 8, \"file_name\": \"c\", \"width\": 9, \"height\": 9}],"
+		"\"categories\": [{\"id\": 1, \"name\": \"x\"}, {\"id\": 1, \"name\": \"y\"}],"
+		"\"annotations\": [{\"id\": 1, \"image_id\": 8, \"category_id\": 1, \"bbox\": [1, 1, 2, 2]},"
+		" {\"id\": 2, \"image_id\": 7, \"category_id\": 1, \"bbox\": [1, 1, 2, 2]}]}";
+	int rc;
+
+	rc = parse(&tfr_annot_coco, &s, dup, &err);
+	ok(!rc && s.nimages == 2 && !strcmp(s.images[0].file, "a") && !strcmp(s.images[1].file, "c") &&
+	   s.nclasses == 1 && !strcmp(s.classes[0], "x"),
+	   "coco: a repeated image or category id keeps the first, the others left out");
+	ok(s.nobjects == 2 && s.objects[0].image == 1 && s.objects[1].image == 0 &&
+	   has_problem(&s, "image id 7 appears more than once") &&
+	   has_problem(&s, "category id 1 appears more than once"),
+	   "... with their boxes joined to the images kept, and named");
+	tfr_annot_release(&s);
+}
+
 static void test_rle(void)
 {
 	struct tfr_annot_set s;
@@ -377,6 +401,7 @@ static void test_sniff(void)
 int main(void)
 {
 	test_coco();
+	test_duplicates();
 	test_rle();
 	hostile_json();
 	test_voc();

@@ -88,6 +88,10 @@ int tfr_annot_add_problem(struct tfr_annot_set *set, const char *file, uint64_t 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* The byte offset in the message too, where a person reads it. */
+	if (offset != TFR_NO_POS)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " (offset %llu)",
+			 (unsigned long long)offset);
 	p = &set->problems[set->nproblems];
 	p->file = strdup(file);
 	p->reason = strdup(why);

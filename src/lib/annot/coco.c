@@ -630,25 +630,57 @@ static const struct idmap *find_id(const struct idmap *m, size_t n, int64_t id)
 	return n ? bsearch(&key, m, n, sizeof(*m), cmp_id) : NULL;
 }
 
-/* Duplicate ids: the first keeps it, each later one is a problem. */
-static int dedupe(struct coco *c, struct idmap *m, size_t *n, const char *what)
+/* Duplicate ids: the first keeps it, each later one is a problem and
+ * its index is marked in gone (NULL: nothing to mark). */
+static int dedupe(struct coco *c, struct idmap *m, size_t *n, const char *what,
+		  unsigned char *gone)
 {
 	size_t i, k = 0;
 
-	/* Stable by index among equal ids: sort on (id, idx). */
+	/* Stable by index among equal ids: sorted on (id, idx). */
 	for (i = 0; i < *n; i++) {
 		if (k && m[k - 1].id == m[i].id) {
 			int rc = tfr_annot_add_problem(c->set, c->name, TFR_NO_POS, TFR_NO_POS, c->err,
 						       "%s id %" PRId64 " appears more than once; "
-						       "the first is used", what, m[i].id);
+						       "the first is used, the others left out",
+						       what, m[i].id);
 
 			if (rc)
 				return rc;
+			if (gone)
+				gone[m[i].idx] = 1;
 			continue;
 		}
 		m[k++] = m[i];
 	}
 	*n = k;
+	return TFR_OK;
+}
+
+/* Images whose id came again are left out of the set: the image list
+ * is compacted and the id map renumbered. */
+static int drop_images(struct coco *c, const unsigned char *gone)
+{
+	struct tfr_annot_set *set = c->set;
+	size_t *to = malloc((set->nimages ? set->nimages : 1) * sizeof(size_t));
+	size_t i, k = 0;
+
+	if (!to)
+		return tfr_error_set(c->err, TFR_ERR_NOMEM, "out of memory");
+	for (i = 0; i < set->nimages; i++) {
+		to[i] = k;
+		if (gone[i]) {
+			free(set->images[i].file);
+			free(set->images[i].source);
+			free(set->images[i].source_id);
+			continue;
+		}
+		set->images[k++] = set->images[i];
+	}
+	set->nimages = k;
+	for (i = 0; i < c->nimg; i++)
+		c->images[i].idx = to[c->images[i].idx];
+	free(to);
 	return TFR_OK;
 }
 
@@ -672,9 +704,18 @@ static int resolve(struct coco *c)
 		qsort(c->images, c->nimg, sizeof(*c->images), cmp_id_idx);
 	if (c->ncat)
 		qsort(c->cats, c->ncat, sizeof(*c->cats), cmp_id_idx);
-	rc = dedupe(c, c->images, &c->nimg, "image");
+	{
+		unsigned char *gone = calloc(set->nimages ? set->nimages : 1, 1);
+
+		if (!gone)
+			return tfr_error_set(c->err, TFR_ERR_NOMEM, "out of memory");
+		rc = dedupe(c, c->images, &c->nimg, "image", gone);
+		if (!rc)
+			rc = drop_images(c, gone);
+		free(gone);
+	}
 	if (!rc)
-		rc = dedupe(c, c->cats, &c->ncat, "category");
+		rc = dedupe(c, c->cats, &c->ncat, "category", NULL);
 	if (rc)
 		return rc;
 	/* Labels 1..n in category id order; names kept. */
