@@ -18,9 +18,12 @@ usage:
   detect-check.py tfod SETDIR FORMAT SHARD
       The records of `tfrec convert --encoded` against the records the TF
       Object Detection API's scripts write for the same files, built here
-      with Python's protobuf the way generate_tfrecord.py (csv) and
-      create_pascal_tf_record.py (voc) build them: every key they write
-      is present with the same type and values (floats to 1e-6).
+      with Python's protobuf the way generate_tfrecord.py (csv),
+      create_pascal_tf_record.py (voc) and create_coco_tf_record.py (coco)
+      build them: every key they write is present with the same type and
+      values (floats to 1e-6).  COCO's class/label is the category id
+      there and 1..n here (the issue asks for contiguous labels): it is
+      compared through the class names.
       image/format is the one known difference: generate_tfrecord.py
       writes b'jpg' for every file; tfrec names the real format.
 """
@@ -259,6 +262,47 @@ def reference(setdir, fmt, labels):
             put(feat, "image/object/bbox/ymax", "float_list", [int(r["ymax"]) / height for r in rows])
             put(feat, "image/object/class/text", "bytes_list", [r["class"].encode() for r in rows])
             put(feat, "image/object/class/label", "int64_list", [labels[r["class"]] for r in rows])
+            out[filename] = ex.SerializeToString()
+    elif fmt == "coco":
+        # create_coco_tf_record.py's create_tf_example: category ids as
+        # the labels (tfrec maps them to 1..n: compared through names).
+        coco = json.load(open(os.path.join(setdir, "instances.json")))
+        cats = {c["id"]: c["name"] for c in coco["categories"]}
+        anns = {}
+        for a in coco["annotations"]:
+            anns.setdefault(a["image_id"], []).append(a)
+        for im in coco["images"]:
+            filename = im["file_name"]
+            encoded = open(os.path.join(setdir, "images", filename), "rb").read()
+            width, height = im["width"], im["height"]
+            xmin, xmax, ymin, ymax, texts, crowd, area, labels_ = [], [], [], [], [], [], [], []
+            for a in anns.get(im["id"], []):
+                x, y, w, h = a["bbox"]
+                xmin.append(float(x) / width)
+                xmax.append(float(x + w) / width)
+                ymin.append(float(y) / height)
+                ymax.append(float(y + h) / height)
+                texts.append(cats[a["category_id"]].encode("utf8"))
+                crowd.append(a["iscrowd"])
+                area.append(a["area"])
+                labels_.append(labels[cats[a["category_id"]]])
+            ex = Example()
+            feat = ex.features.feature
+            put(feat, "image/height", "int64_list", [height])
+            put(feat, "image/width", "int64_list", [width])
+            put(feat, "image/filename", "bytes_list", [filename.encode("utf8")])
+            put(feat, "image/source_id", "bytes_list", [str(im["id"]).encode("utf8")])
+            put(feat, "image/key/sha256", "bytes_list", [hashlib.sha256(encoded).hexdigest().encode("utf8")])
+            put(feat, "image/encoded", "bytes_list", [encoded])
+            put(feat, "image/format", "bytes_list", [b"jpeg"])
+            put(feat, "image/object/bbox/xmin", "float_list", xmin)
+            put(feat, "image/object/bbox/xmax", "float_list", xmax)
+            put(feat, "image/object/bbox/ymin", "float_list", ymin)
+            put(feat, "image/object/bbox/ymax", "float_list", ymax)
+            put(feat, "image/object/class/text", "bytes_list", texts)
+            put(feat, "image/object/is_crowd", "int64_list", crowd)
+            put(feat, "image/object/area", "float_list", area)
+            put(feat, "image/object/class/label", "int64_list", labels_)
             out[filename] = ex.SerializeToString()
     else:
         # create_pascal_tf_record.py's dict_to_tf_example, from the XML.

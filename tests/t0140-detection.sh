@@ -170,9 +170,10 @@ check_exit 1 "a class map of another size than its image fails" $CONV --annotati
 	--images "$G/voc/images" --segmentation "$TMP/seg-bad" --encoded -o "$TMP/s3/r"
 err_has "... naming the image and both sizes" "img002.png': image/segmentation/class/encoded is"
 
-# --encoded against the TF Object Detection API's converters.
+# --encoded against the TF Object Detection API's converters
+# (generate_tfrecord.py, create_pascal_tf_record.py, create_coco_tf_record.py).
 if "$PY" -c 'import google.protobuf' 2>/dev/null; then
-	for f in voc csv; do
+	for f in voc csv coco; do
 		mkdir -p "$TMP/enc-$f"
 		check "$f: --encoded" $CONV --annotations "$(annot_of $f)" --images "$G/$f/images" \
 			--encoded -o "$TMP/enc-$f/r"
