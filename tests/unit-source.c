@@ -216,7 +216,7 @@ static void test_features(void)
 static void test_csv(void)
 {
 	static const char csv[] =
-		"path,label,\"odd, name\"\r\n"
+		"\xef\xbb\xbfpath,label,\"odd, name\"\r\n"
 		"a.jpg,\"cat\",\"x \"\"y\"\"\nz\"\r\n"
 		"\r\n"
 		"b.jpg,dog,w\n";
@@ -232,7 +232,8 @@ static void test_csv(void)
 	memset(&o, 0, sizeof(o));
 	o.label_col = "label";
 	tfr_dataset_init(&ds);
-	ok(tfr_dataset_add_kind(&ds, "table", path, &o, &err) == TFR_OK, "list a quoted CSV");
+	ok(tfr_dataset_add_kind(&ds, "table", path, &o, &err) == TFR_OK,
+	   "list a quoted CSV that starts with a byte order mark");
 	ok(ds.n == 2 && ds.nbad == 0, "two rows, the blank line passed over");
 	ok(tfr_dataset_finish(&ds, NULL, 0, &err) == TFR_OK && ds.n == 2 &&
 	   !strcmp(tfr_dataset_name(&ds, 1), "b.jpg") && tfr_dataset_label(&ds, 0) == 0 &&

@@ -80,7 +80,7 @@ static size_t inflate_head(const unsigned char *in, size_t n, unsigned char *out
 int tfr_source_open_input(struct tfr_source **srcp, const char *path,
 			  const struct tfr_source_opts *o, struct tfr_error *err)
 {
-	static unsigned char head[HEAD], infl[HEAD];
+	unsigned char *head = NULL, *infl;
 	struct tfr_source_probe p;
 	const struct tfr_source_ops *best = NULL;
 	int fd, best_bid = 0;
@@ -105,18 +105,23 @@ int tfr_source_open_input(struct tfr_source **srcp, const char *path,
 		return tfr_error_set(err, TFR_ERR_FORMAT,
 				     "'%s': not a regular file or directory", path);
 	}
-	/* The buffers are static only to keep them off the stack: opening
-	 * sources is single-threaded (source.h). */
+	/* The first bytes, and what they inflate to, on the heap. */
+	if (!(head = malloc(2 * HEAD))) {
+		close(fd);
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	}
+	infl = head + HEAD;
 	p.head = head;
 	if (S_ISREG(p.st.st_mode)) {
-		if ((k = pread(fd, head, sizeof(head), 0)) < 0) {
+		if ((k = pread(fd, head, HEAD, 0)) < 0) {
 			int e = errno;
 
 			close(fd);
+			free(head);
 			return tfr_error_sys(err, e, "cannot read '%s'", path);
 		}
 		p.n = (size_t)k;
-		p.ninflated = inflate_head(head, p.n, infl, sizeof(infl));
+		p.ninflated = inflate_head(head, p.n, infl, HEAD);
 		p.inflated = p.ninflated ? infl : NULL;
 	}
 	close(fd);
@@ -128,6 +133,7 @@ int tfr_source_open_input(struct tfr_source **srcp, const char *path,
 			best = tfr_source_table[i];
 		}
 	}
+	free(head);
 	if (!best)
 		return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': not an input tfrec reads", path);
 	return new_source(srcp, best, path, o, err);

@@ -439,6 +439,10 @@ static int read_header(struct table *t, FILE *f, const char *path, struct row *h
 			break;
 		}
 	rewind(f);
+	/* A UTF-8 byte order mark (spreadsheet exports) is not part of the
+	 * first column's name. */
+	if (getc_unlocked(f) != 0xef || getc_unlocked(f) != 0xbb || getc_unlocked(f) != 0xbf)
+		rewind(f);
 	rc = csv_row(f, t->sep, path, hdr, line, err);
 	if (rc == TFR_EOF)
 		return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': empty table (no header)", path);
