@@ -239,6 +239,19 @@ def reference(setdir, fmt, labels):
     def put(feat, key, kind, values):
         f = feat[key]
         getattr(f, kind).value.extend(values)
+
+    def head(feat, height, width, filename, source_id, encoded, boxes):
+        """What create_coco_tf_record.py and create_pascal_tf_record.py
+        both write first: size, names, hash, bytes, format, boxes."""
+        put(feat, "image/height", "int64_list", [height])
+        put(feat, "image/width", "int64_list", [width])
+        put(feat, "image/filename", "bytes_list", [filename.encode("utf8")])
+        put(feat, "image/source_id", "bytes_list", [source_id.encode("utf8")])
+        put(feat, "image/key/sha256", "bytes_list", [hashlib.sha256(encoded).hexdigest().encode("utf8")])
+        put(feat, "image/encoded", "bytes_list", [encoded])
+        put(feat, "image/format", "bytes_list", [b"jpeg"])
+        for key, vals in zip(("xmin", "xmax", "ymin", "ymax"), boxes):
+            put(feat, "image/object/bbox/" + key, "float_list", vals)
     if fmt == "csv":
         # generate_tfrecord.py: group rows by filename, then create_tf_example.
         groups = {}
@@ -288,17 +301,7 @@ def reference(setdir, fmt, labels):
                 labels_.append(labels[cats[a["category_id"]]])
             ex = Example()
             feat = ex.features.feature
-            put(feat, "image/height", "int64_list", [height])
-            put(feat, "image/width", "int64_list", [width])
-            put(feat, "image/filename", "bytes_list", [filename.encode("utf8")])
-            put(feat, "image/source_id", "bytes_list", [str(im["id"]).encode("utf8")])
-            put(feat, "image/key/sha256", "bytes_list", [hashlib.sha256(encoded).hexdigest().encode("utf8")])
-            put(feat, "image/encoded", "bytes_list", [encoded])
-            put(feat, "image/format", "bytes_list", [b"jpeg"])
-            put(feat, "image/object/bbox/xmin", "float_list", xmin)
-            put(feat, "image/object/bbox/xmax", "float_list", xmax)
-            put(feat, "image/object/bbox/ymin", "float_list", ymin)
-            put(feat, "image/object/bbox/ymax", "float_list", ymax)
+            head(feat, height, width, filename, str(im["id"]), encoded, (xmin, xmax, ymin, ymax))
             put(feat, "image/object/class/text", "bytes_list", texts)
             put(feat, "image/object/is_crowd", "int64_list", crowd)
             put(feat, "image/object/area", "float_list", area)
@@ -329,17 +332,7 @@ def reference(setdir, fmt, labels):
                 poses.append(obj.find("pose").text.encode("utf8"))
             ex = Example()
             feat = ex.features.feature
-            put(feat, "image/height", "int64_list", [height])
-            put(feat, "image/width", "int64_list", [width])
-            put(feat, "image/filename", "bytes_list", [filename.encode("utf8")])
-            put(feat, "image/source_id", "bytes_list", [filename.encode("utf8")])
-            put(feat, "image/key/sha256", "bytes_list", [hashlib.sha256(encoded).hexdigest().encode("utf8")])
-            put(feat, "image/encoded", "bytes_list", [encoded])
-            put(feat, "image/format", "bytes_list", [b"jpeg"])
-            put(feat, "image/object/bbox/xmin", "float_list", xmin)
-            put(feat, "image/object/bbox/xmax", "float_list", xmax)
-            put(feat, "image/object/bbox/ymin", "float_list", ymin)
-            put(feat, "image/object/bbox/ymax", "float_list", ymax)
+            head(feat, height, width, filename, filename, encoded, (xmin, xmax, ymin, ymax))
             put(feat, "image/object/class/text", "bytes_list", texts)
             put(feat, "image/object/class/label", "int64_list", classes)
             put(feat, "image/object/difficult", "int64_list", diff)
