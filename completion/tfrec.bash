@@ -26,6 +26,15 @@ _tfrec()
 		      --extra-col --root --multi-hot --image-key --keep --wds-feature
 		      --classes --add-classes"
 		opts="$opts --background"
+		# detection
+		opts="$opts --annotations --annotation-format --images --class-names --masks
+		      --segmentation --skip-empty --min-box-visible --box-retries
+		      --random-resized-crop --rrc-scale --rrc-ratio"
+		case $prev in
+		--annotation-format) COMPREPLY=($(compgen -W "coco voc yolo csv" -- "$cur")); return 0 ;;
+		--annotations|--class-names) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+		--images|--segmentation) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+		esac
 		case $prev in
 		--table|--classes) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		--root) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;

@@ -8,6 +8,9 @@ python3 python3-numpy mandoc groff-base jq libjpeg-turbo-progs bc"
 # input sources: libarchive, yajl (JSONL); zstd makes the tar.zst test input
 PKGS="$PKGS libarchive-dev libyajl-dev zstd"
 PKGS="$PKGS libwebp-dev libtiff-dev libgif-dev libopenjp2-7-dev python3-pil"
+# Annotations (COCO JSON streamed with yajl, Pascal VOC XML with expat);
+# python3-protobuf builds the TF OD API reference records in a test.
+PKGS="$PKGS libexpat1-dev python3-protobuf"
 if [ "${1:-}" = "--test" ]; then
 	# Sanitizer runtimes and fuzzing need clang's runtime libraries.
 	PKGS="$PKGS clang libclang-rt-14-dev libomp-dev valgrind parallel bsdutils"

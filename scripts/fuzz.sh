@@ -19,7 +19,9 @@ make fuzz
 W=$top/build/fuzz
 rm -rf "$W"
 mkdir -p "$W/seed/record" "$W/seed/example" "$W/seed/image" "$W/seed/source" "$W/crash"
-for t in record example image source; do mkdir -p "$W/corpus/$t"; done
+for t in record example image source annot; do mkdir -p "$W/corpus/$t"; done
+mkdir -p "$W/seed/annot"
+$PY tests/gen-annot.py seeds "$W/seed/annot"
 
 # Seeds: records in all compressions, Example payloads, small images.
 $PY tests/gen-records.py examples "$W/seed/record/ex.tfrecord" 4
@@ -75,9 +77,12 @@ if [ -d "$top/../shared/testdata" ]; then
 		-exec cp {} "$W/seed/image/" \; 2>/dev/null || true
 fi
 
+[ -f "$top/../shared/testdata/dataset/dali-coco/instances.json" ] &&
+	cp "$top/../shared/testdata/dataset/dali-coco/instances.json" "$W/seed/annot/dali-coco.json"
+mkdir -p tests/fuzz-regress/annot
 status=0
 summary=
-for t in record example image source; do
+for t in record example image source annot; do
 	log=$W/$t.log
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	"fuzz/fuzz-$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \

@@ -63,6 +63,18 @@ else
 fi
 run example "$TMP/ex" "$TOP_SRCDIR/tests/fuzz-regress/example"
 run image "$TMP/img" "$TOP_SRCDIR/sample-data/photos" "$TOP_SRCDIR/tests/fuzz-regress/image"
+# Annotation parsers: seeds of every format, good and hostile.
+mkdir -p "$TMP/annot"
+if command -v "$PY" >/dev/null 2>&1; then
+	$PY "$TOP_SRCDIR/tests/gen-annot.py" seeds "$TMP/annot"
+	for c in 1 20 77 200; do
+		[ -f "$TMP/annot/coco.json" ] && head -c $c "$TMP/annot/coco.json" >"$TMP/annot/cut-$c.json"
+	done
+fi
+run annot "$TMP/annot" "$TOP_SRCDIR/tests/fuzz-regress/annot"
+if have_testdata dataset/dali-coco "replay-annot over the shared COCO file"; then
+	run annot "$TESTDATA/dataset/dali-coco/instances.json"
+fi
 # Every codec's seeds and hostile headers (tests/gen-formats.py, Pillow).
 if /usr/bin/python3 "$TOP_SRCDIR/tests/gen-formats.py" "$TMP/fmt" 2>/dev/null &&
    /usr/bin/python3 "$TOP_SRCDIR/tests/gen-formats.py" --hostile "$TMP/fmt-hostile"; then

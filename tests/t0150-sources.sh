@@ -422,8 +422,8 @@ assert [ex["id"][0] for ex in exs] == [b"x-0", b"x-1", b"x-2"], exs
 PYEOF
 check_exit 1 "without --image-key the TFDS record is an error" $CONV --resize 8x8 -o "$O/tfds2" "$O/tfds.tfrecord"
 err_has "... naming file, record and offset" "tfds.tfrecord': record 0 at byte 0: no image bytes under the image key"
-check_exit 1 "TF Object Detection API boxes are refused" $CONV --resize 8x8 -o "$O/od" "$O/od.tfrecord"
-err_has "... saying why" "holds object boxes"
+check_exit 1 "an incomplete TF Object Detection API box is refused" $CONV --resize 8x8 -o "$O/od" "$O/od.tfrecord"
+err_has "... saying why" "image/object/bbox lists are incomplete"
 check "a record that is not an Example is skipped with its position" $CONV --resize 8x8 --on-error skip -o "$O/mixed" "$O/mixed.tfrecord"
 check "... by index and byte offset" $PY - "$O/mixed.json" <<'PYEOF'
 import json, sys

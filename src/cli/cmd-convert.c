@@ -11,6 +11,7 @@
 #include "lib/image.h"
 #include "lib/json.h"
 #include "lib/source/source.h"
+#include "lib/annot/annot.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -81,6 +82,20 @@ static const char usage_text[] =
 "      --resume            keep shards that are already complete and sound\n"
 "      --on-error MODE     fail (default) or skip bad images\n"
 "      --no-fsync          do not fsync shards before renaming them\n"
+"Detection (boxes move with the pixels; see DETECTION in tfrec-convert(1)):\n"
+"      --annotations PATH  COCO JSON, Pascal VOC folder or file, YOLO labels\n"
+"                          folder, or CSV boxes; its images are the inputs\n"
+"      --annotation-format F  coco, voc, yolo or csv (default: from the bytes)\n"
+"      --images DIR        where the images are (default: beside them)\n"
+"      --class-names FILE  YOLO class names (default: classes.txt beside)\n"
+"      --masks             instance masks as image/object/mask PNGs\n"
+"      --segmentation DIR  semantic masks DIR/STEM.png (VOC SegmentationClass)\n"
+"      --skip-empty        leave out images without boxes\n"
+"      --min-box-visible F drop boxes keeping less than F (0..1) of their area\n"
+"      --box-retries N     draw up to N more crops to keep at least one box\n"
+"      --random-resized-crop WxH  ImageNet-style crop, resized to W x H\n"
+"      --rrc-scale A,B     its area range (default 0.08,1)\n"
+"      --rrc-ratio A,B     its aspect range (default 0.75,1.3333)\n"
 "  -j, --jobs N            worker threads (default: all cores)\n"
 "  -q, --quiet             no progress bar and no summary\n"
 "  -h, --help              show this help\n"
@@ -98,6 +113,9 @@ enum {
 	OPT_LABEL_COL, OPT_LABEL_SEP, OPT_EXTRA_COL, OPT_ROOT, OPT_MULTI_HOT,
 	OPT_IMAGE_KEY, OPT_KEEP, OPT_WDS_FEATURE,
 	OPT_BACKGROUND,
+	OPT_ANNOTATIONS, OPT_ANNOT_FORMAT, OPT_IMAGES, OPT_CLASS_NAMES, OPT_MASKS,
+	OPT_SKIP_EMPTY, OPT_MIN_BOX_VISIBLE, OPT_BOX_RETRIES, OPT_RRC, OPT_RRC_SCALE,
+	OPT_RRC_RATIO, OPT_SEGMENTATION,
 };
 
 /* "R,G,B", each 0..255. */
@@ -170,7 +188,7 @@ struct settings {
 };
 
 /* The options that shape the output, for the manifest (and --resume's
- * key), in the order the manifest lists them.  v has room for 24. */
+ * key), in the order the manifest lists them.  v has room for 40. */
 static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o,
 			  const struct settings *st, const char *on_error)
 {
@@ -183,6 +201,10 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 #define OPT_P(k, x, y) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_UINT_PAIR, .u = { x, y } })
 #define OPT_F(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_FLOAT3, \
 						  .f = { (x)[0], (x)[1], (x)[2] } })
+#define OPT_F2(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_FLOAT_PAIR, \
+						   .f = { (x)[0], (x)[1] } })
+#define OPT_F1(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_FLOAT, \
+						   .f = { (x) } })
 	if (o->encoded) {
 		OPT_B("encoded", 1);
 	} else {
@@ -190,12 +212,20 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 			OPT_P("resize", a->resize_w, a->resize_h);
 		else if (a->resize == TFR_RESIZE_SHORT)
 			OPT_U("resize_short", a->resize_short);
-		if (a->crop_w) {
+		if (a->crop_w && a->rrc) {
+			OPT_P("random_resized_crop", a->crop_w, a->crop_h);
+			OPT_F2("rrc_scale", a->rrc_scale);
+			OPT_F2("rrc_ratio", a->rrc_ratio);
+		} else if (a->crop_w) {
 			OPT_P("crop", a->crop_w, a->crop_h);
 			OPT_B("random_crop", a->random_crop);
 		}
 		OPT_B("flip", a->flip);
 		OPT_N("normalize", st->normalize);
+		if (o->min_box_visible > 0 || o->box_retries) {
+			OPT_F1("min_box_visible", o->min_box_visible);
+			OPT_U("box_retries", o->box_retries);
+		}
 		if (st->nmean) {
 			OPT_F("mean", st->mean);
 			OPT_F("std", st->std);
@@ -222,6 +252,8 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 #undef OPT_N
 #undef OPT_P
 #undef OPT_F
+#undef OPT_F1
+#undef OPT_F2
 	return n;
 }
 
@@ -270,6 +302,18 @@ int cmd_convert(int argc, char **argv)
 		{ "image-key", required_argument, NULL, OPT_IMAGE_KEY },
 		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "wds-feature", required_argument, NULL, OPT_WDS_FEATURE },
+		{ "annotations", required_argument, NULL, OPT_ANNOTATIONS },
+		{ "annotation-format", required_argument, NULL, OPT_ANNOT_FORMAT },
+		{ "images", required_argument, NULL, OPT_IMAGES },
+		{ "class-names", required_argument, NULL, OPT_CLASS_NAMES },
+		{ "masks", no_argument, NULL, OPT_MASKS },
+		{ "segmentation", required_argument, NULL, OPT_SEGMENTATION },
+		{ "skip-empty", no_argument, NULL, OPT_SKIP_EMPTY },
+		{ "min-box-visible", required_argument, NULL, OPT_MIN_BOX_VISIBLE },
+		{ "box-retries", required_argument, NULL, OPT_BOX_RETRIES },
+		{ "random-resized-crop", required_argument, NULL, OPT_RRC },
+		{ "rrc-scale", required_argument, NULL, OPT_RRC_SCALE },
+		{ "rrc-ratio", required_argument, NULL, OPT_RRC_RATIO },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -280,12 +324,15 @@ int cmd_convert(int argc, char **argv)
 	struct tfr_dataset ds;
 	struct tfr_convert_result res;
 	struct tfr_error err;
-	struct tfr_option opts[24];
+	struct tfr_option opts[40];
 	struct progress prog;
 	const char *list = NULL, *on_error = "fail", *classes = NULL;
 	int add_classes = 0;
 	const char *table = NULL, *extra_cols[64], *keep[64], *wds[64];
 	struct tfr_source_opts so;
+	const char *annotations = NULL;
+	struct tfr_source_opts det;
+	uint32_t rrc_w = 0, rrc_h = 0;
 	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
 	size_t ci;
 	uint64_t v;
@@ -299,6 +346,11 @@ int cmd_convert(int argc, char **argv)
 	o.part_i = o.part_n = 1;
 	o.plan.mode = TFR_PLAN_BYTES;
 	o.plan.value = 256u << 20;
+	memset(&det, 0, sizeof(det));
+	o.aug.rrc_scale[0] = 0.08f;
+	o.aug.rrc_scale[1] = 1.0f;
+	o.aug.rrc_ratio[0] = 3.0f / 4;
+	o.aug.rrc_ratio[1] = 4.0f / 3;
 
 	while ((c = getopt_long(argc, argv, "o:l:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -441,6 +493,47 @@ int cmd_convert(int argc, char **argv)
 						 "each 0..255)", optarg);
 			o.use_background = 1;
 			break;
+		case OPT_ANNOTATIONS: annotations = optarg; break;
+		case OPT_ANNOT_FORMAT:
+			if (!tfr_annot_find(optarg))
+				return cli_usage("convert", "invalid --annotation-format '%s' (coco, voc, yolo or csv)", optarg);
+			det.annot_format = optarg;
+			break;
+		case OPT_IMAGES: det.images = optarg; break;
+		case OPT_CLASS_NAMES: det.annot_classes = optarg; break;
+		case OPT_MASKS: det.masks = 1; break;
+		case OPT_SEGMENTATION: det.segmentation = optarg; break;
+		case OPT_SKIP_EMPTY: det.skip_empty = 1; break;
+		case OPT_MIN_BOX_VISIBLE: {
+			char *end;
+
+			o.min_box_visible = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.min_box_visible >= 0 && o.min_box_visible <= 1))
+				return cli_usage("convert", "invalid --min-box-visible '%s' (0..1)", optarg);
+			break;
+		}
+		case OPT_BOX_RETRIES:
+			if (cli_parse_u64(optarg, &v) || v > 1000)
+				return cli_usage("convert", "invalid --box-retries '%s' (0..1000)", optarg);
+			o.box_retries = (unsigned)v;
+			break;
+		case OPT_RRC:
+			if (parse_wxh(optarg, &rrc_w, &rrc_h))
+				return cli_usage("convert", "invalid --random-resized-crop '%s' (want WxH)", optarg);
+			break;
+		case OPT_RRC_SCALE:
+		case OPT_RRC_RATIO: {
+			float r[3];
+			int n;
+
+			if (parse_floats(optarg, r, &n) || n != 2 || !(r[0] > 0) || !(r[0] <= r[1]) ||
+			    (c == OPT_RRC_SCALE && r[1] > 1))
+				return cli_usage("convert", "invalid --%s '%s' (want A,B with 0 < A <= B%s)",
+						 c == OPT_RRC_SCALE ? "rrc-scale" : "rrc-ratio", optarg,
+						 c == OPT_RRC_SCALE ? " <= 1" : "");
+			memcpy(c == OPT_RRC_SCALE ? o.aug.rrc_scale : o.aug.rrc_ratio, r, 2 * sizeof(float));
+			break;
+		}
 		case 'j':
 			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 				return cli_usage("convert", "invalid --jobs '%s'", optarg);
@@ -456,8 +549,9 @@ int cmd_convert(int argc, char **argv)
 	}
 	if (!o.prefix)
 		return cli_usage("convert", "an output prefix (-o PREFIX) is required");
-	if (optind >= argc && !list && !table)
-		return cli_usage("convert", "no inputs (give directories, archives, files, --list or --table)");
+	if (optind >= argc && !list && !table && !annotations)
+		return cli_usage("convert", "no inputs (give directories, archives, files, --list, "
+				 "--table or --annotations)");
 	if (!table && (so.path_col || so.path_template || so.label_col || so.label_sep ||
 		       so.root || so.nextra_cols))
 		return cli_usage("convert", "--path-col, --path-template, --label-col, --label-sep, "
@@ -471,6 +565,17 @@ int cmd_convert(int argc, char **argv)
 	so.wds_features = wds;
 	if (add_classes && !classes)
 		return cli_usage("convert", "--add-classes needs --classes");
+	if (rrc_w && (o.aug.resize || o.aug.crop_w || o.aug.random_crop))
+		return cli_usage("convert", "--random-resized-crop chooses its own window: "
+				 "--resize, --resize-short, --crop and --random-crop do not apply");
+	if (rrc_w) {
+		o.aug.rrc = 1;
+		o.aug.crop_w = rrc_w;
+		o.aug.crop_h = rrc_h;
+	}
+	if (!annotations && (det.annot_format || det.images || det.annot_classes || det.masks || det.segmentation ||
+			     det.skip_empty || o.min_box_visible || o.box_retries))
+		return cli_usage("convert", "detection options need --annotations");
 	if (o.aug.random_crop && !o.aug.crop_w)
 		return cli_usage("convert", "--random-crop needs --crop");
 	if (o.aug.resize == TFR_RESIZE_EXACT && o.aug.crop_w &&
@@ -489,7 +594,7 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "--std needs as many values as --mean");
 	if (o.aug.dtype == TFR_DTYPE_UINT8 && (norm_given || st.nmean))
 		return cli_usage("convert", "--dtype uint8 stores pixels: --normalize, --mean and --std do not apply");
-	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || norm_given ||
+	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || o.aug.rrc || norm_given ||
 			  st.nmean || o.copies > 1))
 		return cli_usage("convert", "--encoded keeps the original bytes: augment options do not apply");
 	if (o.index && o.compression != TFR_COMP_NONE)
@@ -545,6 +650,12 @@ int cmd_convert(int argc, char **argv)
 			tfr_dataset_release(&ds);
 			return 1;
 		}
+	det.max_file = so.max_file;
+	if (annotations && tfr_dataset_add_kind(&ds, "annotations", annotations, &det, &err)) {
+		cli_error_lib(&err);
+		tfr_dataset_release(&ds);
+		return 1;
+	}
 	if (list && tfr_dataset_add_kind(&ds, "list", list, &so, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
@@ -589,6 +700,9 @@ int cmd_convert(int argc, char **argv)
 	} else {
 		progress_end(&prog);
 		cli_report_result(&res.out, UINT64_MAX, quiet);
+		if (res.detection && !quiet)
+			fprintf(stderr, "tfrec: %" PRIu64 " boxes kept, %" PRIu64
+				" dropped by the crop\n", res.boxes_kept, res.boxes_dropped);
 		tfr_convert_result_release(&res);
 	}
 	tfr_dataset_release(&ds);

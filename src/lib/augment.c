@@ -119,7 +119,8 @@ int tfr_augment_shape(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
 				     "image of %ux%u would be resized to %ux%u, past the "
 				     "2^31-1 pixels a side may have", sw, sh, rw, rh);
 	if (a->crop_w) {
-		if (a->crop_w > rw || a->crop_h > rh)
+		/* The random resized crop scales any window to the crop. */
+		if (!a->rrc && (a->crop_w > rw || a->crop_h > rh))
 			return tfr_error_set(err, TFR_ERR_FORMAT,
 					     "image of %ux%u (%ux%u after resizing) is smaller "
 					     "than the %ux%u crop", sw, sh, rw, rh,
@@ -197,20 +198,23 @@ static int grow(void **p, size_t *cap, size_t need)
 }
 
 /*
- * Filter taps for output positions [first, first+count) of an in -> out
- * resize: start[i], and ntaps weights at w[i*ntaps].  The output grid is
- * "out" samples over the same extent as "in" (pixel centres at +0.5).
+ * Filter taps for output positions [first, first+count) of a resize of
+ * "in" samples by scale (input samples per output sample), the output
+ * grid shifted by off input samples: start[i], and ntaps weights at
+ * w[i*ntaps].  Pixel centres are at +0.5 on both grids, so a resize maps
+ * the edges of the extent onto each other (augment.h, "Geometry").  off
+ * is 0 except for the random resized crop; adding 0.0 leaves the centres'
+ * bits unchanged.
  */
-static void taps(uint32_t in, uint32_t out, uint32_t first, uint32_t count,
+static void taps(uint32_t in, double scale, double off, uint32_t first, uint32_t count,
 		 int32_t *start, int32_t *len, float *w, int ntaps)
 {
-	double scale = (double)in / out;
 	double fs = scale > 1 ? scale : 1;
 	double support = fs; /* triangle radius 1, widened when shrinking */
 	uint32_t i;
 
 	for (i = 0; i < count; i++) {
-		double center = (first + i + 0.5) * scale;
+		double center = (first + i + 0.5) * scale + off;
 		int lo = (int)floor(center - support), hi = (int)ceil(center + support);
 		float *wi = w + (size_t)i * ntaps;
 		double sum = 0;
@@ -411,6 +415,7 @@ static void store_row(enum tfr_dtype dt, unsigned char *dst, const float *src,
 struct window {
 	uint32_t rw, rh, cw, ch, x0, y0;
 	int flip, ntx, nty;          /* tap strides */
+	double scx, scy, offx, offy; /* frame samples per output sample, grid shift */
 	int tx;                      /* taps per output column, padded */
 	int32_t *sx, *sy, *nx, *ny;  /* first tap and tap count */
 	int32_t *rel;                /* sx[i] - xlo */
@@ -419,32 +424,140 @@ struct window {
 	uint32_t xlo, xhi, ylo, yhi; /* frame region the taps read */
 };
 
+/* Uniform double in [0, 1) from 53 bits of r. */
+static double unit_double(uint64_t r)
+{
+	return (double)(r >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/*
+ * The random resized crop (torchvision's RandomResizedCrop): up to ten
+ * draws of an area fraction in [scale] and a log-uniform aspect ratio in
+ * [ratio]; the first that fits is placed uniformly.  Otherwise the
+ * largest centred window with the ratio clamped to the range.  Every draw
+ * is a function of rnd only.
+ */
+static void rrc_window(const struct tfr_augment *a, uint32_t sw, uint32_t sh,
+		       uint64_t rnd, uint32_t *px, uint32_t *py, uint32_t *pw, uint32_t *ph)
+{
+	double area = (double)sw * sh, lr0 = log(a->rrc_ratio[0]), lr1 = log(a->rrc_ratio[1]);
+	double in_ratio = (double)sw / sh;
+	int t;
+
+	for (t = 0; t < 10; t++) {
+		uint64_t r = tfr_mix64(rnd ^ (UINT64_C(0x100) + (uint64_t)t));
+		double target = area * (a->rrc_scale[0] +
+					(a->rrc_scale[1] - a->rrc_scale[0]) * unit_double(tfr_mix64(r ^ 1)));
+		double ar = exp(lr0 + (lr1 - lr0) * unit_double(tfr_mix64(r ^ 2)));
+		double w = floor(sqrt(target * ar) + 0.5), h = floor(sqrt(target / ar) + 0.5);
+
+		if (w >= 1 && h >= 1 && w <= sw && h <= sh) {
+			*pw = (uint32_t)w;
+			*ph = (uint32_t)h;
+			*px = (uint32_t)tfr_rand_below(tfr_mix64(r ^ 3), sw - *pw + 1);
+			*py = (uint32_t)tfr_rand_below(tfr_mix64(r ^ 4), sh - *ph + 1);
+			return;
+		}
+	}
+	if (in_ratio < a->rrc_ratio[0]) {
+		*pw = sw;
+		*ph = round_dim(sw / a->rrc_ratio[0]);
+	} else if (in_ratio > a->rrc_ratio[1]) {
+		*ph = sh;
+		*pw = round_dim(sh * a->rrc_ratio[1]);
+	} else {
+		*pw = sw;
+		*ph = sh;
+	}
+	*pw = *pw > sw ? sw : *pw;
+	*ph = *ph > sh ? sh : *ph;
+	*px = (sw - *pw) / 2;
+	*py = (sh - *ph) / 2;
+}
+
+int tfr_augment_geometry(const struct tfr_augment *a, uint32_t src_w, uint32_t src_h,
+			 uint64_t rnd, struct tfr_augment_geom *g, struct tfr_error *err)
+{
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	if (!src_w || !src_h)
+		return tfr_error_set(err, TFR_ERR_INVALID, "image of no pixels");
+	rc = tfr_augment_shape(a, src_w, src_h, &g->ow, &g->oh, err);
+	if (rc)
+		return rc;
+	if (a->rrc) {
+		uint32_t px, py, pw, ph;
+
+		rrc_window(a, src_w, src_h, rnd, &px, &py, &pw, &ph);
+		g->rw = src_w;
+		g->rh = src_h;
+		g->x0 = px;
+		g->y0 = py;
+		g->cw = pw;
+		g->ch = ph;
+	} else {
+		tfr_augment_resized(a, src_w, src_h, &g->rw, &g->rh);
+		g->cw = g->ow;
+		g->ch = g->oh;
+		if (a->crop_w) {
+			if (a->random_crop) {
+				g->x0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 1), g->rw - g->cw + 1);
+				g->y0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 2), g->rh - g->ch + 1);
+			} else {
+				g->x0 = (g->rw - g->cw) / 2;
+				g->y0 = (g->rh - g->ch) / 2;
+			}
+		}
+	}
+	if (a->flip)
+		g->flip = (int)(tfr_mix64(rnd ^ 3) >> 63);
+	g->x = (double)g->x0 / g->rw;
+	g->y = (double)g->y0 / g->rh;
+	g->w = (double)g->cw / g->rw;
+	g->h = (double)g->ch / g->rh;
+	return TFR_OK;
+}
+
 static int compute_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src_h,
 			  uint32_t dw, uint32_t dh, uint64_t rnd,
 			  struct tfr_augment_scratch *s, struct window *v,
 			  struct tfr_error *err)
 {
+	struct tfr_augment_geom g;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	rc = tfr_augment_shape(a, src_w, src_h, &v->cw, &v->ch, err);
+	rc = tfr_augment_geometry(a, src_w, src_h, rnd, &g, err);
 	if (rc)
 		return rc;
-	tfr_augment_resized(a, src_w, src_h, &v->rw, &v->rh);
-	if (a->crop_w) {
-		if (a->random_crop) {
-			v->x0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 1), v->rw - v->cw + 1);
-			v->y0 = (uint32_t)tfr_rand_below(tfr_mix64(rnd ^ 2), v->rh - v->ch + 1);
-		} else {
-			v->x0 = (v->rw - v->cw) / 2;
-			v->y0 = (v->rh - v->ch) / 2;
-		}
+	v->flip = g.flip;
+	if (a->rrc) {
+		/* The source window g.x0.. (in upright source pixels) resized
+		 * to ow x oh; the frame may be DCT-scaled by dw / src_w.  Taps
+		 * near the window's edge may read just outside it (the image
+		 * is there), where torchvision crops first. */
+		v->rw = g.ow;
+		v->rh = g.oh;
+		v->cw = g.ow;
+		v->ch = g.oh;
+		v->scx = (double)g.cw * dw / src_w / g.ow;
+		v->scy = (double)g.ch * dh / src_h / g.oh;
+		v->offx = (double)g.x0 * dw / src_w;
+		v->offy = (double)g.y0 * dh / src_h;
+	} else {
+		v->rw = g.rw;
+		v->rh = g.rh;
+		v->cw = g.cw;
+		v->ch = g.ch;
+		v->x0 = g.x0;
+		v->y0 = g.y0;
+		v->scx = (double)dw / v->rw;
+		v->scy = (double)dh / v->rh;
 	}
-	if (a->flip)
-		v->flip = (int)(tfr_mix64(rnd ^ 3) >> 63);
 	/* Taps for the crop window only: shrinking by s needs 2s+2. */
 	{
-		double scx = (double)dw / v->rw, scy = (double)dh / v->rh;
+		double scx = v->scx, scy = v->scy;
 
 		v->ntx = (int)ceil(2 * (scx > 1 ? scx : 1)) + 2;
 		v->nty = (int)ceil(2 * (scy > 1 ? scy : 1)) + 2;
@@ -461,8 +574,8 @@ static int compute_window(const struct tfr_augment *a, uint32_t src_w, uint32_t 
 	v->rel = v->ny + v->ch;
 	v->wx = s->w;
 	v->wy = s->w + (size_t)v->cw * v->ntx;
-	taps(dw, v->rw, v->x0, v->cw, v->sx, v->nx, v->wx, v->ntx);
-	taps(dh, v->rh, v->y0, v->ch, v->sy, v->ny, v->wy, v->nty);
+	taps(dw, v->scx, v->offx, v->x0, v->cw, v->sx, v->nx, v->wx, v->ntx);
+	taps(dh, v->scy, v->offy, v->y0, v->ch, v->sy, v->ny, v->wy, v->nty);
 	v->tx = pad_taps(dw, v->cw, v->sx, v->nx, v->wx, v->ntx);
 	/* The column weights again, laid out for the vector kernel: per pair
 	 * of output pixels and tap, four copies of each pixel's weight. */
@@ -513,6 +626,8 @@ struct tfr_augment_window {
 	enum tfr_resize resize;
 	uint32_t resize_w, resize_h, resize_short, crop_w, crop_h;
 	int random_crop, flip;
+	int rrc;
+	float rrc_scale[2], rrc_ratio[2];
 	uint32_t src_w, src_h, dw, dh;
 	uint64_t rnd;
 	struct window v;
@@ -531,12 +646,14 @@ static int plan_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 		if (!c)
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	}
-	if (!(a->random_crop || a->flip))
+	if (!(a->random_crop || a->flip || a->rrc))
 		rnd = 0; /* the window does not depend on it */
 	if (c->valid && c->resize == a->resize && c->resize_w == a->resize_w &&
 	    c->resize_h == a->resize_h && c->resize_short == a->resize_short &&
 	    c->crop_w == a->crop_w && c->crop_h == a->crop_h &&
 	    c->random_crop == a->random_crop && c->flip == a->flip &&
+	    c->rrc == a->rrc && !memcmp(c->rrc_scale, a->rrc_scale, sizeof(c->rrc_scale)) &&
+	    !memcmp(c->rrc_ratio, a->rrc_ratio, sizeof(c->rrc_ratio)) &&
 	    c->src_w == src_w && c->src_h == src_h && c->dw == dw && c->dh == dh &&
 	    c->rnd == rnd) {
 		*v = c->v;
@@ -555,6 +672,9 @@ static int plan_window(const struct tfr_augment *a, uint32_t src_w, uint32_t src
 	c->crop_h = a->crop_h;
 	c->random_crop = a->random_crop;
 	c->flip = a->flip;
+	c->rrc = a->rrc;
+	memcpy(c->rrc_scale, a->rrc_scale, sizeof(c->rrc_scale));
+	memcpy(c->rrc_ratio, a->rrc_ratio, sizeof(c->rrc_ratio));
 	c->src_w = src_w;
 	c->src_h = src_h;
 	c->dw = dw;

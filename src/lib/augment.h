@@ -48,6 +48,12 @@ struct tfr_augment {
 	float mean[3], std[3];
 	enum tfr_dtype dtype;
 	enum tfr_layout layout;
+	/* The random resized crop (ImageNet training crop): a window of
+	 * rrc_scale[0..1] of the source's area and width/height ratio in
+	 * rrc_ratio[0..1] (log-uniform), resized to crop_w x crop_h.  Needs
+	 * resize NONE; random_crop is ignored. */
+	int rrc;
+	float rrc_scale[2], rrc_ratio[2];
 };
 
 const char *tfr_dtype_name(enum tfr_dtype d);
@@ -81,6 +87,29 @@ int tfr_augment_check_size(const struct tfr_augment *a, uint32_t ow, uint32_t oh
 
 /* Bytes of the stored tensor for an ow x oh result. */
 size_t tfr_augment_bytes(const struct tfr_augment *a, uint32_t ow, uint32_t oh);
+
+/*
+ * Geometry.  Pixel i of an n-pixel axis covers [i, i+1), its centre at
+ * i + 0.5; in normalized coordinates it covers [i/n, (i+1)/n).  A resize
+ * maps the extent edge to edge (output centre j + 0.5 samples the input
+ * at (j + 0.5) * in / out), so a normalized coordinate is unchanged by
+ * resizing, and a crop of [x0, x0 + cw) of an rw-pixel axis maps u to
+ * (u - x0/rw) / (cw/rw).  The flip maps u to 1 - u.  boxes.h moves boxes
+ * with exactly this geometry.
+ */
+struct tfr_augment_geom {
+	uint32_t ow, oh;        /* stored size */
+	uint32_t rw, rh;        /* the frame the window is cut from: resized
+				   size, or the source for the random resized crop */
+	uint32_t x0, y0, cw, ch;/* the window in that frame, pixels */
+	double x, y, w, h;      /* the same window, normalized (0..1) */
+	int flip;               /* mirrored left to right after the crop */
+};
+
+/* The window and flip that tfr_augment_run uses for an upright
+ * src_w x src_h image and random value rnd.  Thread-safe. */
+int tfr_augment_geometry(const struct tfr_augment *a, uint32_t src_w, uint32_t src_h,
+			 uint64_t rnd, struct tfr_augment_geom *g, struct tfr_error *err);
 
 struct tfr_augment_window;
 

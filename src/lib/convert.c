@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "convert.h"
+#include "boxes.h"
 #include "example.h"
 #include "fileio.h"
 #include "image.h"
@@ -19,6 +20,7 @@
 #include "source/source.h"
 
 #include <errno.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,12 @@ struct worker {
 	struct tfr_dataset_reader rd;  /* this worker's cursors into the sources */
 	struct tfr_features fs;        /* the item's extra features */
 	struct tfr_label_specs ls;     /* its label values */
+	struct tfr_boxes_scratch bx;   /* boxes and masks moved with the pixels */
+	struct tfr_feature_spec *moved; /* the extra features after moving */
+	size_t moved_cap;
+	uint64_t kept, dropped;        /* boxes of the last record made */
+	char sha_hex[65];              /* image/key/sha256 of a detection record */
+	struct tfr_bytes sha;
 };
 
 struct shard_state {
@@ -61,6 +69,8 @@ struct run {
 	struct tfr_dataset_reader prd;
 	struct tfr_features pfs;
 	struct tfr_label_specs pls;
+	uint64_t boxes_kept, boxes_dropped; /* atomic: summed over workers */
+	int detection;
 };
 
 void tfr_convert_result_release(struct tfr_convert_result *res)
@@ -154,6 +164,79 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 		s->f[s->n++] = x->spec[k];
 }
 
+/* A record made: its boxes join the run's counts (sums: any order). */
+static void count_boxes(struct run *r, const struct worker *wk)
+{
+	if (!(wk->fs.flags & TFR_FEATURE_GEOMETRIC))
+		return;
+	__atomic_store_n(&r->detection, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&r->boxes_kept, wk->kept, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&r->boxes_dropped, wk->dropped, __ATOMIC_RELAXED);
+}
+
+/*
+ * The extra features of the item in fs, as the record stores them: boxes
+ * and masks moved through g (NULL: as they are) for an upright uw x uh
+ * source, when the source flagged them TFR_FEATURE_GEOMETRIC; *out is
+ * fs itself otherwise.  A detection record in encoded mode also gets
+ * image/key/sha256 of the file (raw; zeros when raw is NULL, for
+ * sizing), as the TF Object Detection API's converters write it.  The
+ * result lives in wk's scratch until the next call.
+ */
+static int move_features(struct worker *wk, const struct tfr_features *fs, int encoded,
+			 const void *raw, size_t rawlen, const struct tfr_augment_geom *g,
+			 double min_visible, uint32_t uw, uint32_t uh,
+			 struct tfr_features *view, const struct tfr_features **out,
+			 struct tfr_error *err)
+{
+	const struct tfr_feature_spec *x;
+	size_t nx, extra;
+	int rc;
+
+	wk->kept = wk->dropped = 0;
+	*out = fs;
+	if (!(fs->flags & TFR_FEATURE_GEOMETRIC))
+		return TFR_OK;
+	rc = tfr_boxes_features(fs->spec, fs->n, g, min_visible, uw, uh, &wk->bx, &x, &nx,
+				&wk->kept, &wk->dropped, err);
+	if (rc)
+		return rc;
+	extra = encoded && nx < TFR_MAX_FEATURES;
+	if (nx + extra > wk->moved_cap) {
+		struct tfr_feature_spec *q = realloc(wk->moved, (nx + extra) * sizeof(*q));
+
+		if (!q)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		wk->moved = q;
+		wk->moved_cap = nx + extra;
+	}
+	memcpy(wk->moved, x, nx * sizeof(*x));
+	if (extra && !raw) {
+		memset(wk->sha_hex, '0', 64);
+	} else if (extra) {
+		struct sha256_ctx c;
+		uint8_t d[SHA256_DIGEST_SIZE];
+		int k;
+
+		sha256_init(&c);
+		sha256_update(&c, rawlen, raw);
+		sha256_digest(&c, sizeof(d), d);
+		for (k = 0; k < SHA256_DIGEST_SIZE; k++)
+			snprintf(wk->sha_hex + 2 * k, 3, "%02x", d[k]);
+	}
+	if (extra) {
+		wk->sha.data = (const unsigned char *)wk->sha_hex;
+		wk->sha.len = 64;
+		wk->moved[nx] = (struct tfr_feature_spec){ "image/key/sha256", TFR_FEATURE_BYTES, 1,
+							   &wk->sha, NULL, NULL };
+	}
+	*view = *fs;
+	view->spec = wk->moved;
+	view->n = nx + extra;
+	*out = view;
+	return TFR_OK;
+}
+
 /* Make the record for unit u into out.  Item-level failures return the
  * status with err naming the file. */
 static int make_record(struct run *r, struct worker *wk, uint64_t u,
@@ -166,6 +249,8 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	struct tfr_image_info info;
 	struct tfr_error e;
 	struct specs sp;
+	struct tfr_features view;
+	const struct tfr_features *fx;
 	uint32_t uw, uh, ow, oh;
 	size_t nbytes, hole = 0;
 	int rc;
@@ -184,10 +269,6 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	path = tfr_dataset_where(r->ds, item, &wk->rd);
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (wk->fs.flags & TFR_FEATURE_GEOMETRIC)
-		return tfr_error_set(err, TFR_ERR_UNSUPPORTED,
-				     "'%s': features that follow the pixels (boxes) "
-				     "are not supported yet", path);
 	rc = tfr_image_probe(wk->file.data, wk->file.len, o->max_pixels, &info, &e);
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
@@ -206,8 +287,12 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		rc = move_features(wk, &wk->fs, 1, wk->file.data, wk->file.len, NULL, 0, uw, uh,
+				   &view, &fx, &e);
+		if (rc)
+			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		build_specs(&sp, r, item, wk->file.data, wk->file.len, info.width,
-			    info.height, info.format, &wk->ls, &wk->fs);
+			    info.height, info.format, &wk->ls, fx);
 	} else {
 		struct tfr_decode_opts d = { .channels = o->aug.channels,
 					     .max_pixels = o->max_pixels };
@@ -222,7 +307,21 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		tfr_augment_resized(&o->aug, uw, uh, &rw, &rh);
 		uint32_t fw, fh;
 		uint64_t rnd = tfr_rand3(o->seed, item, copy);
+		struct tfr_augment_geom g;
 
+		if (wk->fs.flags & TFR_FEATURE_GEOMETRIC) {
+			/* A crop may be drawn again to keep a box; the pixels
+			 * follow the random value chosen. */
+			int bad;
+			size_t nb = tfr_boxes_of_features(wk->fs.spec, wk->fs.n, &wk->bx, &bad);
+
+			rc = tfr_boxes_geometry(&o->aug, uw, uh, rnd, wk->bx.box, nb,
+						o->min_box_visible, o->box_retries, &g, &rnd,
+						NULL, &e);
+		} else
+			rc = tfr_augment_geometry(&o->aug, uw, uh, rnd, &g, &e);
+		if (rc)
+			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		if (o->aug.resize != TFR_RESIZE_NONE) {
 			d.min_width = rw;
 			d.min_height = rh;
@@ -240,7 +339,11 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		/* The Example is written first with a hole where the pixels
 		 * go, and the tensor is made in place: no copy of it. */
 		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
-		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format, &wk->ls, &wk->fs);
+		rc = move_features(wk, &wk->fs, 0, NULL, 0, &g, o->min_box_visible, uw, uh,
+				   &view, &fx, &e);
+		if (rc)
+			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format, &wk->ls, fx);
 		if (sp.oom)
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		rc = tfr_example_encode_at(sp.f, sp.n, out, &hole, &e);
@@ -250,6 +353,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 					  out->data + hole, nbytes, &ow, &oh, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		count_boxes(r, wk);
 		return TFR_OK;
 	}
 	if (sp.oom)
@@ -257,6 +361,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	rc = tfr_example_encode(sp.f, sp.n, out, &e);
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+	count_boxes(r, wk);
 	return TFR_OK;
 }
 
@@ -427,11 +532,25 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 
 /* --- planning ----------------------------------------------------------- */
 
+/* Planning's view of the extra features: boxes as listed (none dropped:
+ * an upper bound for a crop, exact in encoded mode, though not for masks
+ * enlarged by a resize).  Planning is serial: worker 0's scratch. */
+static const struct tfr_features *sized_features(struct run *r, struct tfr_features *view)
+{
+	const struct tfr_features *x;
+
+	if (move_features(&r->workers[0], &r->pfs, r->o->encoded, NULL, 0, NULL, 0, 0, 0,
+			  view, &x, NULL))
+		return &r->pfs;
+	return x;
+}
+
 static uint64_t unit_size(void *ctx, uint64_t pos)
 {
 	struct run *r = ctx;
 	uint64_t u = unit_at(r, pos);
 	size_t item = (size_t)(u / r->o->copies);
+	struct tfr_features view;
 	struct specs sp;
 	uint32_t ow, oh;
 	size_t len;
@@ -454,7 +573,7 @@ static uint64_t unit_size(void *ctx, uint64_t pos)
 		tfr_features_reset(&r->pfs);
 	build_specs(&sp, r, item, NULL, len, ow, oh,
 		    r->fmt ? (enum tfr_image_format)r->fmt[item] : TFR_IMAGE_JPEG,
-		    &r->pls, &r->pfs);
+		    &r->pls, sized_features(r, &view));
 	return tfr_example_size(sp.f, sp.n) + TFR_RECORD_OVERHEAD;
 }
 
@@ -532,6 +651,8 @@ static void run_release(struct run *r)
 			tfr_dataset_reader_release(r->ds, &r->workers[i].rd);
 			tfr_features_release(&r->workers[i].fs);
 			tfr_label_specs_release(&r->workers[i].ls);
+			tfr_boxes_scratch_release(&r->workers[i].bx);
+			free(r->workers[i].moved);
 		}
 	}
 	free(r->workers);
@@ -557,10 +678,13 @@ static void run_release(struct run *r)
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		struct tfr_convert_result *res, struct tfr_error *err)
 {
+	/* Detection sets without image classes list their object classes
+	 * (label k is line k of the labels file). */
 	struct tfr_manifest m = { .options = o->options, .noptions = o->noptions,
 				  .ninputs = ds->n,
-				  .labels = (const char *const *)ds->classes,
-				  .nlabels = ds->nclasses };
+				  .labels = (const char *const *)(ds->nclasses ? ds->classes
+								 : ds->object_classes),
+				  .nlabels = ds->nclasses ? ds->nclasses : ds->nobject_classes };
 	struct run r;
 	uint32_t fw, fh;
 	size_t i;
@@ -683,6 +807,13 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	for (i = 0; i < ds->nbad && !rc; i++)
 		rc = tfr_output_run_problem(r.orun, TFR_NO_POS, ds->bad[i].file, ds->bad[i].record,
 					    ds->bad[i].offset, 0, ds->bad[i].reason, err);
+	res->boxes_kept = r.boxes_kept;
+	res->boxes_dropped = r.boxes_dropped;
+	res->detection = r.detection;
+	m.boxes = r.detection;
+	m.boxes_kept = r.boxes_kept;
+	m.boxes_dropped = r.boxes_dropped;
+	m.annotation_problems = ds->nbad;
 out:
 	rc = tfr_output_run_end(r.orun, rc, &m, &res->out, err);
 	run_release(&r);

@@ -58,11 +58,19 @@ struct tfr_convert_opts {
 	/* Called under a lock, at most ~10 times a second, and at the end. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
+	/* Detection (items with boxes; boxes.h): a box keeping less than
+	 * min_box_visible of its area in the crop is dropped; box_retries
+	 * further crops may be drawn to keep at least one box. */
+	double min_box_visible;
+	unsigned box_retries;
 };
 
 struct tfr_convert_result {
 	struct tfr_output_result out; /* shards, records, skipped, manifest */
 	uint64_t units;           /* records this part had to make */
+	uint64_t boxes_kept;      /* boxes in this part's records */
+	uint64_t boxes_dropped;   /* left out by the crop (min_box_visible) */
+	int detection;            /* some item had boxes */
 };
 
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,

@@ -68,6 +68,9 @@ void tfr_dataset_release(struct tfr_dataset *ds)
 		free(ds->bad[i].reason);
 	}
 	free(ds->bad);
+	for (i = 0; i < ds->nobject_classes; i++)
+		free(ds->object_classes[i]);
+	free(ds->object_classes);
 	memset(ds, 0, sizeof(*ds));
 }
 
@@ -814,4 +817,23 @@ int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
 	if (err)
 		err->sys_errno = e.sys_errno;
 	return rc;
+}
+
+int tfr_dataset_object_classes(struct tfr_dataset *ds, char *const *names, size_t n,
+			       struct tfr_error *err)
+{
+	size_t i;
+
+	if (ds->object_classes)
+		return tfr_error_set(err, TFR_ERR_INVALID, "object classes given twice");
+	ds->object_classes = calloc(n ? n : 1, sizeof(char *));
+	if (!ds->object_classes)
+		return nomem(err);
+	for (i = 0; i < n; i++) {
+		ds->object_classes[i] = strdup(names[i]);
+		if (!ds->object_classes[i])
+			return nomem(err);
+		ds->nobject_classes = i + 1;
+	}
+	return TFR_OK;
 }

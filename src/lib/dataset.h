@@ -53,6 +53,10 @@ struct tfr_dataset {
 	size_t nadded;           /* classes added past the map (--classes) */
 	struct tfr_problem *bad; /* inputs or items that could not be listed */
 	size_t nbad, bad_cap;
+	/* Detection: name of object label i + 1 (image/object/class/label),
+	 * set by an annotation source (source/detect.c). */
+	char **object_classes;
+	size_t nobject_classes;
 
 	/* private */
 	struct tfr_dsitem **chunks;  /* items, TFR_DS_CHUNK each */
@@ -157,5 +161,10 @@ int tfr_dataset_features(const struct tfr_dataset *ds, size_t i,
 int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
 		     struct tfr_dataset_reader *rd, struct tfr_buf *out,
 		     struct tfr_error *err);
+
+/* For an annotation source while it lists: the object class names,
+ * copied.  A second set of names is an error (one --annotations). */
+int tfr_dataset_object_classes(struct tfr_dataset *ds, char *const *names, size_t n,
+			       struct tfr_error *err);
 
 #endif

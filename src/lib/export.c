@@ -1,6 +1,7 @@
 /* export.c - records back to PNG pictures; see export.h. */
 #include "config.h"
 #include "export.h"
+#include "draw.h"
 #include "f16.h"
 #include "fileio.h"
 #include "json.h"
@@ -430,6 +431,12 @@ int tfr_exporter_add(struct tfr_exporter *x, const char *file,
 				    ": cannot export: payload is not a tf.train.Example",
 				    file, rec->index, rec->offset);
 	rc = tfr_export_record(ex, &x->pic, &e);
+	/* Boxes, class names and masks drawn on the picture (draw.h). */
+	if (!rc) {
+		int drawn = tfr_draw_annotations(&x->pic, ex, &e);
+
+		rc = drawn < 0 ? drawn : TFR_OK;
+	}
 	if (rc)
 		return tfr_error_at(err, rc == TFR_ERR_NOMEM ? rc : TFR_ERR_FORMAT,
 				    rec->index, rec->offset,
@@ -454,10 +461,17 @@ int tfr_exporter_add(struct tfr_exporter *x, const char *file,
 	rc = rc ? rc : tfr_buf_printf(m, ", \"width\": %u, \"height\": %u", x->pic.width,
 				      x->pic.height);
 	if (!rc && x->n < TFR_EXPORT_SHEET_MAX) {
+		char cap[96];
+
 		rc = tfr_buf_printf(m, ", \"sheet\": {\"col\": %u, \"row\": %u}",
 				    (unsigned)(x->n % x->sheet.cols),
 				    (unsigned)(x->n / x->sheet.cols));
 		tfr_sheet_add(&x->sheet, &x->pic);
+		/* The tile: its boxes at thumbnail scale and a caption, for
+		 * every dataset. */
+		tfr_draw_tile_boxes(&x->sheet, ex, x->pic.width, x->pic.height);
+		tfr_draw_caption_of(ex, &x->pic, cap, sizeof(cap));
+		tfr_draw_tile_caption(&x->sheet, cap);
 	}
 	rc = rc ? rc : tfr_buf_puts(m, "}");
 	if (rc)

@@ -111,8 +111,13 @@ int tfr_output_options_json(struct tfr_buf *b, const struct tfr_option *opt,
 		case TFR_OPTION_NAME:
 			rc |= tfr_json_cstr(b, o->name ? o->name : "");
 			break;
+		case TFR_OPTION_FLOAT:
+			rc |= isfinite(o->f[0]) ? tfr_buf_printf(b, "%.9g", o->f[0])
+						: tfr_buf_puts(b, "null");
+			break;
 		case TFR_OPTION_FLOAT3:
-			for (k = 0; k < 3; k++) {
+		case TFR_OPTION_FLOAT_PAIR:
+			for (k = 0; k < (o->type == TFR_OPTION_FLOAT3 ? 3 : 2); k++) {
 				rc |= tfr_buf_puts(b, k ? ", " : "[");
 				/* JSON has no NaN or infinity */
 				rc |= isfinite(o->f[k]) ? tfr_buf_printf(b, "%.9g", o->f[k])
@@ -1029,6 +1034,12 @@ static int manifest_json(struct tfr_output_run *run, const struct tfr_manifest *
 		}
 		rc |= tfr_buf_puts(b, "],\n");
 	}
+	if (m->boxes)
+		rc |= tfr_buf_printf(b, "  \"boxes\": {\"kept\": %llu, \"dropped_by_crop\": %llu, "
+				     "\"annotation_problems\": %llu},\n",
+				     (unsigned long long)m->boxes_kept,
+				     (unsigned long long)m->boxes_dropped,
+				     (unsigned long long)m->annotation_problems);
 	rc |= tfr_buf_puts(b, "  \"shards\": [");
 	for (s = run->s0; s < run->s1 && !rc; s++) {
 		const struct shard_done *d = &run->sh[s - run->s0];

@@ -60,6 +60,8 @@ enum tfr_option_type {
 	TFR_OPTION_UINT_PAIR,     /* [u[0], u[1]] */
 	TFR_OPTION_NAME,          /* name, a JSON string */
 	TFR_OPTION_FLOAT3,        /* [f[0], f[1], f[2]]; not finite: null */
+	TFR_OPTION_FLOAT,         /* f[0] */
+	TFR_OPTION_FLOAT_PAIR,    /* [f[0], f[1]] */
 };
 
 struct tfr_option {
@@ -90,6 +92,10 @@ struct tfr_manifest {
 	uint64_t records_in;
 	const char *const *labels;
 	size_t nlabels;
+	/* Detection (boxes non-zero): a "boxes" object with the boxes kept,
+	 * those the crop dropped, and the annotation problems. */
+	int boxes;
+	uint64_t boxes_kept, boxes_dropped, annotation_problems;
 };
 
 /*

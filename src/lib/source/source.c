@@ -22,6 +22,7 @@ const struct tfr_source_ops *const tfr_source_table[] = {
 	&tfr_source_file,
 	&tfr_source_list,
 	&tfr_source_csv,
+	&tfr_source_annotations,
 	NULL,
 };
 

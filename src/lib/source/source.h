@@ -96,6 +96,13 @@ struct tfr_source_opts {
 	 * bytes features on request; NULL for none */
 	const char *const *wds_features;
 	size_t nwds_features;
+	/* detection annotations (--annotations; source/annot.c) */
+	const char *annot_format;   /* coco, voc, yolo, csv; NULL: sniffed */
+	const char *images;         /* --images; NULL: beside the annotations */
+	const char *annot_classes;  /* YOLO class names; NULL: beside */
+	int masks;                  /* --masks: image/object/mask */
+	const char *segmentation;   /* --segmentation DIR: a PNG per image */
+	int skip_empty;             /* leave out images without boxes */
 };
 
 /*

@@ -9,9 +9,10 @@
  * class, as an integer, so the ids stay what they were.  --keep KEY
  * copies a feature through unchanged.  A record that is not an Example
  * or lacks the image is a problem naming the file, record index and
- * byte offset.  Records with TF Object Detection API boxes
- * (image/object/bbox/...) are refused: the boxes would no longer match
- * the pixels once augmented (the detection work lifts this).
+ * byte offset.  TF Object Detection API features (image/object/...,
+ * image/segmentation/class/encoded) are carried over, flagged
+ * TFR_FEATURE_GEOMETRIC, so that convert moves boxes and masks with the
+ * pixels (boxes.h).
  *
  * An item's locator packs its record index and its offset in the
  * (uncompressed) stream; in a plain file read() seeks straight to it, in
@@ -59,6 +60,26 @@ static const char *image_key(const struct tfr_source *src)
 	return src->opts->image_key ? src->opts->image_key : "image/encoded";
 }
 
+/* A TF OD API feature, moved with the pixels by convert (boxes.h). */
+static int geometric(const char *key)
+{
+	return !strncmp(key, "image/object/", 13) ||
+	       !strcmp(key, "image/segmentation/class/encoded");
+}
+
+static int has_geometric(const struct tfr_example *ex)
+{
+	struct tfr_feature_view v;
+	size_t i;
+
+	for (i = 0; i < tfr_example_nfeatures(ex); i++) {
+		tfr_example_feature(ex, i, &v);
+		if (geometric(v.key))
+			return 1;
+	}
+	return 0;
+}
+
 /* Why a parsed Example cannot be an item, or NULL; its class text in
  * cls (empty for none). */
 static const char *check_example(const struct tfr_source *src,
@@ -74,12 +95,6 @@ static const char *check_example(const struct tfr_source *src,
 	if (!tfr_example_find(ex, image_key(src), &v) || v.kind != TFR_FEATURE_BYTES ||
 	    v.count < 1)
 		return "no image bytes under the image key (see --image-key)";
-	for (i = 0; i < tfr_example_nfeatures(ex); i++) {
-		tfr_example_feature(ex, i, &v);
-		if (!strncmp(v.key, "image/object/bbox/", 18))
-			return "holds object boxes (image/object/bbox/...), which augmenting "
-			       "would move; not supported yet";
-	}
 	for (i = 0; i < sizeof(label_keys) / sizeof(label_keys[0]); i++)
 		if (tfr_example_find(ex, label_keys[i], &v) && v.kind == TFR_FEATURE_INT64 &&
 		    v.count >= 1 && v.ints[0] >= 0) {
@@ -134,7 +149,7 @@ static int tfrecord_list(struct tfr_source *src, struct tfr_dataset *ds,
 			struct tfr_feature_view v;
 			struct tfr_item_desc d = { NULL, 0, c, cls[0] ? 1 : 0,
 						   rec.index << OFF_BITS | rec.offset,
-						   src->opts->nkeep ? 0 : TFR_NO_EXTRA };
+						   src->opts->nkeep || has_geometric(ex) ? 0 : TFR_NO_EXTRA };
 
 			name.len = 0;
 			if (tfr_buf_printf(&name, "%llu", (unsigned long long)rec.index)) {
@@ -267,7 +282,24 @@ static int tfrecord_features(const struct tfr_source *src, struct tfr_source_cur
 			continue; /* kept where present */
 		vals = v.kind == TFR_FEATURE_BYTES ? (const void *)v.bytes :
 		       v.kind == TFR_FEATURE_FLOAT ? (const void *)v.floats : (const void *)v.ints;
-		rc = tfr_features_add(fs, v.key, v.kind, vals, v.count, 0, err);
+		rc = tfr_features_add(fs, v.key, v.kind, vals, v.count,
+				      geometric(v.key) ? TFR_FEATURE_GEOMETRIC : 0, err);
+	}
+	/* Boxes and masks come along whatever --keep says, to be moved. */
+	for (i = 0; !rc && i < tfr_example_nfeatures((*cur)->ex); i++) {
+		struct tfr_feature_view v;
+		const void *vals;
+		size_t k;
+		int kept = 0;
+
+		tfr_example_feature((*cur)->ex, i, &v);
+		for (k = 0; k < src->opts->nkeep; k++)
+			kept |= !strcmp(src->opts->keep[k], v.key);
+		if (kept || !geometric(v.key))
+			continue;
+		vals = v.kind == TFR_FEATURE_BYTES ? (const void *)v.bytes :
+		       v.kind == TFR_FEATURE_FLOAT ? (const void *)v.floats : (const void *)v.ints;
+		rc = tfr_features_add(fs, v.key, v.kind, vals, v.count, TFR_FEATURE_GEOMETRIC, err);
 	}
 	return rc;
 }
