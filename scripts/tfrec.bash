@@ -11,7 +11,7 @@ _tfrec()
 	cmd=${COMP_WORDS[1]}
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "convert shard inspect verify index --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "convert shard inspect verify index manifest --help --version" -- "$cur"))
 		return 0
 	fi
 	case $cmd in
@@ -53,6 +53,13 @@ _tfrec()
 		;;
 	index)
 		opts="--output --help"
+		;;
+	manifest)
+		if [ "$COMP_CWORD" -eq 2 ]; then
+			COMPREPLY=($(compgen -W "merge --help" -- "$cur"))
+			return 0
+		fi
+		opts="--quiet --no-fsync --help"
 		;;
 	*)
 		return 0

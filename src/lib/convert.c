@@ -602,10 +602,16 @@ static int write_manifest(struct run *r, struct tfr_convert_result *res,
 
 	tfr_buf_init(&b, 0);
 	rc |= tfr_output_manifest_begin(&b, "convert", o->options_json);
-	rc |= tfr_buf_printf(&b, "  \"part\": {\"index\": %u, \"count\": %u},\n"
+	rc |= tfr_buf_printf(&b, "  \"part\": {\"index\": %u, \"count\": %u",
+			     o->part_i, o->part_n);
+	/* For tfrec manifest merge: the last ds->nbad skips (inputs that
+	 * could not be listed) are the same in every part. */
+	if (o->part_n > 1)
+		rc |= tfr_buf_printf(&b, ", \"shared_skips\": %zu", r->ds->nbad);
+	rc |= tfr_buf_printf(&b, "},\n"
 			     "  \"shards_total\": %u,\n  \"inputs\": %zu,\n"
 			     "  \"records\": %llu,\n  \"labels\": [",
-			     o->part_i, o->part_n, r->plan.nshards, r->ds->n,
+			     r->plan.nshards, r->ds->n,
 			     (unsigned long long)res->records);
 	for (i = 0; i < r->ds->nclasses; i++) {
 		rc |= tfr_buf_puts(&b, i ? ", " : "");

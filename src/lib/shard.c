@@ -758,10 +758,16 @@ static int write_manifest(struct run *r, struct tfr_shard_result *res,
 		rc |= tfr_buf_puts(&b, i ? ", " : "");
 		rc |= tfr_json_cstr(&b, r->inputs[i]);
 	}
-	rc |= tfr_buf_printf(&b, "],\n  \"part\": {\"index\": %u, \"count\": %u},\n"
+	rc |= tfr_buf_printf(&b, "],\n  \"part\": {\"index\": %u, \"count\": %u",
+			     o->part_i, o->part_n);
+	/* For tfrec manifest merge: pass 1 reads every input in every
+	 * part, so every part reports the same skips. */
+	if (o->part_n > 1)
+		rc |= tfr_buf_printf(&b, ", \"shared_skips\": %zu", res->nskips);
+	rc |= tfr_buf_printf(&b, "},\n"
 			     "  \"shards_total\": %u,\n  \"records_in\": %llu,\n"
 			     "  \"records\": %llu,\n  \"shards\": [",
-			     o->part_i, o->part_n, r->plan.nshards,
+			     r->plan.nshards,
 			     (unsigned long long)r->n, (unsigned long long)res->records);
 	for (s = r->s0; s < r->s1; s++) {
 		struct shard_out *so = &r->out[s - r->s0];
