@@ -48,6 +48,18 @@ check "salvaging shard run lists a skip" grep -q '"reason"' "$TMP/one/v.json"
 check "merge of salvaging shard parts" "$TFREC" manifest merge -q "$TMP/par/v"
 check "keeps the shared skip once, as the single run does" cmp "$TMP/one/v.json" "$TMP/par/v.json"
 
+# examples/parallel.sh: GNU parallel over the parts, then the merge
+if command -v parallel >/dev/null 2>&1 && parallel --version 2>/dev/null | grep -q GNU; then
+	mkdir -p "$TMP/gp"
+	check "examples/parallel.sh" env TFREC="$TFREC" SHARDS=7 \
+		CONVERT_OPTS="--no-fsync --resize-short 64 --crop 48x48 --random-crop --copies 3 --shuffle --seed 5 --on-error skip" \
+		sh "$TOP_SRCDIR/examples/parallel.sh" "$TMP/in" "$TMP/gp/t" 3
+	check "writes the single run's manifest" cmp "$TMP/one/t.json" "$TMP/gp/t.json"
+else
+	ok "# SKIP GNU parallel is not installed"
+	ok "# SKIP GNU parallel is not installed"
+fi
+
 # --- what merge refuses ---------------------------------------------------------
 cp -r "$TMP/par" "$TMP/bad"
 B1=$(part_file "$TMP/bad" t 1 3)
