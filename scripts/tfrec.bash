@@ -43,7 +43,7 @@ _tfrec()
 		esac
 		;;
 	inspect)
-		opts="--count --json --dump --limit --export --max-record --help"
+		opts="--count --json --dump --limit --export --max-record --stats --help"
 		case $prev in
 		--export|-e) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
 		esac

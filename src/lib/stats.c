@@ -4,6 +4,7 @@
 #include "example.h"
 #include "f16.h"
 #include "json.h"
+#include "record.h"
 
 #include <endian.h>
 #include <math.h>
@@ -283,6 +284,31 @@ int tfr_stats_add_record(struct tfr_stats *st, const void *payload, size_t len,
 	}
 	tfr_example_free(ex);
 	return rc;
+}
+
+int tfr_stats_add_file(struct tfr_stats *st, const char *path,
+		       uint64_t max_record, struct tfr_error *err)
+{
+	struct tfr_reader_opts ro = { .compression = TFR_COMP_AUTO, .max_record = max_record };
+	struct tfr_reader *r;
+	struct tfr_record rec;
+	int rc = tfr_reader_open(&r, path, &ro, err);
+
+	if (rc)
+		return rc;
+	while ((rc = tfr_reader_next(r, &rec, err)) == TFR_OK) {
+		struct tfr_error e;
+
+		rc = tfr_stats_add_record(st, rec.data, rec.len, &e);
+		if (rc) {
+			rc = tfr_error_at(err, rc, rec.index, rec.offset, "'%s': record %llu at offset %llu: %s",
+					  path, (unsigned long long)rec.index,
+					  (unsigned long long)rec.offset, e.msg);
+			break;
+		}
+	}
+	tfr_reader_free(r);
+	return rc == TFR_EOF ? TFR_OK : rc;
 }
 
 int tfr_stats_merge(struct tfr_stats *a, const struct tfr_stats *b,

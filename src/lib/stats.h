@@ -74,6 +74,12 @@ int tfr_stats_add_record(struct tfr_stats *st, const void *payload, size_t len,
 int tfr_stats_add_class(struct tfr_stats *st, int64_t label, const char *name,
 			struct tfr_error *err);
 
+/* Add every record of the TFRecord file at path (any compression;
+ * max_record: payload cap, 0 for the default).  Errors name the file and
+ * the record index and offset. */
+int tfr_stats_add_file(struct tfr_stats *st, const char *path,
+		       uint64_t max_record, struct tfr_error *err);
+
 /* Add everything in b to a. */
 int tfr_stats_merge(struct tfr_stats *a, const struct tfr_stats *b,
 		    struct tfr_error *err);
