@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential autoconf automake pkgconf zlib1g-dev libjpeg62-turbo-dev
 libturbojpeg0-dev libpng-dev libprotobuf-c-dev protobuf-c-compiler nettle-dev
 python3 python3-numpy mandoc groff-base jq libjpeg-turbo-progs bc"
-PKGS="$PKGS libyajl-dev"
+PKGS="$PKGS libyajl-dev libwebp-dev"
 if [ "${1:-}" = "--test" ]; then
 	# Sanitizer runtimes and fuzzing need clang's runtime libraries.
 	PKGS="$PKGS clang libclang-rt-14-dev libomp-dev valgrind parallel bsdutils"
