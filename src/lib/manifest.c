@@ -17,6 +17,7 @@
 #include "json.h"
 #include "output.h"
 #include "record.h"
+#include "stats.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,7 +30,7 @@
 /* A part count beyond this is not a tfrec part manifest name. */
 #define MAX_PARTS (1u << 20)
 
-enum kind { K_OTHER, K_PART, K_RECORDS, K_SHARDS, K_SKIPPED };
+enum kind { K_OTHER, K_PART, K_RECORDS, K_SHARDS, K_SKIPPED, K_STATS };
 
 struct span {
 	size_t off, len;
@@ -252,7 +253,8 @@ static int cb_key(void *ctx, const unsigned char *k, size_t n)
 		m->kind = !strcmp(m->key, "part") ? K_PART :
 			  !strcmp(m->key, "records") ? K_RECORDS :
 			  !strcmp(m->key, "shards") ? K_SHARDS :
-			  !strcmp(m->key, "skipped") ? K_SKIPPED : K_OTHER;
+			  !strcmp(m->key, "skipped") ? K_SKIPPED :
+			  !strcmp(m->key, "stats") ? K_STATS : K_OTHER;
 		m->val.off = skip_sep(p, here(p), ": \t\r\n");
 		m->val.len = 0;
 	} else if (p->depth == 2) {
@@ -538,7 +540,8 @@ static int check_against_first(const struct part *p, const struct part *p1,
 }
 
 static int write_merged(const struct part *p1, const struct tfr_buf *shards,
-			const struct tfr_buf *skipped, uint64_t records, const char *path, int no_fsync,
+			const struct tfr_buf *skipped, const struct tfr_stats *stats,
+			uint64_t records, const char *path, int no_fsync,
 			struct tfr_error *err)
 {
 	struct tfr_buf out;
@@ -559,6 +562,10 @@ static int write_merged(const struct part *p1, const struct tfr_buf *shards,
 			break;
 		case K_RECORDS:
 			rc |= tfr_buf_printf(&out, "%llu", (unsigned long long)records);
+			break;
+		case K_STATS:
+			/* The parts' exact sums added: what one run computes. */
+			rc |= tfr_stats_json(&out, stats);
 			break;
 		case K_SHARDS:
 		case K_SKIPPED: {
@@ -595,6 +602,7 @@ int tfr_manifest_merge(const char *prefix, int no_fsync,
 	struct found f = { 0, NULL, NULL };
 	struct part p1, p;
 	struct tfr_buf shards, skipped;
+	struct tfr_stats stats;
 	struct shard_name *names = NULL;
 	size_t nnames = 0, namecap = 0, nshard_entries = 0, nskipped = 0, k;
 	char **paths = NULL;
@@ -607,6 +615,7 @@ int tfr_manifest_merge(const char *prefix, int no_fsync,
 	memset(&p, 0, sizeof(p));
 	tfr_buf_init(&shards, 0);
 	tfr_buf_init(&skipped, 0);
+	tfr_stats_init(&stats);
 	rc = find_parts(prefix, &f, err);
 	if (rc)
 		goto out;
@@ -665,6 +674,22 @@ int tfr_manifest_merge(const char *prefix, int no_fsync,
 			goto out;
 		}
 		records += cur->records;
+		for (k = 0; k < cur->nm; k++)
+			if (cur->m[k].kind == K_STATS) {
+				struct tfr_stats ps;
+				struct tfr_error e;
+
+				tfr_stats_init(&ps);
+				rc = tfr_stats_from_json(&ps, (const char *)cur->text.data + cur->m[k].val.off,
+							 cur->m[k].val.len, &e);
+				if (!rc)
+					rc = tfr_stats_merge(&stats, &ps, &e);
+				tfr_stats_release(&ps);
+				if (rc) {
+					rc = tfr_error_set(err, rc, "'%s': %s", paths[i], e.msg);
+					goto out;
+				}
+			}
 		for (k = 0; k < cur->ne[0]; k++) {
 			if (!cur->e[0][k].file) {
 				rc = tfr_error_set(err, TFR_ERR_FORMAT,
@@ -732,7 +757,7 @@ int tfr_manifest_merge(const char *prefix, int no_fsync,
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	rc = write_merged(&p1, &shards, &skipped, records, res->manifest,
+	rc = write_merged(&p1, &shards, &skipped, &stats, records, res->manifest,
 			  no_fsync, err);
 	if (!rc) {
 		res->parts = f.n;
@@ -753,6 +778,7 @@ out:
 	free(f.have);
 	tfr_buf_release(&shards);
 	tfr_buf_release(&skipped);
+	tfr_stats_release(&stats);
 	return rc;
 }
 
