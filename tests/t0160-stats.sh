@@ -68,12 +68,13 @@ PYEOF
 done
 
 # Parts: the merged manifest's stats equal the single run's.
+mkdir -p "$TMP/parts"
 for i in 1 2 3; do
 	# shellcheck disable=SC2086
-	"$TFREC" convert $BASE -j 1 --part $i/3 -o "$TMP/o/p" "$PHOTOS"
+	"$TFREC" convert $BASE -j 1 --part $i/3 -o "$TMP/parts/a1" "$PHOTOS"
 done
-check "merge of parts with stats" "$TFREC" manifest merge -q "$TMP/o/p"
-check "equals the single run's manifest, stats and all" cmp "$TMP/o/a1.json" "$TMP/o/p.json"
+check "merge of parts with stats" "$TFREC" manifest merge -q "$TMP/parts/a1"
+check "equals the single run's manifest, stats and all" cmp "$TMP/o/a1.json" "$TMP/parts/a1.json"
 
 # inspect --stats, text
 check "inspect --stats" "$TFREC" inspect --stats "$TMP"/o/a1-*.tfrecord

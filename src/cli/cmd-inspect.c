@@ -527,6 +527,12 @@ static int inspect_stats(const struct opts *o, char **files, int n)
 	printf("bytes/record    mean %.1f, min %" PRIu64 ", max %" PRIu64 "\n",
 	       st.records ? (double)st.bytes / (double)st.records : 0.0,
 	       st.records ? st.bytes_min : 0, st.bytes_max);
+	/* What a whole dataset of such records takes: ImageNet's train
+	 * split has 1,281,167 images. */
+	if (st.records)
+		printf("projected       %.1f GB per million records; %.1f GB for ImageNet's 1281167\n",
+		       ((double)st.bytes / (double)st.records + 16) * 1e6 / 1e9,
+		       ((double)st.bytes / (double)st.records + 16) * 1281167 / 1e9);
 	printf("mean            ");
 	for (c = 0; c < nc; c++)
 		printf("%s%.6f", c ? " " : "", mean[c]);
