@@ -20,7 +20,8 @@ _tfrec()
 		      --crop --random-crop --flip --copies --seed --normalize --mean
 		      --std --layout --channels --dtype --encoded --shards
 		      --records-per-shard --shard-size --shuffle --compression --index
-		      --part --resume --on-error --no-fsync --jobs --quiet --help"
+		      --part --resume --on-error --no-fsync --jobs --quiet --help
+		      --post --post-jobs --no-stats --store"
 		case $prev in
 		--normalize) COMPREPLY=($(compgen -W "unit imagenet none" -- "$cur")); return 0 ;;
 		--layout) COMPREPLY=($(compgen -W "hwc chw" -- "$cur")); return 0 ;;

@@ -20,7 +20,7 @@ check_exit 1 "a missing output directory is an error" $CONV -o "$TMP/nodir/p" "$
 err_has "the missing directory is named" "output directory '$TMP/nodir' does not exist"
 check "convert sample-data" $CONV --resize-short 256 --crop 224x224 --shards 2 --index -o "$TMP/s/photos" "$PHOTOS"
 printf 'cat\ngoat\n' >"$TMP/want-labels"
-check "labels file lists classes in sorted order" cmp "$TMP/s/photos-labels.txt" "$TMP/want-labels"
+check "labels file lists classes in sorted order" cmp "$TMP/s/photos.labels.txt" "$TMP/want-labels"
 check "shards verify with their indexes" "$TFREC" verify "$TMP/s/photos-00000-of-00002.tfrecord" "$TMP/s/photos-00001-of-00002.tfrecord"
 out_has "index checked" "index ok"
 check "manifest is JSON with shard hashes" $PY - "$TMP/s" <<'PYEOF'
@@ -69,7 +69,7 @@ for i in 1 2 3; do $CONV -j 2 $AUG --shards 5 --part $i/3 -o "$TMP/parts/p" "$PH
 ok_parts=1
 for f in "$TMP"/j1/*.tfrecord; do cmp -s "$f" "$TMP/parts/$(basename "$f")" || ok_parts=0; done
 [ $ok_parts = 1 ] && ok "the three parts equal the whole run" || not_ok "the three parts equal the whole run"
-check "each part has its manifest" test -f "$TMP/parts/p-part-00002-of-00003.json"
+check "each part has its manifest" test -f "$TMP/parts/p.part-00002-of-00003.json"
 $CONV $AUG --seed 12 --shards 5 -o "$TMP/seed12/p" "$PHOTOS" "$G/png"
 if cmp -s "$TMP/j1/p-00000-of-00005.tfrecord" "$TMP/seed12/p-00000-of-00005.tfrecord"; then
 	not_ok "another seed gives other bytes"; else ok "another seed gives other bytes"; fi

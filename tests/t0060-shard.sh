@@ -124,6 +124,16 @@ $P "$TMP"/o/bad/b-* >"$TMP/got"
 $P "$TMP/in/a.tfrecord" | sed '11d;101d' >"$TMP/want2"
 check "salvage keeps exactly the 298 sound records, in order" cmp "$TMP/got" "$TMP/want2"
 check "the manifest lists 2 skipped spans" $PY -c "import json; m=json.load(open('$TMP/o/bad/b.json')); assert len(m['skipped'])==2 and m['records']==298, m"
+# split: each damaged span is listed by one part only (the part holding
+# the next record), so the parts together list what the whole run does
+mkdir -p "$TMP/o/badp"
+for i in 1 2 3; do
+	$SH --skip-corrupt --shards 6 --part $i/3 -o "$TMP/o/badp/b" "$TMP/bad.tfrecord" 2>/dev/null
+done
+check "salvage with --part: the parts list each span once" $PY -c "
+import json
+n = [len(json.load(open('$TMP/o/badp/b.part-0000%d-of-00003.json' % i))['skipped']) for i in (1, 2, 3)]
+assert sum(n) == 2 and max(n) == 1, n"
 mkdir -p "$TMP/o/bads"
 check "salvage while shuffling" $SH --skip-corrupt --shuffle --shards 2 -o "$TMP/o/bads/b" "$TMP/bad.tfrecord"
 $P "$TMP"/o/bads/b-* | sort >"$TMP/got"
@@ -132,6 +142,39 @@ check "shuffled salvage keeps the 298 sound records" cmp "$TMP/got" "$TMP/want2.
 head -c 5000 "$TMP/in/b.tfrecord.gz" >"$TMP/cut.gz"
 check_exit 1 "a truncated gzip input is refused" $SH -o "$TMP/o/bad/c" "$TMP/cut.gz"
 err_has "and named" "cut.gz': gzip stream is truncated"
+
+# --skip-corrupt on compressed input keeps every record before a break
+# and starts again at the next gzip member (or zlib flush marker).
+mkdir -p "$TMP/o/z"
+$P "$TMP/in/b.tfrecord.gz" >"$TMP/b.all"
+# kept_prefix NAME OUT: OUT's records are the first records of b, in order
+kept_prefix() {
+	$P "$2" >"$TMP/got"
+	n=$(wc -l <"$TMP/got")
+	if [ "$n" -gt 0 ] && head -n "$n" "$TMP/b.all" | cmp -s - "$TMP/got"; then
+		ok "$1: the $n records before the cut are kept, in order"
+	else
+		not_ok "$1: the records before the cut are kept ($n)"
+	fi
+}
+check "--skip-corrupt on a truncated gzip file" $SH --skip-corrupt --shards 1 -o "$TMP/o/z/t" "$TMP/cut.gz"
+err_has "the break is reported" "gzip stream is truncated at compressed byte"
+kept_prefix gzip "$TMP/o/z/t-00000-of-00001.tfrecord"
+$SH --shards 1 --compression zlib -o "$TMP/o/z/zl" "$TMP/in/b.tfrecord.gz"
+zsize=$(wc -c <"$TMP/o/z/zl-00000-of-00001.tfrecord.zlib")
+head -c $((zsize / 2)) "$TMP/o/z/zl-00000-of-00001.tfrecord.zlib" >"$TMP/cut.zlib"
+check "--skip-corrupt on a truncated zlib file" $SH --skip-corrupt --shards 1 -o "$TMP/o/z/zt" "$TMP/cut.zlib"
+kept_prefix zlib "$TMP/o/z/zt-00000-of-00001.tfrecord"
+# two gzip members, the first damaged in its middle: the second is whole
+gsize=$(wc -c <"$TMP/in/b.tfrecord.gz")
+cp "$TMP/in/b.tfrecord.gz" "$TMP/two.gz"
+printf '\377\377\377\377\377\377\377\377' | dd of="$TMP/two.gz" bs=1 seek=$((gsize / 2)) conv=notrunc 2>/dev/null
+cat "$TMP/in/b.tfrecord.gz" >>"$TMP/two.gz"
+check "--skip-corrupt on two gzip members, the first damaged" $SH --skip-corrupt --shards 1 -o "$TMP/o/z/two" "$TMP/two.gz"
+$P "$TMP/o/z/two-00000-of-00001.tfrecord" >"$TMP/got"
+check "the second member's 200 records all come through" sh -c "tail -n 200 '$TMP/got' | cmp - '$TMP/b.all'"
+n=$(wc -l <"$TMP/got")
+[ "$n" -gt 200 ] && ok "and records of the first member before the damage ($((n - 200)))" || not_ok "records of the first member before the damage ($n in all)"
 
 check_exit 2 "no -o is a usage error" "$TFREC" shard "$TMP/in/a.tfrecord"
 check_exit 1 "a directory input is refused" $SH -o "$TMP/o/x" "$TMP/in"

@@ -95,6 +95,15 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$TMP/full" 2>/dev/nul
 	err_has "with the file and the reason" "No space left on device"
 	left=$(ls -A "$TMP/full" | grep -c 'tfrecord' || true)
 	[ "$left" -eq 0 ] && ok "no shard left on the full disk" || not_ok "no shard left on the full disk ($left)"
+	# a later shard hits the full disk while other threads write: the
+	# real error, not the other workers' "stopped", must be reported
+	for j in 2 4; do
+		check_exit 1 "-j $j, 8 shards onto a full disk fails" "$TFREC" convert -q -j $j --resize 64x64 --copies 4 --shards 8 -o "$TMP/full/p" "$PHOTOS"
+		err_has "-j $j: the shard and the reason are named" "No space left on device"
+		if grep -q "stopped" "$TMP/.err"; then not_ok "-j $j: not a bare 'stopped'"; else ok "-j $j: not a bare 'stopped'"; fi
+	done
+	left=$(ls -A "$TMP/full" | grep -c 'tfrecord' || true)
+	[ "$left" -eq 0 ] && ok "no shard of the failed runs is left" || not_ok "no shard of the failed runs is left ($left)"
 	check_exit 1 "shard onto a full disk fails" "$TFREC" shard --shards 1 -o "$TMP/full/s" "$TMP/ref/p-00000-of-00024.tfrecord"
 	err_has "with the reason" "No space left on device"
 	umount "$TMP/full"

@@ -44,6 +44,10 @@ int main(void)
 	ok(tfr_plan_make(&p, 95, &o, NULL, NULL, NULL) == 0 && p.nshards == 10 &&
 	   p.first[9] == 90 && p.first[10] == 95, "records per shard: 10 shards, last holds 5");
 	tfr_plan_release(&p);
+	o.value = UINT64_MAX; /* n + value - 1 overflowed to 0 shards */
+	ok(tfr_plan_make(&p, 95, &o, NULL, NULL, NULL) == 0 && p.nshards == 1 &&
+	   p.first[0] == 0 && p.first[1] == 95, "records per shard 2^64-1: one shard of all");
+	tfr_plan_release(&p);
 
 	o.mode = TFR_PLAN_BYTES;
 	o.value = 2000;

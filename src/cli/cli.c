@@ -2,9 +2,11 @@
 #include "config.h"
 #include "cli.h"
 #include "lib/plan.h"
+#include "lib/output.h"
 #include "lib/tmpfile.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -144,6 +146,33 @@ void cli_report(uint64_t records, uint64_t of, uint32_t lo, uint32_t hi,
 	else
 		fprintf(stderr, " in shards %u..%u of %u", lo, hi ? hi - 1 : 0, nshards);
 	fprintf(stderr, "%s; manifest '%s'\n", extra ? extra : "", manifest);
+}
+
+void cli_report_result(const struct tfr_output_result *res, uint64_t of, int quiet)
+{
+	char extra[128] = "";
+	size_t k, spans = 0;
+
+	for (k = 0; k < res->nskipped; k++) {
+		const struct tfr_problem *p = &res->skipped[k];
+
+		if (p->offset != TFR_NO_POS) {
+			cli_error("skipped %" PRIu64 " bytes at offset %" PRIu64 " of '%s': %s",
+				  p->length, p->offset, p->file, p->reason);
+			spans++;
+		} else {
+			cli_error("skipped '%s': %s", p->file, p->reason);
+		}
+	}
+	if (quiet)
+		return;
+	if (res->resumed)
+		snprintf(extra, sizeof(extra), " (%u kept by --resume)", res->resumed);
+	if (res->nskipped)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ", skipped %zu%s",
+			 res->nskipped, spans == res->nskipped ? " damaged spans" : "");
+	cli_report(res->records, of, res->shard_lo, res->shard_hi, res->nshards, extra,
+		   res->manifest);
 }
 
 int cli_close_stdout(void)

@@ -54,6 +54,12 @@ int cli_parse_sharding(const char *cmd, const char *opt, const char *arg,
 void cli_report(uint64_t records, uint64_t of, uint32_t lo, uint32_t hi,
 		uint32_t nshards, const char *extra, const char *manifest);
 
+struct tfr_output_result;
+/* A finished run on stderr: each skipped input (a damaged span, or an
+ * item), then unless quiet the summary (of: records offered, or
+ * UINT64_MAX). */
+void cli_report_result(const struct tfr_output_result *res, uint64_t of, int quiet);
+
 /* Flush and check stdout; on error prints a message.  Returns 0 or 1. */
 int cli_close_stdout(void);
 

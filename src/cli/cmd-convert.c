@@ -6,6 +6,7 @@
 #include "progress.h"
 #include "lib/buf.h"
 #include "lib/convert.h"
+#include "lib/store.h"
 #include "lib/dataset.h"
 #include "lib/fileio.h"
 #include "lib/image.h"
@@ -23,7 +24,7 @@ static const char usage_text[] =
 "bytes) into tf.train.Example records of float16 tensors, written as\n"
 "PREFIX-00000-of-0000N.tfrecord shards with a PREFIX.json manifest.  A\n"
 "directory INPUT is walked recursively in sorted order; its first-level\n"
-"folders name the classes (ids by sorted name, in PREFIX-labels.txt).\n"
+"folders name the classes (ids by sorted name, in PREFIX.labels.txt).\n"
 "\n"
 "Inputs:\n"
 "  -o, --output PREFIX     output prefix (required)\n"
@@ -46,6 +47,9 @@ static const char usage_text[] =
 "      --channels 1|3      gray or RGB (default 3)\n"
 "      --dtype TYPE        float16 (default), float32 or uint8\n"
 "      --encoded           store the original file bytes instead\n"
+"      --store FMT         store the preprocessed image encoded instead of a\n"
+"                          tensor: jpeg[:Q], png, webp[:Q|lossless] (Q 1..100,\n"
+"                          default 90), in image/encoded and image/format\n"
 "Shards:\n"
 "      --shards N          exactly N shards\n"
 "      --records-per-shard K\n"
@@ -57,6 +61,10 @@ static const char usage_text[] =
 "      --resume            keep shards that are already complete and sound\n"
 "      --on-error MODE     fail (default) or skip bad images\n"
 "      --no-fsync          do not fsync shards before renaming them\n"
+"      --post CMD          run CMD on each shard once it is complete ({} is its\n"
+"                          path); a failing CMD fails the run, naming the shard\n"
+"      --post-jobs N       at most N --post commands at once (default 2)\n"
+"      --no-stats          no \"stats\" object in the manifest\n"
 "  -j, --jobs N            worker threads (default: all cores)\n"
 "  -q, --quiet             no progress bar and no summary\n"
 "  -h, --help              show this help\n"
@@ -70,6 +78,7 @@ enum {
 	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_SHARDS, OPT_RPS, OPT_SHARD_SIZE,
 	OPT_SHUFFLE, OPT_COMPRESSION, OPT_INDEX, OPT_PART, OPT_RESUME,
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
+	OPT_POST, OPT_POST_JOBS, OPT_NO_STATS, OPT_STORE,
 };
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
@@ -120,38 +129,96 @@ struct settings {
 	uint64_t shard_value;
 };
 
-static void options_json(struct tfr_buf *b, const struct tfr_convert_opts *o,
-			 const struct settings *st, const char *on_error)
+/* The options that shape the output, for the manifest (and --resume's
+ * key), in the order the manifest lists them.  v has room for 24. */
+static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o,
+			  const struct settings *st, const char *on_error)
 {
 	const struct tfr_augment *a = &o->aug;
+	size_t n = 0;
 
-	tfr_buf_puts(b, "{");
+#define OPT_U(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_UINT, .u = { x } })
+#define OPT_B(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_BOOL, .u = { !!(x) } })
+#define OPT_N(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_NAME, .name = x })
+#define OPT_P(k, x, y) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_UINT_PAIR, .u = { x, y } })
+#define OPT_F(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_FLOAT3, \
+						  .f = { (x)[0], (x)[1], (x)[2] } })
+	if (o->store) {
+		OPT_N("store", tfr_store_format((enum tfr_store)o->store));
+		OPT_U("quality", (uint64_t)o->store_quality);
+	}
 	if (o->encoded) {
-		tfr_buf_puts(b, "\"encoded\": true, ");
+		OPT_B("encoded", 1);
 	} else {
 		if (a->resize == TFR_RESIZE_EXACT)
-			tfr_buf_printf(b, "\"resize\": [%u, %u], ", a->resize_w, a->resize_h);
+			OPT_P("resize", a->resize_w, a->resize_h);
 		else if (a->resize == TFR_RESIZE_SHORT)
-			tfr_buf_printf(b, "\"resize_short\": %u, ", a->resize_short);
-		if (a->crop_w)
-			tfr_buf_printf(b, "\"crop\": [%u, %u], \"random_crop\": %s, ",
-				       a->crop_w, a->crop_h, a->random_crop ? "true" : "false");
-		tfr_buf_printf(b, "\"flip\": %s, \"normalize\": \"%s\", ",
-			       a->flip ? "true" : "false", st->normalize);
-		if (st->nmean)
-			tfr_buf_printf(b, "\"mean\": [%.9g, %.9g, %.9g], \"std\": [%.9g, %.9g, %.9g], ",
-				       (double)st->mean[0], (double)st->mean[1], (double)st->mean[2],
-				       (double)st->std[0], (double)st->std[1], (double)st->std[2]);
-		tfr_buf_printf(b, "\"dtype\": \"%s\", \"layout\": \"%s\", ",
-			       tfr_dtype_name(a->dtype), a->layout == TFR_LAYOUT_HWC ? "hwc" : "chw");
+			OPT_U("resize_short", a->resize_short);
+		if (a->crop_w) {
+			OPT_P("crop", a->crop_w, a->crop_h);
+			OPT_B("random_crop", a->random_crop);
+		}
+		OPT_B("flip", a->flip);
+		OPT_N("normalize", st->normalize);
+		if (st->nmean) {
+			OPT_F("mean", st->mean);
+			OPT_F("std", st->std);
+		}
+		OPT_N("dtype", tfr_dtype_name(a->dtype));
+		OPT_N("layout", a->layout == TFR_LAYOUT_HWC ? "hwc" : "chw");
 	}
-	tfr_buf_printf(b, "\"channels\": %u, \"copies\": %u, \"seed\": %" PRIu64
-		       ", \"shuffle\": %s, \"%s\": %" PRIu64 ", \"compression\": \"%s\", "
-		       "\"index\": %s, \"on_error\": \"%s\", \"max_pixels\": %" PRIu64 "}",
-		       a->channels, o->copies, o->seed, o->shuffle ? "true" : "false",
-		       st->sharding, st->shard_value, tfr_compression_name(o->compression),
-		       o->index ? "true" : "false", on_error,
-		       o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
+	OPT_U("channels", a->channels);
+	OPT_U("copies", o->copies);
+	OPT_U("seed", o->seed);
+	OPT_B("shuffle", o->shuffle);
+	OPT_U(st->sharding, st->shard_value);
+	OPT_N("compression", tfr_compression_name(o->compression));
+	OPT_B("index", o->index);
+	OPT_N("on_error", on_error);
+	OPT_U("max_pixels", o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
+#undef OPT_U
+#undef OPT_B
+#undef OPT_N
+#undef OPT_P
+#undef OPT_F
+	return n;
+}
+
+/* "340.2 KB": decimal units, as disks are sold. */
+static void human(char *out, size_t n, double v)
+{
+	static const char *const unit[] = { "bytes", "KB", "MB", "GB", "TB", "PB" };
+	int u = 0;
+
+	while (v >= 1000 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+/* Before writing: the projected size and records per shard. */
+static void print_projection(void *ctx, const struct tfr_convert_projection *p)
+{
+	char total[32], each[32], range[48], size[96];
+
+	(void)ctx;
+	if (!p->records)
+		return;
+	if (p->shard_max != p->shard_min)
+		snprintf(range, sizeof(range), "%" PRIu64 " to %" PRIu64, p->shard_min, p->shard_max);
+	else
+		snprintf(range, sizeof(range), "%" PRIu64, p->shard_min);
+	if (p->bytes_known) {
+		human(total, sizeof(total), (double)p->bytes);
+		human(each, sizeof(each), (double)p->bytes / (double)p->records);
+		snprintf(size, sizeof(size), "%s %s (%s a record)",
+			 p->upper_bound ? "at most" : "about", total, each);
+	} else {
+		snprintf(size, sizeof(size), "size known once written");
+	}
+	fprintf(stderr, "tfrec: writing %" PRIu64 " records in shards %u..%u of %u, %s records each; %s\n",
+		p->records, p->shard_lo, p->shard_hi - 1, p->nshards, range, size);
 }
 
 int cmd_convert(int argc, char **argv)
@@ -185,6 +252,10 @@ int cmd_convert(int argc, char **argv)
 		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 		{ "max-file", required_argument, NULL, OPT_MAX_FILE },
 		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+		{ "post", required_argument, NULL, OPT_POST },
+		{ "post-jobs", required_argument, NULL, OPT_POST_JOBS },
+		{ "no-stats", no_argument, NULL, OPT_NO_STATS },
+		{ "store", required_argument, NULL, OPT_STORE },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -195,7 +266,7 @@ int cmd_convert(int argc, char **argv)
 	struct tfr_dataset ds;
 	struct tfr_convert_result res;
 	struct tfr_error err;
-	struct tfr_buf oj;
+	struct tfr_option opts[24];
 	struct progress prog;
 	const char *list = NULL, *on_error = "fail";
 	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
@@ -207,6 +278,7 @@ int cmd_convert(int argc, char **argv)
 	o.aug.layout = TFR_LAYOUT_HWC;
 	o.copies = 1;
 	o.part_i = o.part_n = 1;
+	o.post_jobs = 2;
 	o.plan.mode = TFR_PLAN_BYTES;
 	o.plan.value = 256u << 20;
 
@@ -318,6 +390,25 @@ int cmd_convert(int argc, char **argv)
 				return cli_usage("convert", "invalid --max-file '%s'", optarg);
 			break;
 		case OPT_NO_FSYNC: o.no_fsync = 1; break;
+		case OPT_POST:
+			if (!*optarg)
+				return cli_usage("convert", "--post needs a command");
+			o.post = optarg;
+			break;
+		case OPT_POST_JOBS:
+			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
+				return cli_usage("convert", "invalid --post-jobs '%s'", optarg);
+			o.post_jobs = (unsigned)v;
+			break;
+		case OPT_NO_STATS: o.no_stats = 1; break;
+		case OPT_STORE: {
+			enum tfr_store fmt;
+
+			if (tfr_store_parse(optarg, &fmt, &o.store_quality))
+				return cli_usage("convert", "invalid --store '%s' (want jpeg[:Q], png or webp[:Q])", optarg);
+			o.store = (int)fmt;
+			break;
+		}
 		case 'j':
 			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 				return cli_usage("convert", "invalid --jobs '%s'", optarg);
@@ -351,6 +442,12 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "--mean needs 1 or %u values", o.aug.channels);
 	if (st.nstd && (st.nstd != st.nmean))
 		return cli_usage("convert", "--std needs as many values as --mean");
+	if (o.store && (o.encoded || norm_given || st.nmean || o.aug.dtype != TFR_DTYPE_FLOAT16 ||
+			o.aug.layout != TFR_LAYOUT_HWC))
+		return cli_usage("convert", "--store keeps 8-bit pixels, encoded: --encoded, --normalize, "
+				 "--mean, --std, --dtype and --layout do not apply");
+	if (o.store)
+		o.aug.dtype = TFR_DTYPE_UINT8; /* the pixels the encoder takes */
 	if (o.aug.dtype == TFR_DTYPE_UINT8 && (norm_given || st.nmean))
 		return cli_usage("convert", "--dtype uint8 stores pixels: --normalize, --mean and --std do not apply");
 	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || norm_given ||
@@ -417,14 +514,10 @@ int cmd_convert(int argc, char **argv)
 		return 1;
 	}
 
-	tfr_buf_init(&oj, 0);
-	options_json(&oj, &o, &st, on_error);
-	if (tfr_buf_append(&oj, "", 1)) {
-		cli_error("out of memory");
-		tfr_dataset_release(&ds);
-		return 1;
-	}
-	o.options_json = (const char *)oj.data;
+	o.noptions = option_list(opts, &o, &st, on_error);
+	o.options = opts;
+	if (!quiet)
+		o.on_plan = print_projection;
 	progress_init(&prog, "images", quiet);
 	if (prog.enabled) {
 		o.progress = progress_update;
@@ -433,27 +526,13 @@ int cmd_convert(int argc, char **argv)
 	if (tfr_convert(&ds, &o, &res, &err)) {
 		progress_end(&prog);
 		cli_error_lib(&err);
+		tfr_convert_result_release(&res); /* what a failed run gathered, e.g. skips */
 		status = 1;
 	} else {
-		size_t k;
-
 		progress_end(&prog);
-		for (k = 0; k < res.nskipped; k++)
-			cli_error("skipped '%s': %s", res.skipped[k].file, res.skipped[k].reason);
-		if (!quiet) {
-			char extra[96] = "";
-
-			if (res.resumed)
-				snprintf(extra, sizeof(extra), " (%u kept by --resume)", res.resumed);
-			if (res.nskipped)
-				snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-					 ", skipped %zu", res.nskipped);
-			cli_report(res.records, UINT64_MAX, res.shard_lo, res.shard_hi,
-				   res.nshards, extra, res.manifest);
-		}
+		cli_report_result(&res.out, UINT64_MAX, quiet);
 		tfr_convert_result_release(&res);
 	}
-	tfr_buf_release(&oj);
 	tfr_dataset_release(&ds);
 	if (cli_close_stdout())
 		status = 1;

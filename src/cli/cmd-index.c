@@ -4,12 +4,14 @@
 #include "config.h"
 #include "cli.h"
 #include "lib/buf.h"
+#include "lib/fileio.h"
 #include "lib/index.h"
 #include "lib/record.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage_text[] =
 "usage: tfrec index [OPTIONS] FILE...\n"
@@ -24,6 +26,15 @@ static const char usage_text[] =
 "  -h, --help         show this help\n"
 "\n"
 "Exit status: 0 on success, 1 on failure, 2 on usage errors.\n";
+
+/* Same file by device and inode, whatever the spelling. */
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
 
 int cmd_index(int argc, char **argv)
 {
@@ -58,6 +69,12 @@ int cmd_index(int argc, char **argv)
 		char *dest = NULL;
 
 		b.len = 0;
+		if (output && strcmp(output, "-") && same_file(output, argv[i])) {
+			/* Replacing a shard with its own index loses the shard. */
+			cli_error("'%s' is the input '%s'; the index would replace it", output, argv[i]);
+			status = 1;
+			continue;
+		}
 		if (tfr_index_build(argv[i], &b, &n, &err)) {
 			cli_error_lib(&err);
 			status = 1;

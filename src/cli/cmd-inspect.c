@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "lib/buf.h"
 #include "lib/example.h"
+#include "lib/fileio.h"
 #include "lib/export.h"
 #include "lib/json.h"
 #include "lib/record.h"

@@ -76,7 +76,7 @@ int cmd_shard(int argc, char **argv)
 	struct tfr_shard_opts o;
 	struct tfr_shard_result res;
 	struct tfr_error err;
-	struct tfr_buf oj;
+	struct tfr_option opts[6];
 	struct progress prog;
 	const char *sharding = "shard_size";
 	uint64_t v, shard_value = 256u << 20;
@@ -175,17 +175,22 @@ int cmd_shard(int argc, char **argv)
 		}
 	}
 
-	tfr_buf_init(&oj, 0);
-	tfr_buf_printf(&oj, "{\"%s\": %" PRIu64 ", \"shuffle\": %s, \"seed\": %" PRIu64
-		       ", \"compression\": \"%s\", \"index\": %s, \"skip_corrupt\": %s}",
-		       sharding, shard_value, o.shuffle ? "true" : "false", o.seed,
-		       tfr_compression_name(o.compression), o.index ? "true" : "false",
-		       o.salvage ? "true" : "false");
-	if (tfr_buf_append(&oj, "", 1)) {
-		cli_error("out of memory");
-		return 1;
+	{
+		/* the options that shape the output, as the manifest lists them */
+		const struct tfr_option list[] = {
+			{ .key = sharding, .type = TFR_OPTION_UINT, .u = { shard_value } },
+			{ .key = "shuffle", .type = TFR_OPTION_BOOL, .u = { !!o.shuffle } },
+			{ .key = "seed", .type = TFR_OPTION_UINT, .u = { o.seed } },
+			{ .key = "compression", .type = TFR_OPTION_NAME,
+			  .name = tfr_compression_name(o.compression) },
+			{ .key = "index", .type = TFR_OPTION_BOOL, .u = { !!o.index } },
+			{ .key = "skip_corrupt", .type = TFR_OPTION_BOOL, .u = { !!o.salvage } },
+		};
+
+		memcpy(opts, list, sizeof(list));
+		o.options = opts;
+		o.noptions = sizeof(list) / sizeof(list[0]);
 	}
-	o.options_json = (const char *)oj.data;
 	cli_install_signals();
 	progress_init(&prog, "records", quiet);
 	if (prog.enabled) {
@@ -195,26 +200,13 @@ int cmd_shard(int argc, char **argv)
 	if (tfr_shard((const char *const *)argv + optind, (size_t)(argc - optind), &o, &res, &err)) {
 		progress_end(&prog);
 		cli_error_lib(&err);
+		tfr_shard_result_release(&res); /* what a failed run gathered, e.g. skips */
 		status = 1;
 	} else {
-		size_t k;
-
 		progress_end(&prog);
-		for (k = 0; k < res.nskips; k++)
-			cli_error("skipped %" PRIu64 " bytes at offset %" PRIu64 " of '%s': %s",
-				  res.skips[k].length, res.skips[k].offset, res.skips[k].file,
-				  res.skips[k].reason);
-		if (!quiet) {
-			char extra[64] = "";
-
-			if (res.nskips)
-				snprintf(extra, sizeof(extra), ", skipped %zu damaged spans", res.nskips);
-			cli_report(res.records, res.records_in, res.shard_lo, res.shard_hi,
-				   res.nshards, extra, res.manifest);
-		}
+		cli_report_result(&res.out, res.records_in, quiet);
 		tfr_shard_result_release(&res);
 	}
-	tfr_buf_release(&oj);
 	if (cli_close_stdout())
 		status = 1;
 	return status;

@@ -13,11 +13,11 @@
 #include "example.h"
 #include "fileio.h"
 #include "image.h"
-#include "index.h"
-#include "json.h"
 #include "output.h"
 #include "parallel.h"
 #include "rng.h"
+#include "stats.h"
+#include "store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,14 +32,12 @@ struct worker {
 	struct tfr_image img;
 	struct tfr_augment_scratch aug;
 	struct tfr_buf rec;
+	struct tfr_buf pix, enc;  /* --store: pixels, then encoded */
 };
 
 struct shard_state {
-	struct tfr_problem *skips;
-	size_t nskips, cap;
-	uint64_t records, bytes;
-	unsigned char sha[32];
-	int resumed, done;
+	struct tfr_problems skips; /* items left out of this shard */
+	struct tfr_stats stats;    /* of its records, in any order (stats.h) */
 };
 
 struct run {
@@ -58,9 +56,14 @@ struct run {
 	struct shard_state *st;   /* for shards s0..s1 */
 	struct worker *workers;
 	int nthreads;
-	struct tfr_output out;
-	struct tfr_ticker ticker;
+	struct tfr_output_run *orun; /* everything written, and the prefix */
 };
+
+void tfr_convert_result_release(struct tfr_convert_result *res)
+{
+	if (res)
+		tfr_output_result_release(&res->out); /* zeroes it */
+}
 
 static uint64_t unit_at(const struct run *r, uint64_t pos)
 {
@@ -94,7 +97,7 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 	s->h = h;
 	s->w = w;
 	s->c = o->aug.channels;
-	if (o->encoded) {
+	if (o->encoded || o->store) {
 		s->f[s->n++] = (struct tfr_feature_spec){ "image/encoded", TFR_FEATURE_BYTES, 1, &s->raw, NULL, NULL };
 	} else {
 		const char *dt = tfr_dtype_name(o->aug.dtype);
@@ -133,7 +136,10 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 	s->name.data = (const unsigned char *)it->name;
 	s->name.len = strlen(it->name);
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/filename", TFR_FEATURE_BYTES, 1, &s->name, NULL, NULL };
-	if (o->encoded) {
+	if (o->store) {
+		s->format.data = (const unsigned char *)tfr_store_format((enum tfr_store)o->store);
+		s->format.len = strlen((const char *)s->format.data);
+	} else if (o->encoded) {
 		s->format.data = (const unsigned char *)fmt_name(fmt);
 		s->format.len = strlen(fmt_name(fmt));
 	} else {
@@ -208,9 +214,25 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
+		if (o->store) {
+			/* uint8 HWC pixels, encoded, then the Example. */
+			if (tfr_buf_reserve(&wk->pix, nbytes))
+				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+			rc = tfr_augment_run_into(&o->aug, &wk->img, rnd, &wk->aug,
+						  wk->pix.data, nbytes, &ow, &oh, &e);
+			if (!rc)
+				rc = tfr_store_encode((enum tfr_store)o->store, o->store_quality,
+						      wk->pix.data, ow, oh, o->aug.channels,
+						      &wk->enc, &e);
+			if (rc)
+				return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			build_specs(&sp, r, item, wk->enc.data, wk->enc.len, ow, oh, info.format);
+			rc = tfr_example_encode(sp.f, sp.n, out, &e);
+			return rc ? tfr_error_set(err, rc, "'%s': %s", path, e.msg) : TFR_OK;
+		}
 		/* The Example is written first with a hole where the pixels
 		 * go, and the tensor is made in place: no copy of it. */
-		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
 		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format);
 		rc = tfr_example_encode_at(sp.f, sp.n, out, &hole, &e);
 		if (rc)
@@ -232,143 +254,71 @@ static int fatal(int rc)
 	return rc == TFR_ERR_NOMEM || rc == TFR_ERR_INTERRUPTED;
 }
 
-static int add_skip(struct shard_state *st, const char *msg)
+/* A skipped item: file comes from the item itself, never from the
+ * message, which may name another file (a --list entry that is missing)
+ * or none at all. */
+static int add_skip(struct shard_state *st, const char *file, const char *msg)
 {
-	char *path, *reason;
-	const char *q;
+	size_t n = strlen(file);
 
-	if (st->nskips == st->cap) {
-		size_t ncap = st->cap ? st->cap * 2 : 8;
-		struct tfr_problem *p = realloc(st->skips, ncap * sizeof(*p));
-
-		if (!p)
-			return TFR_ERR_NOMEM;
-		st->skips = p;
-		st->cap = ncap;
-	}
-	/* msg is "'path': reason" */
-	q = msg[0] == '\'' ? strstr(msg + 1, "': ") : NULL;
-	path = q ? strndup(msg + 1, (size_t)(q - msg - 1)) : strdup("");
-	reason = strdup(q ? q + 3 : msg);
-	if (!path || !reason) {
-		free(path);
-		free(reason);
-		return TFR_ERR_NOMEM;
-	}
-	st->skips[st->nskips].file = path;
-	st->skips[st->nskips].record = TFR_NO_POS;
-	st->skips[st->nskips].offset = TFR_NO_POS;
-	st->skips[st->nskips].reason = reason;
-	st->nskips++;
-	return TFR_OK;
+	/* Messages made here start with "'file': "; drop that echo. */
+	if (msg[0] == '\'' && strncmp(msg + 1, file, n) == 0 &&
+	    strncmp(msg + 1 + n, "': ", 3) == 0)
+		msg += n + 4;
+	return tfr_problems_push(&st->skips, file, TFR_NO_POS, TFR_NO_POS, 0, msg);
 }
 
 static void tick(struct run *r, uint64_t n)
 {
-	tfr_ticker_add(&r->ticker, n);
-}
-
-static char *shard_path(const struct run *r, uint32_t s)
-{
-	return tfr_shard_name(r->o->prefix, s, r->plan.nshards, r->o->compression);
-}
-
-static char *idx_path(const char *shard)
-{
-	size_t n = strlen(shard) + 5;
-	char *p = malloc(n);
-
-	if (p)
-		snprintf(p, n, "%s.idx", shard);
-	return p;
-}
-
-/* --resume: a shard that exists and reads cleanly is kept. */
-static int try_resume(struct run *r, uint32_t s, struct shard_state *st,
-		      struct tfr_error *err)
-{
-	char *path = shard_path(r, s), *ipath = NULL;
-	struct tfr_reader *rd;
-	struct tfr_record rec;
-	struct tfr_buf ib;
-	uint64_t n = 0, size;
-	int rc, ok = 0;
-
-	if (!path)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (access(path, F_OK) != 0 || tfr_reader_open(&rd, path, NULL, NULL) != TFR_OK) {
-		free(path);
-		return TFR_OK;
-	}
-	while ((rc = tfr_reader_next(rd, &rec, NULL)) == TFR_OK)
-		n++;
-	ok = rc == TFR_EOF && tfr_reader_compression(rd) == r->o->compression;
-	tfr_reader_free(rd);
-	if (!ok) {
-		free(path);
-		return TFR_OK; /* rewritten from scratch */
-	}
-	rc = tfr_file_sha256(path, st->sha, &size, err);
-	if (rc)
-		goto out;
-	if (r->o->index) {
-		uint64_t cnt;
-
-		tfr_buf_init(&ib, 0);
-		ipath = idx_path(path);
-		rc = ipath ? tfr_index_build(path, &ib, &cnt, err)
-			   : tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		if (!rc)
-			rc = tfr_file_write_atomic(ipath, ib.data ? (char *)ib.data : "",
-						   ib.len, !r->o->no_fsync, err);
-		tfr_buf_release(&ib);
-		if (rc)
-			goto out;
-	}
-	st->records = n;
-	st->bytes = size;
-	st->resumed = 1;
-	st->done = 1;
-out:
-	free(ipath);
-	free(path);
-	return rc;
-}
-
-static int open_writer(struct run *r, uint32_t s, struct tfr_writer **w,
-		       struct tfr_error *err)
-{
-	return tfr_output_open(&r->out, s, r->plan.nshards, w, err);
+	tfr_output_run_tick(r->orun, n);
 }
 
 /* Outcome of one unit: write it, skip it, or fail the run. */
 static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
-		  int rc, const struct tfr_buf *rec, struct tfr_error *e,
-		  struct tfr_error *err)
+		  uint64_t unit, int rc, const struct tfr_buf *rec,
+		  struct tfr_error *e, struct tfr_error *err)
 {
 	if (rc == TFR_OK) {
 		rc = tfr_writer_write(w, rec->data, rec->len, err);
-		if (!rc)
-			st->records++;
+		if (!rc && !r->o->no_stats)
+			rc = tfr_stats_add_record(&st->stats, rec->data, rec->len, err);
 		return rc;
 	}
 	if (!r->o->skip_errors || fatal(rc)) {
 		*err = *e;
 		return rc;
 	}
-	if (add_skip(st, e->msg))
+	if (add_skip(st, r->ds->items[unit / r->o->copies].path, e->msg))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	return TFR_OK;
 }
 
-static int finish_shard(struct shard_state *st, struct tfr_writer *w,
-			struct tfr_error *err)
+static int finish_shard(struct run *r, uint32_t s, struct shard_state *st,
+			struct tfr_writer *w, struct tfr_error *err)
 {
-	int rc = tfr_writer_commit(w, st->sha, &st->bytes, err);
+	return tfr_output_run_commit(r->orun, s, w, st->skips.v, st->skips.n, err);
+}
 
-	if (!rc)
-		st->done = 1;
-	return rc;
+/* Shard s is kept by --resume (1), or opened in *w (0), or failed.  A
+ * kept shard's statistics are read back from it: they are a function of
+ * its records alone. */
+static int start_shard(struct run *r, uint32_t s, struct tfr_writer **w,
+		       struct tfr_error *err)
+{
+	int rc = tfr_output_run_resumed(r->orun, s, err);
+
+	if (rc == 1 && !r->o->no_stats) {
+		char *path = tfr_shard_name(r->o->prefix, s, r->plan.nshards, r->o->compression);
+		int src;
+
+		if (!path)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		src = tfr_stats_add_file(&r->st[s - r->s0].stats, path, 0, err);
+		free(path);
+		if (src)
+			return src;
+	}
+	return rc ? rc : tfr_output_run_open(r->orun, s, w, err);
 }
 
 /* Whole-shard task: one worker makes and writes shard s0 + i. */
@@ -383,17 +333,9 @@ static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 	uint64_t p;
 	int rc;
 
-	if (r->o->resume) {
-		rc = try_resume(r, s, st, err);
-		if (rc || st->resumed) {
-			if (!rc)
-				tick(r, r->plan.first[s + 1] - r->plan.first[s]);
-			return rc;
-		}
-	}
-	rc = open_writer(r, s, &w, err);
+	rc = start_shard(r, s, &w, err);
 	if (rc)
-		return rc;
+		return rc < 0 ? rc : TFR_OK;
 	for (p = r->plan.first[s]; p < r->plan.first[s + 1]; p++) {
 		struct tfr_error e;
 
@@ -401,15 +343,17 @@ static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 			tfr_writer_abort(w);
 			return tfr_error_set(err, TFR_ERR_INTERRUPTED, "stopped");
 		}
-		rc = make_record(r, wk, unit_at(r, p), &wk->rec, &e);
-		rc = settle(r, st, w, rc, &wk->rec, &e, err);
+		uint64_t u = unit_at(r, p);
+
+		rc = make_record(r, wk, u, &wk->rec, &e);
+		rc = settle(r, st, w, u, rc, &wk->rec, &e, err);
 		if (rc) {
 			tfr_writer_abort(w);
 			return rc;
 		}
 		tick(r, 1);
 	}
-	return finish_shard(st, w, err);
+	return finish_shard(r, s, st, w, err);
 }
 
 /* Batch mode: records of one shard made in parallel into slots. */
@@ -427,12 +371,15 @@ static int slot_task(void *ctx, size_t i, int wid, const int *stop,
 	struct batch *b = ctx;
 
 	(void)stop;
-	(void)err;
 	b->status[i] = make_record(b->r, &b->r->workers[wid],
 				   unit_at(b->r, b->base + i), &b->slot[i], &b->errs[i]);
 	/* Item failures are settled in order by the writer, so that the
-	 * first failure reported is the first in output order. */
-	return fatal(b->status[i]) ? b->status[i] : TFR_OK;
+	 * first failure reported is the first in output order; a fatal one
+	 * ends the batch here and must carry its message out. */
+	if (!fatal(b->status[i]))
+		return TFR_OK;
+	*err = b->errs[i];
+	return b->status[i];
 }
 
 static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
@@ -446,17 +393,9 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 	uint64_t p, end = r->plan.first[s + 1];
 	int rc;
 
-	if (r->o->resume) {
-		rc = try_resume(r, s, st, err);
-		if (rc || st->resumed) {
-			if (!rc)
-				tick(r, end - r->plan.first[s]);
-			return rc;
-		}
-	}
-	rc = open_writer(r, s, &w, err);
+	rc = start_shard(r, s, &w, err);
 	if (rc)
-		return rc;
+		return rc < 0 ? rc : TFR_OK;
 	for (p = r->plan.first[s]; p < end; p += nslots) {
 		size_t n = end - p < nslots ? (size_t)(end - p) : nslots, k;
 
@@ -467,7 +406,8 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 			return rc;
 		}
 		for (k = 0; k < n; k++) {
-			rc = settle(r, st, w, status[k], &slots[k], &errs[k], err);
+			rc = settle(r, st, w, unit_at(r, p + k), status[k], &slots[k],
+				   &errs[k], err);
 			if (rc) {
 				tfr_writer_abort(w);
 				return rc;
@@ -475,7 +415,7 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 		}
 		tick(r, n);
 	}
-	return finish_shard(st, w, err);
+	return finish_shard(r, s, st, w, err);
 }
 
 /* --- planning ----------------------------------------------------------- */
@@ -560,86 +500,52 @@ static int probe_task(void *ctx, size_t item, int wid, const int *stop,
 	return TFR_OK;
 }
 
-/* --- manifest -------------------------------------------------------------- */
-
-static int write_labels(const struct run *r, struct tfr_error *err)
+/* The part's statistics: every class of the dataset (so that one with
+ * no records shows 0), then each shard's sums added exactly. */
+static int stats_json(struct run *r, struct tfr_buf *b, struct tfr_error *err)
 {
-	struct tfr_buf b;
-	char *path;
-	size_t i, n = strlen(r->o->prefix) + 16;
+	struct tfr_stats all;
+	size_t i;
 	int rc = TFR_OK;
 
-	if (!r->ds->nclasses)
-		return TFR_OK;
-	path = malloc(n);
-	if (!path)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	snprintf(path, n, "%s-labels.txt", r->o->prefix);
-	tfr_buf_init(&b, 0);
+	tfr_stats_init(&all);
 	for (i = 0; i < r->ds->nclasses && !rc; i++)
-		rc = tfr_buf_printf(&b, "%s\n", r->ds->classes[i]);
-	if (rc)
+		rc = tfr_stats_add_class(&all, (int64_t)i, r->ds->classes[i], err);
+	for (i = 0; i < (size_t)(r->s1 - r->s0) && !rc; i++)
+		rc = tfr_stats_merge(&all, &r->st[i].stats, err);
+	if (!rc && (tfr_stats_json(b, &all) || tfr_buf_append(b, "", 1)))
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	else
-		rc = tfr_file_write_atomic(path, b.data, b.len, !r->o->no_fsync, err);
-	tfr_buf_release(&b);
-	free(path);
+	tfr_stats_release(&all);
 	return rc;
 }
 
-static int write_manifest(struct run *r, struct tfr_convert_result *res,
-			  struct tfr_error *err)
+/* Tell the caller what is about to be written.  Record sizes are known
+ * before writing for fixed-shape tensors and whatever was probed; with
+ * --store they are those of the uint8 tensor, a bound on the encoding. */
+static void project(struct run *r, int probed)
 {
 	const struct tfr_convert_opts *o = r->o;
-	struct tfr_buf b;
-	uint32_t s;
-	size_t i;
-	int rc = 0;
+	struct tfr_convert_projection pj;
+	uint32_t s, fw, fh;
+	uint64_t p;
 
-	res->manifest = tfr_output_manifest_name(o->prefix, o->part_i, o->part_n);
-	if (!res->manifest)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-
-	tfr_buf_init(&b, 0);
-	rc |= tfr_output_manifest_begin(&b, "convert", o->options_json);
-	rc |= tfr_buf_printf(&b, "  \"part\": {\"index\": %u, \"count\": %u",
-			     o->part_i, o->part_n);
-	/* For tfrec manifest merge: the last ds->nbad skips (inputs that
-	 * could not be listed) are the same in every part. */
-	if (o->part_n > 1)
-		rc |= tfr_buf_printf(&b, ", \"shared_skips\": %zu", r->ds->nbad);
-	rc |= tfr_buf_printf(&b, "},\n"
-			     "  \"shards_total\": %u,\n  \"inputs\": %zu,\n"
-			     "  \"records\": %llu,\n  \"labels\": [",
-			     r->plan.nshards, r->ds->n,
-			     (unsigned long long)res->records);
-	for (i = 0; i < r->ds->nclasses; i++) {
-		rc |= tfr_buf_puts(&b, i ? ", " : "");
-		rc |= tfr_json_cstr(&b, r->ds->classes[i]);
-	}
-	rc |= tfr_buf_puts(&b, "],\n  \"shards\": [");
+	memset(&pj, 0, sizeof(pj));
+	pj.nshards = r->plan.nshards;
+	pj.shard_lo = r->s0;
+	pj.shard_hi = r->s1;
+	pj.records = r->plan.first[r->s1] - r->plan.first[r->s0];
+	pj.shard_min = r->s1 > r->s0 ? UINT64_MAX : 0;
 	for (s = r->s0; s < r->s1; s++) {
-		struct shard_state *st = &r->st[s - r->s0];
-		char *name = shard_path(r, s);
+		uint64_t n = r->plan.first[s + 1] - r->plan.first[s];
 
-		if (!name) {
-			rc = -1;
-			break;
-		}
-		rc |= tfr_output_shard_json(&b, s == r->s0, name, st->records, st->bytes, st->sha);
-		free(name);
+		pj.shard_min = n < pj.shard_min ? n : pj.shard_min;
+		pj.shard_max = n > pj.shard_max ? n : pj.shard_max;
 	}
-	rc |= tfr_buf_puts(&b, "\n  ],\n  \"skipped\": [");
-	for (i = 0; i < res->nskipped; i++) {
-		rc |= tfr_buf_puts(&b, i ? ",\n    {\"file\": " : "\n    {\"file\": ");
-		rc |= tfr_json_cstr(&b, res->skipped[i].file);
-		rc |= tfr_buf_puts(&b, ", \"reason\": ");
-		rc |= tfr_json_cstr(&b, res->skipped[i].reason);
-		rc |= tfr_buf_puts(&b, "}");
-	}
-	rc = tfr_output_manifest_finish(&b, rc, res->nskipped, res->manifest, o->no_fsync, err);
-	tfr_buf_release(&b);
-	return rc;
+	pj.bytes_known = probed || (!o->encoded && tfr_augment_fixed_shape(&o->aug, &fw, &fh));
+	pj.upper_bound = o->store != 0;
+	for (p = r->plan.first[r->s0]; pj.bytes_known && p < r->plan.first[r->s1]; p++)
+		pj.bytes += unit_size(r, p);
+	o->on_plan(o->on_plan_ctx, &pj);
 }
 
 /* --- the driver ------------------------------------------------------------ */
@@ -654,20 +560,16 @@ static void run_release(struct run *r)
 			tfr_image_release(&r->workers[i].img);
 			tfr_augment_scratch_release(&r->workers[i].aug);
 			tfr_buf_release(&r->workers[i].rec);
+			tfr_buf_release(&r->workers[i].pix);
+			tfr_buf_release(&r->workers[i].enc);
 		}
 	}
 	free(r->workers);
-	if (r->st) {
+	if (r->st)
 		for (i = 0; i < (size_t)(r->s1 - r->s0); i++) {
-			size_t k;
-
-			for (k = 0; k < r->st[i].nskips; k++) {
-				free(r->st[i].skips[k].file);
-				free(r->st[i].skips[k].reason);
-			}
-			free(r->st[i].skips);
+			tfr_problems_release(&r->st[i].skips);
+			tfr_stats_release(&r->st[i].stats);
 		}
-	}
 	free(r->st);
 	if (r->plan_skip)
 		for (i = 0; i < r->ds->n; i++)
@@ -681,48 +583,24 @@ static void run_release(struct run *r)
 	tfr_plan_release(&r->plan);
 }
 
-static int push_problem(struct tfr_convert_result *res, size_t *cap,
-			const char *path, const char *reason)
-{
-	if (res->nskipped == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct tfr_problem *p = realloc(res->skipped, ncap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		res->skipped = p;
-		*cap = ncap;
-	}
-	res->skipped[res->nskipped].file = strdup(path);
-	res->skipped[res->nskipped].reason = strdup(reason);
-	res->skipped[res->nskipped].record = TFR_NO_POS;
-	res->skipped[res->nskipped].offset = TFR_NO_POS;
-	if (!res->skipped[res->nskipped].file || !res->skipped[res->nskipped].reason) {
-		free(res->skipped[res->nskipped].file);
-		free(res->skipped[res->nskipped].reason);
-		return -1;
-	}
-	res->nskipped++;
-	return 0;
-}
-
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		struct tfr_convert_result *res, struct tfr_error *err)
 {
+	struct tfr_manifest m = { .options = o->options, .noptions = o->noptions,
+				  .ninputs = ds->n,
+				  .labels = (const char *const *)ds->classes,
+				  .nlabels = ds->nclasses };
+	struct tfr_buf sj;        /* the "stats" object */
 	struct run r;
 	uint32_t fw, fh;
-	size_t i, cap = 0;
+	size_t i;
 	int rc = TFR_OK, need_probe;
 
 	memset(res, 0, sizeof(*res));
 	memset(&r, 0, sizeof(r));
+	tfr_buf_init(&sj, 0);
 	r.ds = ds;
 	r.o = o;
-	r.out.prefix = o->prefix;
-	r.out.compression = o->compression;
-	r.out.level = o->level;
-	r.out.index = o->index;
-	r.out.no_fsync = o->no_fsync;
 	if (o->copies < 1 || o->part_i < 1 || o->part_i > o->part_n)
 		return tfr_error_set(err, TFR_ERR_INVALID, "bad copies or part");
 	if (ds->n == 0)
@@ -730,6 +608,32 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	if ((uint64_t)ds->n > UINT64_MAX / o->copies)
 		return tfr_error_set(err, TFR_ERR_LIMIT, "too many records");
 	r.nunits = (uint64_t)ds->n * o->copies;
+	{
+		struct tfr_output_run_opts ro = { .prefix = o->prefix, .command = "convert",
+						  .compression = o->compression, .level = o->level,
+						  .index = o->index,
+						  .part_i = o->part_i, .part_n = o->part_n,
+						  .resume = o->resume, .no_fsync = o->no_fsync,
+						  .post = o->post, .post_jobs = o->post_jobs,
+						  .progress = o->progress,
+						  .progress_ctx = o->progress_ctx };
+
+		rc = tfr_output_run_new(&r.orun, &ro, err);
+		if (rc)
+			return rc;
+	}
+	/* The run key: what the output bytes depend on. */
+	rc = tfr_output_run_key_options(r.orun, o->options, o->noptions, err);
+	if (rc) {
+		tfr_output_run_free(r.orun, 0);
+		return rc;
+	}
+	for (i = 0; i < ds->n; i++) {
+		tfr_output_run_key_file(r.orun, ds->items[i].path);
+		tfr_output_run_key_add(r.orun, &ds->items[i].label, sizeof(ds->items[i].label));
+	}
+	for (i = 0; i < ds->nclasses; i++)
+		tfr_output_run_key_add(r.orun, ds->classes[i], strlen(ds->classes[i]) + 1);
 	r.nthreads = tfr_parallel_threads(o->threads);
 	r.workers = calloc((size_t)r.nthreads, sizeof(*r.workers));
 	if (!r.workers) {
@@ -765,19 +669,19 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	rc = tfr_plan_make(&r.plan, r.nunits, &o->plan, unit_size, &r, err);
 	if (rc)
 		goto out;
-	tfr_plan_part(&r.plan, o->part_i, o->part_n, &r.s0, &r.s1);
-	res->nshards = r.plan.nshards;
-	res->shard_lo = r.s0;
-	res->shard_hi = r.s1;
+	rc = tfr_output_run_plan(r.orun, &r.plan, &r.s0, &r.s1, err);
+	if (rc)
+		goto out;
 	res->units = r.plan.first[r.s1] - r.plan.first[r.s0];
-	r.ticker.fn = o->progress;
-	r.ticker.ctx = o->progress_ctx;
-	r.ticker.total = res->units;
+	if (o->on_plan)
+		project(&r, need_probe);
 	r.st = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.st));
 	if (!r.st) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	for (i = 0; i < (size_t)(r.s1 - r.s0); i++)
+		tfr_stats_init(&r.st[i].stats);
 
 	/* (3) shards: whole shards per worker when there are enough of them,
 	 * otherwise the records of each shard spread over the workers. */
@@ -801,46 +705,19 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	}
 	if (rc)
 		goto out;
-	tfr_ticker_flush(&r.ticker);
 
-	/* (4) results, labels, manifest.  Skips in output order: planning
-	 * skips of this part's items first, then each shard's. */
-	for (i = 0; i < (size_t)(r.s1 - r.s0); i++) {
-		size_t k;
-
-		res->records += r.st[i].records;
-		res->resumed += (uint32_t)r.st[i].resumed;
-		for (k = 0; k < r.st[i].nskips; k++)
-			if (push_problem(res, &cap, r.st[i].skips[k].file,
-					 r.st[i].skips[k].reason)) {
-				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-				goto out;
-			}
+	/* (4) the manifest.  Skips in output order: each shard's, then the
+	 * inputs that could not be listed. */
+	for (i = 0; i < ds->nbad && !rc; i++)
+		rc = tfr_output_run_problem(r.orun, TFR_NO_POS, ds->bad[i].file, ds->bad[i].record,
+					    ds->bad[i].offset, 0, ds->bad[i].reason, err);
+	if (!rc && !o->no_stats) {
+		rc = stats_json(&r, &sj, err);
+		m.stats_json = (const char *)sj.data;
 	}
-	for (i = 0; i < ds->nbad; i++)
-		if (push_problem(res, &cap, ds->bad[i].file, ds->bad[i].reason)) {
-			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	rc = write_labels(&r, err);
-	if (!rc)
-		rc = write_manifest(&r, res, err);
 out:
+	rc = tfr_output_run_end(r.orun, rc, &m, &res->out, err);
+	tfr_buf_release(&sj);
 	run_release(&r);
 	return rc;
-}
-
-void tfr_convert_result_release(struct tfr_convert_result *res)
-{
-	size_t i;
-
-	if (!res)
-		return;
-	for (i = 0; i < res->nskipped; i++) {
-		free(res->skipped[i].file);
-		free(res->skipped[i].reason);
-	}
-	free(res->skipped);
-	free(res->manifest);
-	memset(res, 0, sizeof(*res));
 }

@@ -24,9 +24,20 @@
 
 #include "augment.h"
 #include "dataset.h"
+#include "output.h"
 #include "plan.h"
 #include "record.h"
 #include "status.h"
+
+/* What a run is about to write (this part's share). */
+struct tfr_convert_projection {
+	uint32_t nshards, shard_lo, shard_hi;
+	uint64_t records;                 /* in shards [shard_lo, shard_hi) */
+	uint64_t shard_min, shard_max;    /* records per shard */
+	uint64_t bytes;                   /* of the shards, when known */
+	int bytes_known;                  /* 0: depends on the encodings */
+	int upper_bound;                  /* bytes is at most (--store) */
+};
 
 struct tfr_convert_opts {
 	struct tfr_augment aug;
@@ -46,21 +57,27 @@ struct tfr_convert_opts {
 	int resume;               /* keep complete, sound shards */
 	int skip_errors;          /* --on-error skip */
 	int no_fsync;
-	const char *options_json; /* the "options" object for the manifest */
+	/* the manifest's "options", which also key --resume (output.h) */
+	const struct tfr_option *options;
+	size_t noptions;
+	int no_stats;             /* no "stats" in the manifest (stats.h) */
+	int store;                /* enum tfr_store: 0 tensor, else encode the
+				   * uint8 HWC pixels (store.h) */
+	int store_quality;
+	/* Called once the plan is made, before any shard is written (from
+	 * the calling thread), with what this part will write; may be NULL. */
+	void (*on_plan)(void *ctx, const struct tfr_convert_projection *p);
+	void *on_plan_ctx;
+	const char *post;         /* --post command, or NULL (output.h) */
+	unsigned post_jobs;
 	/* Called under a lock, at most ~10 times a second, and at the end. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
 };
 
 struct tfr_convert_result {
-	uint32_t nshards;         /* in the whole plan */
-	uint32_t shard_lo, shard_hi; /* this part's [lo, hi) */
-	uint64_t records;         /* written by this part */
+	struct tfr_output_result out; /* shards, records, skipped, manifest */
 	uint64_t units;           /* records this part had to make */
-	uint32_t resumed;         /* shards kept by --resume */
-	struct tfr_problem *skipped; /* images left out, in output order */
-	size_t nskipped;
-	char *manifest;           /* path written */
 };
 
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,

@@ -1,8 +1,10 @@
 /* fileio.c - whole-file helpers; see fileio.h. */
 #include "config.h"
 #include "fileio.h"
+#include "tmpfile.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,4 +153,104 @@ void tfr_hex32(const unsigned char sha[32], char out[65])
 		out[2 * i + 1] = hex[sha[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+int tfr_atomic_open(struct tfr_atomic *a, const char *path, int no_fsync,
+		    struct tfr_error *err)
+{
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	a->slot = -1;
+	a->no_fsync = no_fsync;
+	sha256_init(&a->sha);
+	a->path = strdup(path);
+	if (!a->path)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (!strcmp(path, "-")) {
+		a->to_stdout = 1;
+		a->fd = STDOUT_FILENO;
+		return TFR_OK;
+	}
+	a->fd = tfr_tmpfile_create(path, &a->tmp, &a->slot);
+	if (a->fd < 0) {
+		int e = errno;
+
+		tfr_atomic_abort(a);
+		return tfr_error_sys(err, e, "cannot create '%s'", path);
+	}
+	return TFR_OK;
+}
+
+int tfr_atomic_write(struct tfr_atomic *a, const void *p, size_t n,
+		     struct tfr_error *err)
+{
+	sha256_update(&a->sha, n, p);
+	if (tfr_write_all(a->fd, p, n))
+		return tfr_error_sys(err, errno, "cannot write '%s'", a->path);
+	a->bytes += n;
+	return TFR_OK;
+}
+
+int tfr_atomic_close(struct tfr_atomic *a, struct tfr_error *err)
+{
+	int fd = a->fd, e = 0;
+
+	if (a->to_stdout || fd < 0)
+		return TFR_OK;
+	a->fd = -1;
+	if (!a->no_fsync && fsync(fd))
+		e = errno;
+	if (close(fd) && !e) /* a close error never masks the fsync one */
+		e = errno;
+	return e ? tfr_error_sys(err, e, "cannot write '%s'", a->path) : TFR_OK;
+}
+
+int tfr_atomic_commit(struct tfr_atomic *a, unsigned char sha[32],
+		      struct tfr_error *err)
+{
+	int rc = tfr_atomic_close(a, err);
+
+	if (!rc && !a->to_stdout && rename(a->tmp, a->path))
+		rc = tfr_error_sys(err, errno, "cannot rename '%s' to '%s'", a->tmp, a->path);
+	if (rc) {
+		tfr_atomic_abort(a);
+		return rc;
+	}
+	if (sha)
+		sha256_digest(&a->sha, 32, sha);
+	tfr_tmpfile_unregister(a->slot);
+	free(a->tmp);
+	free(a->path);
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	a->slot = -1;
+	return TFR_OK;
+}
+
+void tfr_atomic_abort(struct tfr_atomic *a)
+{
+	if (a->fd >= 0 && !a->to_stdout)
+		close(a->fd);
+	if (a->tmp)
+		unlink(a->tmp);
+	tfr_tmpfile_unregister(a->slot);
+	free(a->tmp);
+	free(a->path);
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	a->slot = -1;
+}
+
+int tfr_file_write_atomic(const char *path, const void *p, size_t n,
+			  int do_fsync, struct tfr_error *err)
+{
+	struct tfr_atomic a;
+	int rc = tfr_atomic_open(&a, path, !do_fsync, err);
+
+	if (!rc)
+		rc = tfr_atomic_write(&a, p, n, err);
+	if (!rc)
+		return tfr_atomic_commit(&a, NULL, err);
+	tfr_atomic_abort(&a);
+	return rc;
 }

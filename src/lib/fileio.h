@@ -1,12 +1,17 @@
 /*
- * fileio.h - whole-file helpers: bounded reads and SHA-256 (nettle).
- * Thread-safe; no shared state.
+ * fileio.h - files: bounded reads, SHA-256 (nettle), and every output
+ * file's life: written under a hidden temporary name (tmpfile.h), hashed
+ * as it goes, made durable and renamed into place.  Shards, sidecars,
+ * manifests, label files and PNGs are all written this way.
+ * Thread-safe; no shared state (a struct tfr_atomic has one owner).
  */
 #ifndef TFR_FILEIO_H
 #define TFR_FILEIO_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <nettle/sha2.h>
 
 #include "buf.h"
 #include "status.h"
@@ -30,6 +35,38 @@ int tfr_write_all(int fd, const void *p, size_t n);
 /* Read exactly n bytes at off (pread): 0, or -1 with errno set (EIO when
  * the file ends first). */
 int tfr_pread_all(int fd, void *p, size_t n, uint64_t off);
+
+/*
+ * An output file under construction.  open: a temporary name beside path
+ * ("-": standard output, written in place and never closed).  write:
+ * append, hashing.  close: fsync (unless no_fsync) and close, so that a
+ * sidecar can be put in place before the file is.  commit: close if
+ * needed, rename onto path, give the SHA-256 (sha may be NULL).  abort:
+ * remove the temporary file.  After commit or abort the struct is empty;
+ * abort of an empty one does nothing.
+ */
+struct tfr_atomic {
+	int fd;
+	int to_stdout;
+	int no_fsync;
+	int slot;                /* tmpfile.h registry slot */
+	char *path, *tmp;
+	uint64_t bytes;          /* written so far */
+	struct sha256_ctx sha;
+};
+
+int tfr_atomic_open(struct tfr_atomic *a, const char *path, int no_fsync,
+		    struct tfr_error *err);
+int tfr_atomic_write(struct tfr_atomic *a, const void *p, size_t n,
+		     struct tfr_error *err);
+int tfr_atomic_close(struct tfr_atomic *a, struct tfr_error *err);
+int tfr_atomic_commit(struct tfr_atomic *a, unsigned char sha[32],
+		      struct tfr_error *err);
+void tfr_atomic_abort(struct tfr_atomic *a);
+
+/* A small whole file at once, the same way (fsync when do_fsync). */
+int tfr_file_write_atomic(const char *path, const void *p, size_t n,
+			  int do_fsync, struct tfr_error *err);
 
 /* Lowercase hex of a 32-byte digest into out[65]. */
 void tfr_hex32(const unsigned char sha[32], char out[65]);

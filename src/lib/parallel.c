@@ -57,6 +57,7 @@ int tfr_parallel_for(size_t n, int nthreads, tfr_task_fn fn, void *ctx,
 #ifdef _OPENMP
 	if (nthreads > 1 && n > 1) {
 		size_t fail_at = (size_t)-1;
+		int fail_echo = 2;
 		long i;
 
 		if ((size_t)nthreads > n)
@@ -71,10 +72,18 @@ int tfr_parallel_for(size_t n, int nthreads, tfr_task_fn fn, void *ctx,
 			tfr_error_clear(&e);
 			r = fn(ctx, (size_t)i, omp_get_thread_num(), &stop, &e);
 			if (r) {
+				/* A task that gave up because another failed
+				 * ("stopped") is an echo, never the cause: any
+				 * other failure is reported before it. */
+				int echo = r == TFR_ERR_INTERRUPTED &&
+					   __atomic_load_n(&stop, __ATOMIC_RELAXED);
+
 				__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 #pragma omp critical(tfr_parallel_fail)
 				{
-					if ((size_t)i < fail_at) {
+					if (echo < fail_echo ||
+					    (echo == fail_echo && (size_t)i < fail_at)) {
+						fail_echo = echo;
 						fail_at = (size_t)i;
 						rc = r;
 						if (err)

@@ -23,7 +23,9 @@ typedef int (*tfr_task_fn)(void *ctx, size_t i, int w, const int *stop,
  * calling thread, in order).  After a failure no new items start, and
  * *stop (readable by tasks) becomes 1.  Returns TFR_OK, or the failure
  * of the lowest-numbered failing item among those that ran, with its
- * error in err (with one thread: the first failure in order).
+ * error in err (with one thread: the first failure in order).  A task
+ * that returns TFR_ERR_INTERRUPTED after *stop was set only echoes
+ * another's failure, and is reported only when nothing else failed.
  */
 int tfr_parallel_for(size_t n, int nthreads, tfr_task_fn fn, void *ctx,
 		     struct tfr_error *err);

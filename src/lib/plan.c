@@ -24,6 +24,71 @@ static int too_many(uint64_t k, struct tfr_error *err)
 			     (unsigned long long)k, TFR_MAX_SHARDS);
 }
 
+void tfr_plan_bytes_init(struct tfr_plan_bytes *pb, uint64_t budget)
+{
+	memset(pb, 0, sizeof(*pb));
+	pb->budget = budget;
+}
+
+/* Greedy: a record opens a new shard when it does not fit in the
+ * current one.  Shard k starts at position first[k]. */
+int tfr_plan_bytes_add(struct tfr_plan_bytes *pb, uint64_t size,
+		       struct tfr_error *err)
+{
+	if (size > pb->budget)
+		return tfr_error_at(err, TFR_ERR_LIMIT, pb->n, TFR_NO_POS,
+				    "record %llu alone takes %llu bytes, more "
+				    "than the shard size of %llu",
+				    (unsigned long long)pb->n, (unsigned long long)size,
+				    (unsigned long long)pb->budget);
+	if (pb->nfirst == 0 || pb->used + size > pb->budget) {
+		if (pb->nfirst >= TFR_MAX_SHARDS)
+			return too_many(pb->nfirst + 1, err);
+		if (pb->nfirst + 2 > pb->cap) {
+			size_t ncap = pb->cap ? pb->cap * 2 : 64;
+			uint64_t *q = realloc(pb->first, ncap * sizeof(*q));
+
+			if (!q)
+				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+			pb->first = q;
+			pb->cap = ncap;
+		}
+		pb->first[pb->nfirst++] = pb->n;
+		pb->used = 0;
+	}
+	pb->used += size;
+	pb->n++;
+	return TFR_OK;
+}
+
+int tfr_plan_bytes_finish(struct tfr_plan_bytes *pb, struct tfr_plan *plan,
+			  struct tfr_error *err)
+{
+	memset(plan, 0, sizeof(*plan));
+	if (pb->nfirst == 0) { /* no records: one empty shard */
+		pb->first = malloc(2 * sizeof(uint64_t));
+		if (!pb->first)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		pb->first[0] = 0;
+		pb->nfirst = 1;
+		pb->cap = 2;
+	}
+	/* nfirst + 2 <= cap held at the last push, so there is room. */
+	pb->first[pb->nfirst] = pb->n;
+	plan->first = pb->first;
+	plan->nshards = (uint32_t)pb->nfirst;
+	pb->first = NULL;
+	pb->nfirst = pb->cap = 0;
+	return TFR_OK;
+}
+
+void tfr_plan_bytes_release(struct tfr_plan_bytes *pb)
+{
+	free(pb->first);
+	pb->first = NULL;
+	pb->nfirst = pb->cap = 0;
+}
+
 int tfr_plan_make(struct tfr_plan *plan, uint64_t n,
 		  const struct tfr_plan_opts *o,
 		  uint64_t (*size)(void *ctx, uint64_t pos), void *ctx,
@@ -51,7 +116,7 @@ int tfr_plan_make(struct tfr_plan *plan, uint64_t n,
 		if (o->value < 1)
 			return tfr_error_set(err, TFR_ERR_INVALID,
 					     "--records-per-shard must be at least 1");
-		k = n ? (n + o->value - 1) / o->value : 1;
+		k = n ? (n - 1) / o->value + 1 : 1; /* no overflow near 2^64 */
 		if (k > TFR_MAX_SHARDS)
 			return too_many(k, err);
 		plan->first = malloc((k + 1) * sizeof(uint64_t));
@@ -63,52 +128,19 @@ int tfr_plan_make(struct tfr_plan *plan, uint64_t n,
 		plan->nshards = (uint32_t)k;
 		return TFR_OK;
 	case TFR_PLAN_BYTES: {
-		uint64_t cap = 64, used = 0;
+		struct tfr_plan_bytes pb;
+		int rc = TFR_OK;
 
-		plan->first = malloc(cap * sizeof(uint64_t));
-		if (!plan->first)
-			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		plan->first[0] = 0;
-		k = 0;
-		for (p = 0; p < n; p++) {
-			uint64_t sz = size(ctx, p);
-
-			if (sz > o->value) {
-				tfr_plan_release(plan);
-				return tfr_error_at(err, TFR_ERR_LIMIT, p, TFR_NO_POS,
-						    "record %llu alone takes %llu bytes, more "
-						    "than the shard size of %llu",
-						    (unsigned long long)p,
-						    (unsigned long long)sz,
-						    (unsigned long long)o->value);
-			}
-			if (used + sz > o->value) {
-				/* Close shard k before position p. */
-				if (k + 2 >= cap) {
-					uint64_t *q = realloc(plan->first, cap * 2 * sizeof(uint64_t));
-
-					if (!q) {
-						tfr_plan_release(plan);
-						return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-					}
-					plan->first = q;
-					cap *= 2;
-				}
-				plan->first[++k] = p;
-				used = 0;
-				if (k >= TFR_MAX_SHARDS) {
-					tfr_plan_release(plan);
-					return too_many(k + 1, err);
-				}
-			}
-			used += sz;
-		}
-		plan->first[++k] = n;
-		plan->nshards = (uint32_t)k;
-		return TFR_OK;
+		tfr_plan_bytes_init(&pb, o->value);
+		for (p = 0; p < n && !rc; p++)
+			rc = tfr_plan_bytes_add(&pb, size(ctx, p), err);
+		if (!rc)
+			rc = tfr_plan_bytes_finish(&pb, plan, err);
+		tfr_plan_bytes_release(&pb);
+		return rc;
 	}
 	}
-	return tfr_error_set(err, TFR_ERR_INVALID, "bad plan mode");
+	return tfr_error_set(err, TFR_ERR_INVALID, "unknown plan mode");
 }
 
 void tfr_plan_part(const struct tfr_plan *plan, unsigned i, unsigned n,

@@ -46,6 +46,26 @@ int tfr_plan_make(struct tfr_plan *plan, uint64_t n,
 		  struct tfr_error *err);
 void tfr_plan_release(struct tfr_plan *plan);
 
+/*
+ * The byte-budget rule fed one record at a time, in order, for a driver
+ * that learns sizes as it streams (shard); tfr_plan_make uses it too, so
+ * there is one planner.  add() takes the framed size of the next
+ * position; finish() moves the result into plan (no records: one empty
+ * shard).  release() frees what finish() did not take.
+ */
+struct tfr_plan_bytes {
+	uint64_t budget, used, n;
+	uint64_t *first;
+	size_t nfirst, cap;
+};
+
+void tfr_plan_bytes_init(struct tfr_plan_bytes *pb, uint64_t budget);
+int tfr_plan_bytes_add(struct tfr_plan_bytes *pb, uint64_t size,
+		       struct tfr_error *err);
+int tfr_plan_bytes_finish(struct tfr_plan_bytes *pb, struct tfr_plan *plan,
+			  struct tfr_error *err);
+void tfr_plan_bytes_release(struct tfr_plan_bytes *pb);
+
 /* Shards [*s0, *s1) belong to part i of n (1-based): contiguous blocks. */
 void tfr_plan_part(const struct tfr_plan *plan, unsigned i, unsigned n,
 		   uint32_t *s0, uint32_t *s1);

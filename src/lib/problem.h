@@ -23,6 +23,7 @@ struct tfr_problem {
 	uint64_t record; /* record index or table line, or TFR_NO_POS */
 	uint64_t offset; /* byte offset, or TFR_NO_POS */
 	char *reason;    /* what is wrong, without the file name */
+	uint64_t length; /* bytes of a skipped span at offset (shard), or 0 */
 };
 
 #endif

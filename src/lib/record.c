@@ -13,7 +13,6 @@
 #include "record.h"
 #include "crc32c.h"
 #include "fileio.h"
-#include "tmpfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-#include <nettle/sha2.h>
 
 #define READ_CHUNK (1u << 20)   /* buffer size for plain reads */
 #define ZIN_CHUNK (256u << 10)  /* compressed input chunk */
@@ -61,6 +59,15 @@ void tfr_record_header(unsigned char hdr[12], uint64_t len)
 	for (i = 0; i < 8; i++)
 		hdr[i] = (unsigned char)(len >> (8 * i));
 	put_le32(hdr + 8, tfr_masked_crc32c(hdr, 8));
+}
+
+int tfr_record_check(const unsigned char *rec, uint64_t len)
+{
+	unsigned char hdr[12];
+
+	tfr_record_header(hdr, len);
+	return !memcmp(hdr, rec, 12) &&
+	       get_le32(rec + 12 + len) == tfr_masked_crc32c(rec + 12, (size_t)len);
 }
 
 const char *tfr_compression_name(enum tfr_compression c)
@@ -108,6 +115,11 @@ struct tfr_reader {
 	uint64_t raw_bytes;
 
 	uint64_t index;       /* next record index */
+	/* Salvage: uncompressed offset where a damaged compressed stream
+	 * was left and decoding resumed further on (TFR_NO_POS: none), and
+	 * whether a zlib stream resumed as raw deflate. */
+	uint64_t brk;
+	int zraw;
 };
 
 static int raw_read(struct tfr_reader *r, unsigned char *dst, size_t n,
@@ -136,6 +148,83 @@ static int zerr(struct tfr_reader *r, const char *what, struct tfr_error *err)
 			    r->name, tfr_compression_name(r->comp), what,
 			    (unsigned long long)(r->raw_bytes - r->zs.avail_in),
 			    r->zs.msg ? ": " : "", r->zs.msg ? r->zs.msg : "");
+}
+
+static void report_skip(struct tfr_reader *r, uint64_t off, uint64_t len,
+			const char *why);
+
+/*
+ * Salvage after a compressed stream breaks (corrupt, truncated, bad
+ * trailer): keep what was decoded, and look in the compressed bytes for
+ * a place to start again.  GZIP: the next member header (1f 8b 08).
+ * ZLIB has no members; the next sync or full flush marker (00 00 ff ff)
+ * ends a stored block, and raw deflate can start after it, but data
+ * that refers back past the break (anything but a full flush) decodes
+ * wrongly and is then dropped by the record CRCs.  Without a marker
+ * the stream ends here.  The break is reported once, and remembered so
+ * that a record cut by it is skipped rather than glued to what follows.
+ */
+static int zbreak(struct tfr_reader *r, const char *what, struct tfr_error *err)
+{
+	static const unsigned char gz[3] = { 0x1f, 0x8b, 0x08 };
+	static const unsigned char fl[4] = { 0x00, 0x00, 0xff, 0xff };
+	const unsigned char *pat = r->comp == TFR_COMP_GZIP ? gz : fl;
+	size_t plen = r->comp == TFR_COMP_GZIP ? 3 : 4;
+	uint64_t at = r->raw_bytes - r->zs.avail_in;
+	char why[200];
+	int rc;
+
+	snprintf(why, sizeof(why), "%s stream %s at compressed byte %llu%s%s",
+		 tfr_compression_name(r->comp), what, (unsigned long long)at,
+		 r->zs.msg ? ": " : "", r->zs.msg ? r->zs.msg : "");
+	r->brk = r->buf_off + r->end;
+	/* Skip at least one byte, so that the same start is never retried. */
+	if (r->zs.avail_in) {
+		r->zs.next_in++;
+		r->zs.avail_in--;
+	}
+	for (;;) {
+		unsigned char *p = r->zs.next_in, *e = p + r->zs.avail_in, *q;
+		size_t keep, got;
+
+		for (q = p; q + plen <= e; q++)
+			if (!memcmp(q, pat, plen))
+				break;
+		if (q + plen <= e) {
+			if (r->comp == TFR_COMP_GZIP) {
+				r->zs.next_in = q;
+				rc = inflateReset(&r->zs);
+			} else {
+				r->zs.next_in = q + plen;
+				rc = inflateReset2(&r->zs, -15);
+				r->zraw = 1;
+			}
+			r->zs.avail_in = (uInt)(e - r->zs.next_in);
+			if (rc != Z_OK)
+				return tfr_error_set(err, TFR_ERR_NOMEM, "'%s': out of memory", r->name);
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; resumed at compressed byte %llu",
+				 (unsigned long long)(r->raw_bytes - r->zs.avail_in));
+			report_skip(r, r->brk, 0, why);
+			return TFR_OK;
+		}
+		if (r->raw_eof) {
+			r->zs.avail_in = 0;
+			r->src_eof = 1;
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; nothing after it could be read");
+			report_skip(r, r->brk, 0, why);
+			return TFR_OK;
+		}
+		/* Keep a possible partial pattern, read on after it. */
+		keep = (size_t)(e - p) < plen - 1 ? (size_t)(e - p) : plen - 1;
+		memmove(r->zin, e - keep, keep);
+		rc = raw_read(r, r->zin + keep, ZIN_CHUNK - keep, &got, err);
+		if (rc)
+			return rc;
+		r->zs.next_in = r->zin;
+		r->zs.avail_in = (uInt)(keep + got);
+	}
 }
 
 /* Add bytes at buf[end..cap) from the source; sets src_eof at the end. */
@@ -180,21 +269,39 @@ static int fill(struct tfr_reader *r, struct tfr_error *err)
 				r->zs.next_in = r->zin;
 				r->zs.avail_in = (uInt)got;
 			}
-			if (r->zs.avail_in == 0) {
+			if (r->zs.avail_in == 0 ||
+			    (r->zraw && r->raw_eof && r->zs.avail_in <= 4)) {
+				/* (raw deflate after a salvage resync: the
+				 * zlib trailer is what remains) */
 				r->src_eof = 1;
 				break;
 			}
-			if (r->comp == TFR_COMP_ZLIB)
-				return zerr(r, "has trailing garbage", err);
+			if (r->comp == TFR_COMP_ZLIB) {
+				if (!r->opts.salvage)
+					return zerr(r, "has trailing garbage", err);
+				rc = zbreak(r, "has trailing garbage", err);
+				if (rc)
+					return rc;
+				continue;
+			}
 			inflateReset(&r->zs);
 			continue;
 		}
-		if (zr == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof)
-			return zerr(r, "is truncated", err);
 		if (zr == Z_MEM_ERROR)
 			return tfr_error_set(err, TFR_ERR_NOMEM, "'%s': out of memory", r->name);
-		if (zr != Z_OK && zr != Z_BUF_ERROR)
-			return zerr(r, "is corrupt", err);
+		if ((zr == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof) ||
+		    (zr != Z_OK && zr != Z_BUF_ERROR)) {
+			const char *what = zr == Z_BUF_ERROR ? "is truncated" : "is corrupt";
+
+			if (!r->opts.salvage)
+				return zerr(r, what, err);
+			rc = zbreak(r, what, err);
+			if (rc)
+				return rc;
+			if (before != r->zs.avail_out)
+				break;
+			continue;
+		}
 		if (before != r->zs.avail_out)
 			break; /* got some output; let the caller look */
 	}
@@ -265,6 +372,7 @@ int tfr_reader_open_fd(struct tfr_reader **rp, int fd, const char *name,
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	}
 	r->fd = fd;
+	r->brk = TFR_NO_POS;
 	if (opts)
 		r->opts = *opts;
 	else
@@ -483,6 +591,15 @@ again:
 	rc = ensure(r, (size_t)total, err);
 	if (rc)
 		return rc;
+	if (r->brk != TFR_NO_POS && r->brk <= off)
+		r->brk = TFR_NO_POS;
+	if (r->brk != TFR_NO_POS && off + total > r->brk && r->brk <= r->buf_off + r->end) {
+		/* Its bytes end at a salvaged break: the rest is not its. */
+		report_skip(r, off, r->brk - off, "record cut by damage in the compressed stream");
+		r->pos = (size_t)(r->brk - r->buf_off);
+		r->brk = TFR_NO_POS;
+		goto again;
+	}
 	avail = r->end - r->pos;
 	if (avail < total) {
 		if (r->opts.salvage) {
@@ -581,17 +698,13 @@ void tfr_reader_free(struct tfr_reader *r)
 /* ---------------------------------------------------------------- writer */
 
 struct tfr_writer {
-	int fd;
-	int to_stdout;
-	char *path, *tmp;
-	int tmp_slot;
+	struct tfr_atomic file;   /* temporary name, hash, rename (fileio.h) */
 	struct tfr_writer_opts opts;
 	z_stream zs;
 	int z_live;
 	unsigned char *out;   /* file bytes waiting for write(2) */
 	size_t out_len;
-	uint64_t stream_bytes, file_bytes, records;
-	struct sha256_ctx sha;
+	uint64_t stream_bytes, records;
 	char *idx_path;       /* copy of opts.index_path */
 	char *idx;            /* DALI index text, one line per record */
 	size_t idx_len, idx_cap;
@@ -599,14 +712,13 @@ struct tfr_writer {
 
 static int flush_out(struct tfr_writer *w, struct tfr_error *err)
 {
+	int rc;
+
 	if (!w->out_len)
 		return TFR_OK;
-	sha256_update(&w->sha, w->out_len, w->out);
-	if (tfr_write_all(w->fd, w->out, w->out_len))
-		return tfr_error_sys(err, errno, "cannot write '%s'", w->path);
-	w->file_bytes += w->out_len;
+	rc = tfr_atomic_write(&w->file, w->out, w->out_len, err);
 	w->out_len = 0;
-	return TFR_OK;
+	return rc;
 }
 
 int tfr_writer_open(struct tfr_writer **wp, const char *path,
@@ -619,32 +731,24 @@ int tfr_writer_open(struct tfr_writer **wp, const char *path,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	w->fd = -1;
-	w->tmp_slot = -1;
+	w->file.fd = -1;
+	w->file.slot = -1;
 	if (opts)
 		w->opts = *opts;
-	w->path = strdup(path);
 	w->out = malloc(OUT_CHUNK);
-	if (w->opts.index_path) {
+	if (w->opts.index_path && strcmp(path, "-")) {
 		w->idx_path = strdup(w->opts.index_path);
 		w->opts.index_path = w->idx_path;
+	} else {
+		w->opts.index_path = NULL;
 	}
-	if (!w->path || !w->out || (w->opts.index_path && !w->idx_path)) {
+	if (!w->out || (w->opts.index_path && !w->idx_path)) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	sha256_init(&w->sha);
-	if (!strcmp(path, "-")) {
-		w->to_stdout = 1;
-		w->fd = STDOUT_FILENO;
-		w->opts.index_path = NULL;
-	} else {
-		w->fd = tfr_tmpfile_create(path, &w->tmp, &w->tmp_slot);
-		if (w->fd < 0) {
-			rc = tfr_error_sys(err, errno, "cannot create '%s'", path);
-			goto fail;
-		}
-	}
+	rc = tfr_atomic_open(&w->file, path, w->opts.no_fsync, err);
+	if (rc)
+		goto fail;
 	if (w->opts.compression != TFR_COMP_NONE) {
 		int level = w->opts.level ? w->opts.level : Z_DEFAULT_COMPRESSION;
 		int bits = w->opts.compression == TFR_COMP_GZIP ? 15 + 16 : 15;
@@ -710,13 +814,7 @@ static int emit(struct tfr_writer *w, const void *p, size_t n,
 		return deflate_some(w, p, n, Z_NO_FLUSH, err);
 	if (n >= OUT_CHUNK / 8) { /* large: skip the copy into the buffer */
 		rc = flush_out(w, err);
-		if (rc)
-			return rc;
-		sha256_update(&w->sha, n, p);
-		if (tfr_write_all(w->fd, p, n))
-			return tfr_error_sys(err, errno, "cannot write '%s'", w->path);
-		w->file_bytes += n;
-		return TFR_OK;
+		return rc ? rc : tfr_atomic_write(&w->file, p, n, err);
 	}
 	if (w->out_len + n > OUT_CHUNK) {
 		rc = flush_out(w, err);
@@ -771,37 +869,6 @@ int tfr_writer_write(struct tfr_writer *w, const void *data, size_t len,
 	return TFR_OK;
 }
 
-int tfr_file_write_atomic(const char *path, const void *p, size_t n,
-			  int do_fsync, struct tfr_error *err)
-{
-	char *tmp = NULL;
-	int slot;
-	int fd = tfr_tmpfile_create(path, &tmp, &slot);
-
-	if (fd < 0)
-		return tfr_error_sys(err, errno, "cannot create '%s'", path);
-	if (tfr_write_all(fd, p, n) || (do_fsync && fsync(fd)) ) {
-		int e = errno;
-
-		close(fd);
-		unlink(tmp);
-		tfr_tmpfile_unregister(slot);
-		free(tmp);
-		return tfr_error_sys(err, e, "cannot write '%s'", path);
-	}
-	if (close(fd) || rename(tmp, path)) {
-		int e = errno;
-
-		unlink(tmp);
-		tfr_tmpfile_unregister(slot);
-		free(tmp);
-		return tfr_error_sys(err, e, "cannot write '%s'", path);
-	}
-	tfr_tmpfile_unregister(slot);
-	free(tmp);
-	return TFR_OK;
-}
-
 int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
 		      uint64_t *bytes, struct tfr_error *err)
 {
@@ -814,43 +881,15 @@ int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
 	if (rc)
 		goto fail;
 	if (bytes)
-		*bytes = w->file_bytes;
-	if (w->to_stdout) {
-		if (sha256)
-			sha256_digest(&w->sha, 32, sha256);
-		w->fd = -1;
-		tfr_writer_abort(w);
-		return TFR_OK;
-	}
-	if (!w->opts.no_fsync && fsync(w->fd)) {
-		rc = tfr_error_sys(err, errno, "cannot write '%s'", w->path);
-		goto fail;
-	}
-	if (close(w->fd)) {
-		w->fd = -1;
-		rc = tfr_error_sys(err, errno, "cannot write '%s'", w->path);
-		goto fail;
-	}
-	w->fd = -1;
+		*bytes = w->file.bytes;
 	/* The index goes first: a shard under its final name always has
 	 * its complete index beside it. */
-	if (w->opts.index_path) {
+	rc = tfr_atomic_close(&w->file, err);
+	if (!rc && w->opts.index_path)
 		rc = tfr_file_write_atomic(w->opts.index_path, w->idx ? w->idx : "",
-				       w->idx_len, !w->opts.no_fsync, err);
-		if (rc)
-			goto fail;
-	}
-	if (rename(w->tmp, w->path)) {
-		rc = tfr_error_sys(err, errno, "cannot rename '%s' to '%s'",
-				   w->tmp, w->path);
-		goto fail;
-	}
-	free(w->tmp);
-	w->tmp = NULL;
-	if (sha256)
-		sha256_digest(&w->sha, 32, sha256);
-	tfr_writer_abort(w);
-	return TFR_OK;
+					   w->idx_len, !w->opts.no_fsync, err);
+	if (!rc)
+		rc = tfr_atomic_commit(&w->file, sha256, err);
 fail:
 	tfr_writer_abort(w);
 	return rc;
@@ -862,13 +901,7 @@ void tfr_writer_abort(struct tfr_writer *w)
 		return;
 	if (w->z_live)
 		deflateEnd(&w->zs);
-	if (w->fd >= 0 && !w->to_stdout)
-		close(w->fd);
-	if (w->tmp)
-		unlink(w->tmp);
-	tfr_tmpfile_unregister(w->tmp_slot);
-	free(w->tmp);
-	free(w->path);
+	tfr_atomic_abort(&w->file);
 	free(w->out);
 	free(w->idx);
 	free(w->idx_path);
@@ -887,5 +920,5 @@ uint64_t tfr_writer_stream_bytes(const struct tfr_writer *w)
 
 uint64_t tfr_writer_file_bytes(const struct tfr_writer *w)
 {
-	return w->file_bytes + w->out_len;
+	return w->file.bytes + w->out_len;
 }

@@ -39,6 +39,10 @@ int tfr_compression_parse(const char *s);
 /* Fill a record header for a payload of len bytes. */
 void tfr_record_header(unsigned char hdr[12], uint64_t len);
 
+/* 1 when rec (TFR_RECORD_OVERHEAD + len bytes) is a whole framed record
+ * of payload length len with both CRCs right, else 0. */
+int tfr_record_check(const unsigned char *rec, uint64_t len);
+
 /* --- reader --- */
 
 struct tfr_reader;
@@ -142,13 +146,6 @@ int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
 
 /* Remove the temporary file and free w (w may be NULL). */
 void tfr_writer_abort(struct tfr_writer *w);
-
-/*
- * Write a small whole file atomically: temporary name, optional fsync,
- * rename.  Used for index sidecars, manifests and label files.
- */
-int tfr_file_write_atomic(const char *path, const void *p, size_t n,
-			  int do_fsync, struct tfr_error *err);
 
 uint64_t tfr_writer_records(const struct tfr_writer *w);
 uint64_t tfr_writer_stream_bytes(const struct tfr_writer *w);

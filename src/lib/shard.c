@@ -31,14 +31,11 @@
  */
 #include "config.h"
 #include "shard.h"
-#include "crc32c.h"
 #include "fileio.h"
-#include "json.h"
 #include "output.h"
 #include "parallel.h"
 #include "rng.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -75,10 +72,8 @@ struct run {
 	uint64_t n;               /* records in all inputs */
 	struct ckpt *ck;
 	size_t nck, ck_cap;
-	/* greedy --shard-size boundaries (unshuffled) */
-	uint64_t *bounds;
-	size_t nbounds, bounds_cap;
-	uint64_t used;
+	/* --shard-size boundaries, planned as sizes stream by */
+	struct tfr_plan_bytes pb;
 	/* shuffle */
 	int bfd[NBUCKETS];
 	struct ent *bbuf[NBUCKETS];
@@ -95,20 +90,19 @@ struct run {
 	/* output */
 	struct tfr_plan plan;
 	uint32_t s0, s1;
-	struct shard_out {
-		uint64_t records, bytes;
-		unsigned char sha[32];
-	} *out;
 	int nthreads;
-	struct tfr_output output;
-	struct tfr_ticker ticker;
-	struct tfr_shard_result *res;
-	size_t skip_cap;
+	struct tfr_output_run *orun; /* everything written, and the prefix */
 	const char *cur_input;    /* for skip reports */
 	int report_skips;
 };
 
 /* ------------------------------------------------------------ helpers */
+
+void tfr_shard_result_release(struct tfr_shard_result *res)
+{
+	if (res)
+		tfr_output_result_release(&res->out); /* zeroes it */
+}
 
 /* An anonymous temporary file: created and unlinked at once. */
 static int anon_file(const char *dir, struct tfr_error *err)
@@ -135,32 +129,13 @@ static void on_skip(void *ctx, uint64_t index, uint64_t off, uint64_t len,
 		    const char *why)
 {
 	struct run *r = ctx;
-	struct tfr_shard_result *res = r->res;
-	struct tfr_shard_skip *s;
 
-	(void)index;
-	if (!r->report_skips)
-		return;
-	if (res->nskips == r->skip_cap) {
-		size_t ncap = r->skip_cap ? r->skip_cap * 2 : 16;
-		struct tfr_shard_skip *p = realloc(res->skips, ncap * sizeof(*p));
-
-		if (!p)
-			return; /* the report is lost, the data is not affected */
-		res->skips = p;
-		r->skip_cap = ncap;
-	}
-	s = &res->skips[res->nskips];
-	s->file = strdup(r->cur_input);
-	s->reason = strdup(why);
-	s->offset = off;
-	s->length = len;
-	if (s->file && s->reason)
-		res->nskips++;
-	else {
-		free(s->file);
-		free(s->reason);
-	}
+	/* Only pass 1 reports: pass 2 reads the same spans again.  A span
+	 * goes to the part that holds the next record in input order (with
+	 * --shuffle, that position of the output), so a split run lists it
+	 * once.  Out of memory loses the report, not data. */
+	if (r->report_skips)
+		tfr_output_run_problem(r->orun, r->n, r->cur_input, index, off, len, why, NULL);
 }
 
 static struct tfr_reader_opts reader_opts(struct run *r)
@@ -191,37 +166,6 @@ static int add_ckpt(struct run *r, uint32_t src, uint64_t off, uint64_t index)
 	r->ck[r->nck].index = index;
 	r->ck[r->nck].src = src;
 	r->nck++;
-	return TFR_OK;
-}
-
-/* Greedy --shard-size: the same rule as tfr_plan_make, fed in order. */
-static int greedy(struct run *r, uint64_t size, struct tfr_error *err)
-{
-	uint64_t budget = r->o->plan.value;
-
-	if (size > budget)
-		return tfr_error_at(err, TFR_ERR_LIMIT, r->n, TFR_NO_POS,
-				    "record %llu takes %llu bytes, more than the shard "
-				    "size of %llu", (unsigned long long)r->n,
-				    (unsigned long long)size, (unsigned long long)budget);
-	if (r->nbounds == 0 || r->used + size > budget) {
-		if (r->nbounds + 2 > r->bounds_cap) {
-			size_t ncap = r->bounds_cap ? r->bounds_cap * 2 : 64;
-			uint64_t *p = realloc(r->bounds, ncap * sizeof(*p));
-
-			if (!p)
-				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-			r->bounds = p;
-			r->bounds_cap = ncap;
-		}
-		if (r->nbounds > TFR_MAX_SHARDS)
-			return tfr_error_set(err, TFR_ERR_LIMIT,
-					     "more than %u shards are needed; use larger shards",
-					     TFR_MAX_SHARDS);
-		r->bounds[r->nbounds++] = r->n;
-		r->used = 0;
-	}
-	r->used += size;
 	return TFR_OK;
 }
 
@@ -309,7 +253,7 @@ static int pass1(struct run *r, struct tfr_error *err)
 					break;
 				}
 				if (r->o->plan.mode == TFR_PLAN_BYTES) {
-					rc = greedy(r, rec.len + TFR_RECORD_OVERHEAD, err);
+					rc = tfr_plan_bytes_add(&r->pb, rec.len + TFR_RECORD_OVERHEAD, err);
 					if (rc)
 						break;
 				}
@@ -465,22 +409,17 @@ static int shuffled_bounds(struct run *r, struct tfr_error *err)
 {
 	size_t i;
 	int rc = TFR_OK;
-	uint64_t saved = r->n;
 
-	r->n = 0;
 	for (i = 0; i < r->nleaves && !rc; i++) {
 		struct ent *a;
 		uint64_t k;
 
 		rc = load_leaf(&r->leaves[i], &a, err);
-		for (k = 0; !rc && k < r->leaves[i].count; k++) {
-			rc = greedy(r, (uint64_t)a[k].len + TFR_RECORD_OVERHEAD, err);
-			r->n++;
-		}
+		for (k = 0; !rc && k < r->leaves[i].count; k++)
+			rc = tfr_plan_bytes_add(&r->pb, (uint64_t)a[k].len + TFR_RECORD_OVERHEAD, err);
 		if (!rc)
 			free(a);
 	}
-	r->n = saved;
 	return rc;
 }
 
@@ -493,27 +432,18 @@ struct sink {
 	uint32_t end;             /* one past the group's last shard */
 };
 
-static char *shard_file(const struct run *r, uint32_t s)
-{
-	return tfr_shard_name(r->o->prefix, s, r->plan.nshards, r->o->compression);
-}
-
 static int sink_open(struct sink *k, struct tfr_error *err)
 {
-	return tfr_output_open(&k->r->output, k->cur, k->r->plan.nshards, &k->w, err);
+	return tfr_output_run_open(k->r->orun, k->cur, &k->w, err);
 }
 
 static int sink_close(struct sink *k, struct tfr_error *err)
 {
-	struct shard_out *so = &k->r->out[k->cur - k->r->s0];
-	int rc;
+	int rc = tfr_output_run_commit(k->r->orun, k->cur, k->w, NULL, 0, err);
 
-	so->records = tfr_writer_records(k->w);
-	rc = tfr_writer_commit(k->w, so->sha, &so->bytes, err);
 	k->w = NULL;
 	return rc;
 }
-
 
 /* Put the record at position pos, which is in [first[cur], first[end]). */
 static int sink_put(struct sink *k, uint64_t pos, const void *data, size_t len,
@@ -533,7 +463,7 @@ static int sink_put(struct sink *k, uint64_t pos, const void *data, size_t len,
 		return rc;
 	rc = tfr_writer_write(k->w, data, len, err);
 	if (!rc)
-		tfr_ticker_add(&k->r->ticker, 1);
+		tfr_output_run_tick(k->r->orun, 1);
 	return rc;
 }
 
@@ -670,9 +600,6 @@ static int group_shuffled(struct run *r, struct sink *k, uint64_t p0, uint64_t p
 				}
 				data = buf;
 			} else {
-				unsigned char hdr[12];
-				uint32_t crc;
-
 				if (fds[e->src] < 0) {
 					fds[e->src] = open(r->inputs[e->src], O_RDONLY | O_CLOEXEC);
 					if (fds[e->src] < 0) {
@@ -686,10 +613,7 @@ static int group_shuffled(struct run *r, struct sink *k, uint64_t p0, uint64_t p
 				}
 				/* The file was checked in pass 1; check again that
 				 * it has not changed since. */
-				tfr_record_header(hdr, e->len);
-				memcpy(&crc, buf + 12 + e->len, 4);
-				if (memcmp(hdr, buf, 12) ||
-				    crc != htole32(tfr_masked_crc32c(buf + 12, e->len))) {
+				if (!tfr_record_check(buf, e->len)) {
 					rc = tfr_error_at(err, TFR_ERR_CORRUPT, TFR_NO_POS, e->off,
 							  "'%s': record at offset %llu changed since "
 							  "it was first read", r->inputs[e->src],
@@ -737,64 +661,6 @@ static int group_task(void *ctx, size_t g, int w, const int *stop,
 	return rc;
 }
 
-/* ------------------------------------------------------------ manifest */
-
-static int write_manifest(struct run *r, struct tfr_shard_result *res,
-			  struct tfr_error *err)
-{
-	const struct tfr_shard_opts *o = r->o;
-	struct tfr_buf b;
-	size_t i;
-	uint32_t s;
-	int rc = 0;
-
-	res->manifest = tfr_output_manifest_name(o->prefix, o->part_i, o->part_n);
-	if (!res->manifest)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	tfr_buf_init(&b, 0);
-	rc |= tfr_output_manifest_begin(&b, "shard", o->options_json);
-	rc |= tfr_buf_puts(&b, "  \"inputs\": [");
-	for (i = 0; i < r->ninputs; i++) {
-		rc |= tfr_buf_puts(&b, i ? ", " : "");
-		rc |= tfr_json_cstr(&b, r->inputs[i]);
-	}
-	rc |= tfr_buf_printf(&b, "],\n  \"part\": {\"index\": %u, \"count\": %u",
-			     o->part_i, o->part_n);
-	/* For tfrec manifest merge: pass 1 reads every input in every
-	 * part, so every part reports the same skips. */
-	if (o->part_n > 1)
-		rc |= tfr_buf_printf(&b, ", \"shared_skips\": %zu", res->nskips);
-	rc |= tfr_buf_printf(&b, "},\n"
-			     "  \"shards_total\": %u,\n  \"records_in\": %llu,\n"
-			     "  \"records\": %llu,\n  \"shards\": [",
-			     r->plan.nshards,
-			     (unsigned long long)r->n, (unsigned long long)res->records);
-	for (s = r->s0; s < r->s1; s++) {
-		struct shard_out *so = &r->out[s - r->s0];
-		char *name = shard_file(r, s);
-
-		if (!name) {
-			rc = -1;
-			break;
-		}
-		rc |= tfr_output_shard_json(&b, s == r->s0, name, so->records, so->bytes, so->sha);
-		free(name);
-	}
-	rc |= tfr_buf_puts(&b, "\n  ],\n  \"skipped\": [");
-	for (i = 0; i < res->nskips; i++) {
-		rc |= tfr_buf_puts(&b, i ? ",\n    {\"file\": " : "\n    {\"file\": ");
-		rc |= tfr_json_cstr(&b, res->skips[i].file);
-		rc |= tfr_buf_printf(&b, ", \"offset\": %llu, \"length\": %llu, \"reason\": ",
-				     (unsigned long long)res->skips[i].offset,
-				     (unsigned long long)res->skips[i].length);
-		rc |= tfr_json_cstr(&b, res->skips[i].reason);
-		rc |= tfr_buf_puts(&b, "}");
-	}
-	rc = tfr_output_manifest_finish(&b, rc, res->nskips, res->manifest, o->no_fsync, err);
-	tfr_buf_release(&b);
-	return rc;
-}
-
 /* ------------------------------------------------------------ driver */
 
 static void run_release(struct run *r)
@@ -814,9 +680,8 @@ static void run_release(struct run *r)
 		close(r->spill_fd);
 	free(r->sbuf);
 	free(r->ck);
-	free(r->bounds);
+	tfr_plan_bytes_release(&r->pb);
 	free(r->comp);
-	free(r->out);
 	free(r->tmpdir);
 	tfr_plan_release(&r->plan);
 }
@@ -836,6 +701,8 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	      const struct tfr_shard_opts *o, struct tfr_shard_result *res,
 	      struct tfr_error *err)
 {
+	struct tfr_manifest m = { .options = o->options, .noptions = o->noptions,
+				  .input_files = inputs, .ninputs = ninputs };
 	struct run r;
 	uint64_t memory = o->memory ? o->memory : (UINT64_C(256) << 20);
 	int b, rc = TFR_OK;
@@ -846,17 +713,31 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	r.o = o;
 	r.inputs = inputs;
 	r.ninputs = ninputs;
-	r.res = res;
 	r.spill_fd = -1;
-	r.output.prefix = o->prefix;
-	r.output.compression = o->compression;
-	r.output.level = o->level;
-	r.output.index = o->index;
-	r.output.no_fsync = o->no_fsync;
+	tfr_plan_bytes_init(&r.pb, o->plan.value);
 	for (b = 0; b < NBUCKETS; b++)
 		r.bfd[b] = -1;
 	if (ninputs == 0)
 		return tfr_error_set(err, TFR_ERR_INVALID, "no inputs");
+	{
+		struct tfr_output_run_opts ro = { .prefix = o->prefix, .command = "shard",
+						  .compression = o->compression, .level = o->level,
+						  .index = o->index,
+						  .part_i = o->part_i, .part_n = o->part_n,
+						  .no_fsync = o->no_fsync,
+						  .inputs = inputs, .ninputs = ninputs,
+						  .progress = o->progress,
+						  .progress_ctx = o->progress_ctx };
+
+		rc = tfr_output_run_new(&r.orun, &ro, err);
+		if (rc)
+			return rc;
+	}
+	rc = tfr_output_run_key_options(r.orun, o->options, o->noptions, err);
+	if (rc)
+		goto out;
+	for (i = 0; i < ninputs; i++)
+		tfr_output_run_key_file(r.orun, inputs[i]);
 	r.nthreads = tfr_parallel_threads(o->threads);
 	r.comp = calloc(ninputs, sizeof(*r.comp));
 	r.tmpdir = o->temp_dir ? strdup(o->temp_dir) : dir_of(o->prefix);
@@ -925,38 +806,17 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		}
 	}
 	if (o->plan.mode == TFR_PLAN_BYTES) {
-		if (r.nbounds == 0) { /* no records: one empty shard */
-			uint64_t *p = realloc(r.bounds, 2 * sizeof(uint64_t));
-
-			if (!p) {
-				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			r.bounds = p;
-			r.bounds[0] = 0;
-			r.nbounds = 1;
-		}
-		r.plan.nshards = (uint32_t)r.nbounds;
-		r.plan.first = r.bounds;
-		r.bounds[r.nbounds] = r.n;
-		r.bounds = NULL;
+		rc = tfr_plan_bytes_finish(&r.pb, &r.plan, err);
+		if (rc)
+			goto out;
 	} else {
 		rc = tfr_plan_make(&r.plan, r.n, &o->plan, NULL, NULL, err);
 		if (rc)
 			goto out;
 	}
-	tfr_plan_part(&r.plan, o->part_i, o->part_n, &r.s0, &r.s1);
-	res->nshards = r.plan.nshards;
-	res->shard_lo = r.s0;
-	res->shard_hi = r.s1;
-	r.ticker.fn = o->progress;
-	r.ticker.ctx = o->progress_ctx;
-	r.ticker.total = r.plan.first[r.s1] - r.plan.first[r.s0];
-	r.out = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.out));
-	if (!r.out) {
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	rc = tfr_output_run_plan(r.orun, &r.plan, &r.s0, &r.s1, err);
+	if (rc)
 		goto out;
-	}
 	{
 		struct group_ctx gc = { &r, 0 };
 		uint32_t mine = r.s1 - r.s0;
@@ -968,26 +828,9 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		if (rc)
 			goto out;
 	}
-	tfr_ticker_flush(&r.ticker);
-	for (i = 0; i < (size_t)(r.s1 - r.s0); i++)
-		res->records += r.out[i].records;
-	rc = write_manifest(&r, res, err);
+	m.records_in = r.n;
 out:
+	rc = tfr_output_run_end(r.orun, rc, &m, &res->out, err);
 	run_release(&r);
 	return rc;
-}
-
-void tfr_shard_result_release(struct tfr_shard_result *res)
-{
-	size_t i;
-
-	if (!res)
-		return;
-	for (i = 0; i < res->nskips; i++) {
-		free(res->skips[i].file);
-		free(res->skips[i].reason);
-	}
-	free(res->skips);
-	free(res->manifest);
-	memset(res, 0, sizeof(*res));
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "output.h"
 #include "plan.h"
 #include "record.h"
 #include "status.h"
@@ -36,24 +37,17 @@ struct tfr_shard_opts {
 	unsigned part_i, part_n;
 	int threads;
 	int no_fsync;
-	const char *options_json;
+	const struct tfr_option *options; /* for the manifest (output.h) */
+	size_t noptions;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
 };
 
-struct tfr_shard_skip {
-	char *file;
-	uint64_t offset, length;
-	char *reason;
-};
-
 struct tfr_shard_result {
-	uint32_t nshards, shard_lo, shard_hi;
+	/* shards, records, manifest, and skipped: damaged spans, each with
+	 * its file, offset and length (record: the index it was found at) */
+	struct tfr_output_result out;
 	uint64_t records_in;      /* sound records in all inputs */
-	uint64_t records;         /* written by this part */
-	struct tfr_shard_skip *skips;
-	size_t nskips;
-	char *manifest;
 };
 
 int tfr_shard(const char *const *inputs, size_t ninputs,

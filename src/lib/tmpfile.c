@@ -56,6 +56,8 @@ void tfr_tmpfile_unlink_all(void)
 int tfr_tmpfile_create(const char *final_path, char **tmp_path, int *slot)
 {
 	static unsigned long counter;
+	const char *base = strrchr(final_path, '/') ? strrchr(final_path, '/') + 1
+						    : final_path;
 	size_t n = strlen(final_path) + 64;
 	char *name = malloc(n);
 	int fd, tries, e;
@@ -67,7 +69,11 @@ int tfr_tmpfile_create(const char *final_path, char **tmp_path, int *slot)
 	for (tries = 0; tries < 100; tries++) {
 		unsigned long c = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
 
-		snprintf(name, n, "%s.tmp-%ld-%lu", final_path, (long)getpid(), c);
+		/* Hidden (".BASE.tmp-PID-N" beside BASE) so that no glob
+		 * for the outputs, such as PREFIX-*, ever matches one; the
+		 * pid lets a later run tell a dead run's leftovers. */
+		snprintf(name, n, "%.*s.%s.tmp-%ld-%lu", (int)(base - final_path),
+			 final_path, base, (long)getpid(), c);
 		/* Register first: a signal between open and register would
 		 * otherwise leave the file behind. */
 		*slot = tfr_tmpfile_register(name);
@@ -86,4 +92,25 @@ int tfr_tmpfile_create(const char *final_path, char **tmp_path, int *slot)
 	free(name);
 	*slot = -1;
 	return -1;
+}
+
+int tfr_tmpfile_parse(const char *name, char **final, long *pid)
+{
+	const char *t = strstr(name, ".tmp-");
+	char *end;
+	long p;
+
+	if (name[0] != '.' || !t || t == name + 1)
+		return 0;
+	/* The last ".tmp-": a final name may itself hold ".tmp-". */
+	while (strstr(t + 1, ".tmp-"))
+		t = strstr(t + 1, ".tmp-");
+	p = strtol(t + 5, &end, 10);
+	if (end == t + 5 || *end != '-' || p <= 0)
+		return 0;
+	*final = strndup(name + 1, (size_t)(t - name - 1));
+	if (!*final)
+		return 0;
+	*pid = p;
+	return 1;
 }

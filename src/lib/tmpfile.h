@@ -22,12 +22,21 @@ void tfr_tmpfile_unregister(int slot);
 void tfr_tmpfile_unlink_all(void);
 
 /*
- * Make a unique temporary name next to final_path, register it, and only
+ * Make a unique temporary name next to final_path (DIR/.BASE.tmp-PID-N,
+ * hidden, see tfr_tmpfile_parse), register it, and only
  * then create it for writing (O_CREAT|O_EXCL, mode 0666 before umask), so
  * that no signal can leave it behind unregistered.  On success stores the
  * malloc'd name in *tmp_path and the registry slot in *slot, and returns
  * the fd; on failure returns -1 with errno set (nothing to release).
  */
 int tfr_tmpfile_create(const char *final_path, char **tmp_path, int *slot);
+
+/*
+ * If name (a directory entry, no '/') is one of these temporary names,
+ * store the final base name it stands for (malloc'd) in *final and the
+ * pid of the process that made it in *pid, and return 1; else 0 (also
+ * when out of memory).
+ */
+int tfr_tmpfile_parse(const char *name, char **final, long *pid);
 
 #endif
