@@ -23,6 +23,7 @@ for p in ${PYTHON3:-} /usr/bin/python3 python3; do
 done
 [ -n "$PY" ] || { echo "size-table.sh: needs python3 with numpy and PIL" >&2; exit 1; }
 [ -d "$photos" ] || { echo "size-table.sh: no photos in '$photos'" >&2; exit 1; }
+photos=$(cd "$photos" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tfrec-size.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # A flat input needs a class folder; link the photos into one.
@@ -50,11 +51,11 @@ for round in 1 2 3; do
 		echo "$c $round $t0 $t1" >>"$work/times"
 	done
 done
-"$PY" - "$work" "$here/scripts" "$CHOICES" <<'PYEOF'
+"$PY" - "$work" "$here/scripts" "$CHOICES" "$copies" <<'PYEOF'
 import glob, io, json, os, sys, time
 import numpy as np
 from PIL import Image
-work, scripts, choices = sys.argv[1], sys.argv[2], sys.argv[3].split()
+work, scripts, choices, copies = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4])
 sys.path.insert(0, scripts)
 import tfrec_read as tr
 
@@ -91,7 +92,7 @@ for c in choices:
     err = float(np.mean([np.abs(a - r).mean() for a, r in zip(images(c), ref)]))
     rows.append((c, size, n / best[c], read_rate(c), err))
 base_w, base_r = rows[0][2], rows[0][3]
-print("%d records, 224x224x3, from %s" % (n, "60 dali-coco photos x copies"))
+print("%d records, 224x224x3: %d photos x %d copies" % (n, n // copies, copies))
 print("| stored as | bytes/record | images/s to write | records/s to read (Python) | mean abs. error vs float16 (0..255) |")
 print("|---|---|---|---|---|")
 for c, size, w, r, e in rows:

@@ -21,9 +21,9 @@ _tfrec()
 		      --std --layout --channels --dtype --encoded --shards
 		      --records-per-shard --shard-size --shuffle --compression --index
 		      --part --resume --on-error --no-fsync --jobs --quiet --help
-		      --post --post-jobs --no-stats --store"
+		      --post --post-jobs --no-stats --store --stats-sample"
 		case $prev in
-		--normalize) COMPREPLY=($(compgen -W "unit imagenet none" -- "$cur")); return 0 ;;
+		--normalize) COMPREPLY=($(compgen -W "unit imagenet dataset none" -- "$cur")); return 0 ;;
 		--layout) COMPREPLY=($(compgen -W "hwc chw" -- "$cur")); return 0 ;;
 		--channels) COMPREPLY=($(compgen -W "1 3" -- "$cur")); return 0 ;;
 		--dtype) COMPREPLY=($(compgen -W "float16 float32 uint8" -- "$cur")); return 0 ;;

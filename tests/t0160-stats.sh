@@ -76,6 +76,43 @@ done
 check "merge of parts with stats" "$TFREC" manifest merge -q "$TMP/parts/a1"
 check "equals the single run's manifest, stats and all" cmp "$TMP/o/a1.json" "$TMP/parts/a1.json"
 
+# --normalize dataset: the records carry the mean and std of the images'
+# own pixels (as uint8 would store them), found by a first pass; the
+# same for -j 1 and -j 2; a sample of 3 chosen by the seed.
+ND="-q --no-fsync --resize-short 48 --crop 40x32 --shards 2"
+# shellcheck disable=SC2086
+"$TFREC" convert $ND --dtype uint8 -o "$TMP/o/n8" "$PHOTOS"
+# shellcheck disable=SC2086
+check "--normalize dataset" "$TFREC" convert $ND --normalize dataset -j 1 -o "$TMP/o/nd1" "$PHOTOS"
+# shellcheck disable=SC2086
+"$TFREC" convert $ND --normalize dataset -j 2 -o "$TMP/o/nd2" "$PHOTOS"
+check "-j 1 and -j 2 give the same shards" sh -c "cmp '$TMP/o/nd1-00000-of-00002.tfrecord' '$TMP/o/nd2-00000-of-00002.tfrecord' && cmp '$TMP/o/nd1-00001-of-00002.tfrecord' '$TMP/o/nd2-00001-of-00002.tfrecord'"
+check "image/mean and image/std are the dataset's (numpy over the uint8 pixels)" "$PY" - "$TMP/o" <<'PYEOF'
+import glob, sys
+import numpy as np, tfrec_read as tr
+d = sys.argv[1]
+px = np.concatenate([tr.decode_image(ex).reshape(-1, 3) / 255.0
+                     for f in sorted(glob.glob(d + "/n8-0*.tfrecord")) for ex in tr.read_examples(f)])
+mean, std = px.mean(axis=0), px.std(axis=0)
+for f in sorted(glob.glob(d + "/nd1-0*.tfrecord")):
+    for ex in tr.read_examples(f):
+        assert np.allclose(ex["image/mean"], mean, atol=1e-6), (ex["image/mean"], mean)
+        assert np.allclose(ex["image/std"], std, atol=1e-6), (ex["image/std"], std)
+        x = tr.decode_image(ex).astype(np.float64) * std + mean
+        assert x.min() > -0.01 and x.max() < 1.01, (x.min(), x.max())
+PYEOF
+# shellcheck disable=SC2086
+check "--stats-sample 3" "$TFREC" convert $ND --normalize dataset --stats-sample 3 --seed 5 -j 2 -o "$TMP/o/ns" "$PHOTOS"
+# shellcheck disable=SC2086
+"$TFREC" convert $ND --normalize dataset --stats-sample 3 --seed 5 -j 1 -o "$TMP/o/ns1" "$PHOTOS"
+check "a sample gives the same shards for -j 1 and -j 2" cmp "$TMP/o/ns-00000-of-00002.tfrecord" "$TMP/o/ns1-00000-of-00002.tfrecord"
+check "and other values than the whole set" sh -c "! cmp -s '$TMP/o/ns-00000-of-00002.tfrecord' '$TMP/o/nd1-00000-of-00002.tfrecord'"
+# shellcheck disable=SC2086
+check "without -q the values are printed" "$TFREC" convert --no-fsync --resize-short 48 --crop 40x32 --normalize dataset -o "$TMP/o/np" "$PHOTOS"
+err_has "with the sample size" "normalizing with the mean and std of 6 images"
+check_exit 2 "--stats-sample without --normalize dataset" "$TFREC" convert --stats-sample 3 -o "$TMP/o/x" "$PHOTOS"
+check_exit 2 "--normalize dataset with --dtype uint8" "$TFREC" convert --normalize dataset --dtype uint8 -o "$TMP/o/x" "$PHOTOS"
+
 # inspect --stats, text
 check "inspect --stats" "$TFREC" inspect --stats "$TMP"/o/a1-*.tfrecord
 out_has "shows the mean" "mean "

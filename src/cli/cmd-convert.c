@@ -41,6 +41,9 @@ static const char usage_text[] =
 "      --copies N          N augmented copies of each image (default 1)\n"
 "      --seed S            seed for every random choice (default 0)\n"
 "      --normalize MODE    unit (x/255, default), imagenet, or none (0..255)\n"
+"                          dataset: the mean and std of the images themselves,\n"
+"                          from a first pass over them (or --stats-sample N\n"
+"                          of them, chosen with --seed)\n"
 "      --mean A[,B,C]      per-channel mean of x/255 (with --std)\n"
 "      --std A[,B,C]       per-channel std of x/255\n"
 "      --layout hwc|chw    storage order (default hwc)\n"
@@ -78,7 +81,7 @@ enum {
 	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_SHARDS, OPT_RPS, OPT_SHARD_SIZE,
 	OPT_SHUFFLE, OPT_COMPRESSION, OPT_INDEX, OPT_PART, OPT_RESUME,
 	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
-	OPT_POST, OPT_POST_JOBS, OPT_NO_STATS, OPT_STORE,
+	OPT_POST, OPT_POST_JOBS, OPT_NO_STATS, OPT_STORE, OPT_STATS_SAMPLE,
 };
 
 static int parse_wxh(const char *s, uint32_t *w, uint32_t *h)
@@ -160,6 +163,8 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 		}
 		OPT_B("flip", a->flip);
 		OPT_N("normalize", st->normalize);
+		if (o->stats_sample)
+			OPT_U("stats_sample", o->stats_sample);
 		if (st->nmean) {
 			OPT_F("mean", st->mean);
 			OPT_F("std", st->std);
@@ -217,6 +222,16 @@ static void print_projection(void *ctx, const struct tfr_convert_projection *p)
 	} else {
 		snprintf(size, sizeof(size), "size known once written");
 	}
+	if (p->norm_sample) {
+		unsigned c;
+
+		fprintf(stderr, "tfrec: normalizing with the mean and std of %" PRIu64 " images:", p->norm_sample);
+		for (c = 0; c < p->channels; c++)
+			fprintf(stderr, "%s%.6f", c ? " " : " mean ", p->mean[c]);
+		for (c = 0; c < p->channels; c++)
+			fprintf(stderr, "%s%.6f", c ? " " : ", std ", p->std[c]);
+		fputc('\n', stderr);
+	}
 	fprintf(stderr, "tfrec: writing %" PRIu64 " records in shards %u..%u of %u, %s records each; %s\n",
 		p->records, p->shard_lo, p->shard_hi - 1, p->nshards, range, size);
 }
@@ -256,6 +271,7 @@ int cmd_convert(int argc, char **argv)
 		{ "post-jobs", required_argument, NULL, OPT_POST_JOBS },
 		{ "no-stats", no_argument, NULL, OPT_NO_STATS },
 		{ "store", required_argument, NULL, OPT_STORE },
+		{ "stats-sample", required_argument, NULL, OPT_STATS_SAMPLE },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -314,8 +330,8 @@ int cmd_convert(int argc, char **argv)
 			break;
 		case OPT_NORMALIZE:
 			if (strcmp(optarg, "unit") && strcmp(optarg, "imagenet") &&
-			    strcmp(optarg, "none"))
-				return cli_usage("convert", "invalid --normalize '%s' (unit, imagenet or none)", optarg);
+			    strcmp(optarg, "none") && strcmp(optarg, "dataset"))
+				return cli_usage("convert", "invalid --normalize '%s' (unit, imagenet, dataset or none)", optarg);
 			st.normalize = optarg;
 			norm_given = 1;
 			break;
@@ -401,6 +417,10 @@ int cmd_convert(int argc, char **argv)
 			o.post_jobs = (unsigned)v;
 			break;
 		case OPT_NO_STATS: o.no_stats = 1; break;
+		case OPT_STATS_SAMPLE:
+			if (cli_parse_u64(optarg, &o.stats_sample) || !o.stats_sample)
+				return cli_usage("convert", "invalid --stats-sample '%s'", optarg);
+			break;
 		case OPT_STORE: {
 			enum tfr_store fmt;
 
@@ -442,6 +462,8 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "--mean needs 1 or %u values", o.aug.channels);
 	if (st.nstd && (st.nstd != st.nmean))
 		return cli_usage("convert", "--std needs as many values as --mean");
+	if (o.stats_sample && strcmp(st.normalize, "dataset"))
+		return cli_usage("convert", "--stats-sample goes with --normalize dataset");
 	if (o.store && (o.encoded || norm_given || st.nmean || o.aug.dtype != TFR_DTYPE_FLOAT16 ||
 			o.aug.layout != TFR_LAYOUT_HWC))
 		return cli_usage("convert", "--store keeps 8-bit pixels, encoded: --encoded, --normalize, "
@@ -467,6 +489,11 @@ int cmd_convert(int argc, char **argv)
 		}
 		st.normalize = "custom";
 		tfr_augment_set_norm(&o.aug, st.mean, st.std);
+	} else if (!strcmp(st.normalize, "dataset")) {
+		static const float m0[3] = { 0, 0, 0 }, s0[3] = { 1, 1, 1 };
+
+		o.norm_dataset = 1; /* the values come from the first pass */
+		tfr_augment_set_norm(&o.aug, m0, s0);
 	} else if (!strcmp(st.normalize, "imagenet")) {
 		static const float m3[3] = { 0.485f, 0.456f, 0.406f }, s3[3] = { 0.229f, 0.224f, 0.225f };
 		static const float m1[3] = { 0.449f, 0.449f, 0.449f }, s1[3] = { 0.226f, 0.226f, 0.226f };

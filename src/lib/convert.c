@@ -57,6 +57,9 @@ struct run {
 	struct worker *workers;
 	int nthreads;
 	struct tfr_output_run *orun; /* everything written, and the prefix */
+	struct tfr_convert_opts oc;  /* o with --normalize dataset's values */
+	uint64_t norm_sample;
+	double norm_mean[3], norm_std[3];
 };
 
 void tfr_convert_result_release(struct tfr_convert_result *res)
@@ -543,9 +546,109 @@ static void project(struct run *r, int probed)
 	}
 	pj.bytes_known = probed || (!o->encoded && tfr_augment_fixed_shape(&o->aug, &fw, &fh));
 	pj.upper_bound = o->store != 0;
+	pj.norm_sample = r->norm_sample;
+	pj.channels = o->aug.channels;
+	memcpy(pj.mean, r->norm_mean, sizeof(pj.mean));
+	memcpy(pj.std, r->norm_std, sizeof(pj.std));
 	for (p = r->plan.first[r->s0]; pj.bytes_known && p < r->plan.first[r->s1]; p++)
 		pj.bytes += unit_size(r, p);
 	o->on_plan(o->on_plan_ctx, &pj);
+}
+
+/* --normalize dataset: a first pass over a seeded sample of the inputs,
+ * each made as its first copy will be but as uint8 pixels, summed by
+ * stats.h (exact in any order, so the values do not depend on -j). */
+struct sample_pass {
+	struct run view;          /* the run, with uint8 options */
+	struct tfr_convert_opts o;
+	const uint64_t *items;    /* sampled items, or NULL: all */
+	struct tfr_stats *acc;    /* one per worker */
+};
+
+static int sample_task(void *ctx, size_t i, int wid, const int *stop,
+		       struct tfr_error *err)
+{
+	struct sample_pass *sp = ctx;
+	struct worker *wk = &sp->view.workers[wid];
+	uint64_t item = sp->items ? sp->items[i] : i;
+	struct tfr_error e;
+	int rc;
+
+	(void)stop;
+	rc = make_record(&sp->view, wk, item * sp->o.copies, &wk->rec, &e);
+	if (rc) {
+		if (sp->o.skip_errors && !fatal(rc))
+			return TFR_OK; /* skipped later, in its shard */
+		*err = e;
+		return rc;
+	}
+	return tfr_stats_add_record(&sp->acc[wid], wk->rec.data, wk->rec.len, err);
+}
+
+static int dataset_norm(struct run *r, struct tfr_error *err)
+{
+	struct sample_pass sp;
+	struct tfr_stats all;
+	uint64_t *order = NULL, n = r->ds->n;
+	float mean[3], sd[3];
+	unsigned c, nc = 0;
+	int i, rc = TFR_OK;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.o = *r->o;
+	sp.o.aug.dtype = TFR_DTYPE_UINT8;
+	sp.o.aug.layout = TFR_LAYOUT_HWC;
+	tfr_augment_set_identity(&sp.o.aug);
+	sp.o.store = 0;
+	sp.view = *r;
+	sp.view.o = &sp.o;
+	sp.view.plan_skip = NULL;
+	if (r->o->stats_sample && r->o->stats_sample < n) {
+		/* A seeded choice: the first of a shuffle of the items. */
+		rc = tfr_shuffle(n, r->o->seed ^ UINT64_C(0x73616d706c65), &order, err);
+		if (rc)
+			return rc;
+		n = r->o->stats_sample;
+		sp.items = order;
+	}
+	sp.acc = calloc((size_t)r->nthreads, sizeof(*sp.acc));
+	if (!sp.acc) {
+		free(order);
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < r->nthreads; i++)
+		tfr_stats_init(&sp.acc[i]);
+	tfr_stats_init(&all);
+	rc = tfr_parallel_for((size_t)n, r->nthreads, sample_task, &sp, err);
+	for (i = 0; !rc && i < r->nthreads; i++)
+		rc = tfr_stats_merge(&all, &sp.acc[i], err);
+	if (!rc)
+		nc = tfr_stats_mean_std(&all, r->norm_mean, r->norm_std);
+	if (!rc && nc != r->o->aug.channels)
+		rc = tfr_error_set(err, TFR_ERR_FORMAT, "--normalize dataset: no image of the sample could be read");
+	for (c = 0; !rc && c < nc; c++) {
+		if (!(r->norm_std[c] > 0))
+			rc = tfr_error_set(err, TFR_ERR_FORMAT,
+					   "--normalize dataset: channel %u does not vary over the sample", c);
+		mean[c] = (float)r->norm_mean[c];
+		sd[c] = (float)r->norm_std[c];
+	}
+	if (!rc) {
+		for (c = nc; c < 3; c++) {
+			mean[c] = mean[0];
+			sd[c] = sd[0];
+		}
+		r->oc = *r->o;
+		tfr_augment_set_norm(&r->oc.aug, mean, sd);
+		r->o = &r->oc;
+		r->norm_sample = n;
+	}
+	for (i = 0; i < r->nthreads; i++)
+		tfr_stats_release(&sp.acc[i]);
+	free(sp.acc);
+	tfr_stats_release(&all);
+	free(order);
+	return rc;
 }
 
 /* --- the driver ------------------------------------------------------------ */
@@ -646,6 +749,14 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		rc = tfr_shuffle(r.nunits, o->seed, &r.order, err);
 		if (rc)
 			goto out;
+	}
+
+	/* (1b) --normalize dataset: the values, before any record is made. */
+	if (o->norm_dataset) {
+		rc = dataset_norm(&r, err);
+		if (rc)
+			goto out;
+		o = r.o;
 	}
 
 	/* (2) plan.  Sizes depend on the image only for byte budgets with

@@ -37,6 +37,9 @@ struct tfr_convert_projection {
 	uint64_t bytes;                   /* of the shards, when known */
 	int bytes_known;                  /* 0: depends on the encodings */
 	int upper_bound;                  /* bytes is at most (--store) */
+	uint64_t norm_sample;             /* --normalize dataset: images used */
+	unsigned channels;
+	double mean[3], std[3];           /* and what they gave */
 };
 
 struct tfr_convert_opts {
@@ -61,6 +64,12 @@ struct tfr_convert_opts {
 	const struct tfr_option *options;
 	size_t noptions;
 	int no_stats;             /* no "stats" in the manifest (stats.h) */
+	/* --normalize dataset: normalize with the mean and std of the
+	 * pixels of a first pass over stats_sample inputs chosen with the
+	 * seed (0: all), each as its first copy is augmented.  aug's
+	 * normalization is replaced by what the pass finds. */
+	int norm_dataset;
+	uint64_t stats_sample;
 	int store;                /* enum tfr_store: 0 tensor, else encode the
 				   * uint8 HWC pixels (store.h) */
 	int store_quality;
