@@ -725,7 +725,8 @@ int tfr_manifest_merge(const char *prefix, int no_fsync,
 	}
 
 	/* No shard twice, and all of them. */
-	qsort(names, nnames, sizeof(*names), cmp_shard_name);
+	if (nnames) /* qsort takes no NULL, even for 0 */
+		qsort(names, nnames, sizeof(*names), cmp_shard_name);
 	for (k = 1; k < nnames; k++)
 		if (!strcmp(names[k].file, names[k - 1].file)) {
 			rc = tfr_error_set(err, TFR_ERR_FORMAT,

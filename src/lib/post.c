@@ -230,7 +230,8 @@ int tfr_post_wait(struct tfr_post *p, const struct tfr_post_result **res,
 	pthread_mutex_lock(&p->mu);
 	while (p->running)
 		reap(p, 1);
-	qsort(p->results, p->nresults, sizeof(*p->results), by_id);
+	if (p->nresults) /* qsort takes no NULL, even for 0 */
+		qsort(p->results, p->nresults, sizeof(*p->results), by_id);
 	for (i = 0; i < p->nresults; i++)
 		if (p->results[i].status != 0 && !failed++)
 			first = i;
