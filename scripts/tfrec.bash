@@ -36,7 +36,8 @@ _tfrec()
 	shard)
 		opts="--output --shards --records-per-shard --shard-size --shuffle --seed
 		      --memory --temp-dir --compression --level --index --skip-corrupt
-		      --max-record --part --no-fsync --jobs --quiet --help"
+		      --max-record --part --no-fsync --jobs --quiet --help
+		      --post --post-jobs"
 		case $prev in
 		--compression) COMPREPLY=($(compgen -W "none gzip zlib" -- "$cur")); return 0 ;;
 		--temp-dir) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;

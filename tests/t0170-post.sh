@@ -53,6 +53,13 @@ mkdir -p "$TMP/o3"
 # shellcheck disable=SC2086
 check "--post-jobs 2 never runs a third command" "$TFREC" convert $OPTS -j 2 --post "$SLOT" --post-jobs 2 -o "$TMP/o3/t" "$PHOTOS"
 
+# shard --post: every reshuffled shard, once
+mkdir -p "$TMP/o4" "$TMP/up4"
+check "shard --post" "$TFREC" shard -q --no-fsync --shuffle --shards 4 --post "cp {} '$TMP/up4/'" -o "$TMP/o4/s" "$TMP"/ref/t-*.tfrecord
+check "copies all 4 shards as written" sh -c "for f in '$TMP'/o4/s-*.tfrecord; do cmp -s \"\$f\" '$TMP/up4/'\$(basename \"\$f\") || exit 1; done; [ \$(ls '$TMP/up4' | wc -l) -eq 4 ]"
+check_exit 1 "a failing command fails shard too" "$TFREC" shard -q --no-fsync --shards 2 --post false -o "$TMP/o4/f" "$TMP"/ref/t-*.tfrecord
+err_has "naming a shard" "f-00000-of-00002.tfrecord' exited with status 1"
+
 # usage
 # shellcheck disable=SC2086
 check_exit 2 "--post-jobs 0 is a usage error" "$TFREC" convert $OPTS --post true --post-jobs 0 -o "$TMP/o3/u" "$PHOTOS"
