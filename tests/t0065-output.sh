@@ -23,20 +23,27 @@ check_exit 1 "no empty file name in the manifest" grep -q '"file": ""' "$TMP/l/o
 
 # --- the lock -----------------------------------------------------------------
 mkdir -p "$TMP/k"
-# -o: only flock itself holds the lock, so killing it frees the lock
-flock -o "$TMP/k/p.lock" sleep 30 &
-holder=$!
-i=0
-while [ ! -e "$TMP/k/p.lock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-sleep 0.2
-check_exit 1 "a locked prefix is refused" $CONV $SMALL -o "$TMP/k/p" "$PHOTOS"
-err_has "naming the lock" "'$TMP/k/p.lock' is locked by another run"
-check_exit 1 "no shard was written" sh -c "ls '$TMP/k' | grep -q tfrecord"
-kill $holder 2>/dev/null
-wait $holder 2>/dev/null
+if command -v flock >/dev/null 2>&1; then
+	# -o: only flock itself holds the lock, so killing it frees the lock
+	flock -o "$TMP/k/p.lock" sleep 30 &
+	holder=$!
+	i=0
+	# until it is held (flock -n fails), not for a time
+	while flock -n "$TMP/k/p.lock" true 2>/dev/null && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+	check_exit 1 "a locked prefix is refused" $CONV $SMALL -o "$TMP/k/p" "$PHOTOS"
+	err_has "naming the lock" "'$TMP/k/p.lock' is locked by another run"
+	check_exit 1 "no shard was written" sh -c "ls '$TMP/k' | grep -q tfrecord"
+	kill $holder 2>/dev/null
+	wait $holder 2>/dev/null
+	check "a part locks only its part" sh -c "flock '$TMP/k/p.lock' $CONV $SMALL --part 1/2 -o '$TMP/k/p' '$PHOTOS'"
+else
+	for d in "a locked prefix is refused" "naming the lock" "no shard was written" "a part locks only its part"; do
+		ok "# SKIP $d (no flock(1) here)"
+	done
+fi
+: >"$TMP/k/p.lock"
 check "a lock file nobody holds (a killed run's) does not block" $CONV $SMALL -o "$TMP/k/p" "$PHOTOS"
 check_exit 1 "the lock file is gone after the run" test -e "$TMP/k/p.lock"
-check "a part locks only its part" sh -c "flock '$TMP/k/p.lock' $CONV $SMALL --part 1/2 -o '$TMP/k/p' '$PHOTOS'"
 
 # --- a failed re-run leaves neither its shards nor the old manifest ----------
 mkdir -p "$TMP/f/in" "$TMP/f/o"
@@ -120,6 +127,14 @@ check_exit 1 "its temporary shard is gone" test -e "$TMP/t/.p-00000-of-00002.tfr
 check_exit 1 "its temporary manifest is gone" test -e "$TMP/t/.p.json.tmp-$dead-3"
 check "another prefix's are left alone" test -e "$TMP/t/.other-00000-of-00002.tfrecord.tmp-$dead-0"
 check "a live process's temporary file of a shard this run writes is swept" sh -c "! test -e '$TMP/t/.p-00000-of-00002.tfrecord.tmp-$$-0'"
+
+# --- a whole run replaces a split one ------------------------------------------
+mkdir -p "$TMP/w"
+for i in 1 2; do $CONV $SMALL --shards 4 --part $i/2 -o "$TMP/w/p" "$PHOTOS"; done
+check "a split run left part manifests" test -e "$TMP/w/p.part-00002-of-00002.json"
+check "a whole run over it" $CONV $SMALL --shards 3 -o "$TMP/w/p" "$PHOTOS"
+n=$(ls "$TMP/w" | grep -c 'part-\|of-00004' || true)
+[ "$n" -eq 0 ] && ok "the parts' manifests, states and shards are gone" || not_ok "the parts' manifests, states and shards are gone ($n left)"
 
 # --- names: PREFIX-*.tfrecord* matches shards only -----------------------------
 mkdir -p "$TMP/g"

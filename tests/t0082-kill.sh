@@ -93,13 +93,18 @@ n=$(ls -A "$TMP/o" | grep -c 'tmp-\|\.lock$' || true)
 [ "$n" -eq 0 ] && ok "no temporary file or lock is left" || not_ok "no temporary file or lock is left ($n)"
 
 # --- two runs on one prefix -----------------------------------------------------
+# wait_locked FILE: until a run holds FILE: it writes its pid there once
+# it has the lock (probing with flock(1) could make that run fail)
+wait_locked() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 400 ]; do sleep 0.02; i=$((i + 1)); done
+}
 mkdir -p "$TMP/c" "$TMP/cref"
 SLOW="--resize-short 128 --crop 112x112 --copies 30 --shards 6 -j 1"
 "$TFREC" convert -q --no-fsync $SLOW -o "$TMP/cref/p" "$PHOTOS"
 "$TFREC" convert -q --no-fsync $SLOW -o "$TMP/c/p" "$PHOTOS" &
 a=$!
-i=0
-while [ ! -e "$TMP/c/p.lock" ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+wait_locked "$TMP/c/p.lock"
 "$TFREC" convert -q --no-fsync --resize 8x8 --shards 2 -o "$TMP/c/p" "$PHOTOS" 2>"$TMP/b.err"
 b=$?
 kill -0 $a 2>/dev/null && a_alive=1 || a_alive=0
@@ -115,8 +120,7 @@ check "and its output is intact" diff -r "$TMP/c" "$TMP/cref"
 # shard too: a shard run on a prefix a convert run holds
 "$TFREC" convert -q --no-fsync $SLOW -o "$TMP/c/p" "$PHOTOS" &
 a=$!
-i=0
-while [ ! -e "$TMP/c/p.lock" ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+wait_locked "$TMP/c/p.lock"
 check_exit 1 "shard on the same prefix fails too" "$TFREC" shard -q --shards 2 -o "$TMP/c/p" "$TMP"/cref/p-00000-of-00006.tfrecord
 err_has "naming the lock" "p.lock' is locked by another run"
 wait $a

@@ -283,13 +283,6 @@ int main(void)
 	ok(read_all(path_in("missing"), &err, 0) < 0 && err.status == TFR_ERR_IO,
 	   "missing file: %s", err.msg);
 
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd))
-			return 99;
-	}
 	/* tfr_record_check: the shuffle path's re-check of a record read by offset */
 	{
 		static const unsigned char payload[5] = "hello";
@@ -310,6 +303,28 @@ int main(void)
 			rec[b] ^= 0x20;
 		}
 		ok(accepted == 0, "and every changed byte");
+	}
+	{
+		struct tfr_writer *w;
+		struct tfr_error e;
+		char path[600];
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/huge.tfrecord", dir);
+		/* the limit is checked before the payload is touched */
+		rc = tfr_writer_open(&w, path, NULL, &e);
+		ok(rc == 0 && tfr_writer_write(w, "x", (size_t)TFR_DEFAULT_MAX_RECORD + 1, &e) ==
+		   TFR_ERR_LIMIT && strstr(e.msg, "exceeds the limit"),
+		   "the writer refuses a record the readers would refuse");
+		if (!rc)
+			tfr_writer_abort(w);
+	}
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			return 99;
 	}
 	return tap_done();
 }

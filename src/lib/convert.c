@@ -281,6 +281,12 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 		  uint64_t unit, int rc, const struct tfr_buf *rec,
 		  struct tfr_error *e, struct tfr_error *err)
 {
+	/* The writer would refuse it and fail the run; as an item's
+	 * problem it can be skipped. */
+	if (rc == TFR_OK && (uint64_t)rec->len > TFR_DEFAULT_MAX_RECORD)
+		rc = tfr_error_set(e, TFR_ERR_LIMIT, "'%s': its record of %zu bytes exceeds "
+				   "the limit of %llu", r->ds->items[unit / r->o->copies].path,
+				   rec->len, (unsigned long long)TFR_DEFAULT_MAX_RECORD);
 	if (rc == TFR_OK) {
 		rc = tfr_writer_write(w, rec->data, rec->len, err);
 		if (!rc && !r->o->no_stats)

@@ -218,12 +218,9 @@ int tfr_atomic_commit(struct tfr_atomic *a, unsigned char sha[32],
 	}
 	if (sha)
 		sha256_digest(&a->sha, 32, sha);
-	tfr_tmpfile_unregister(a->slot);
 	free(a->tmp);
-	free(a->path);
-	memset(a, 0, sizeof(*a));
-	a->fd = -1;
-	a->slot = -1;
+	a->tmp = NULL; /* renamed: nothing to remove */
+	tfr_atomic_abort(a);
 	return TFR_OK;
 }
 

@@ -541,7 +541,8 @@ static int mine(const struct tfr_output_run *run, uint32_t s, uint32_t n)
  * One pass over the directory: temporary files of dead runs of this
  * prefix go, and so do (without --resume) the shards this run is about
  * to write, or (with it) shards of another layout.  An unpartitioned run
- * owns every shard of the prefix; a part only its own.
+ * owns every shard of the prefix, and the manifests and states of parts;
+ * a part only its own shards.
  */
 static int sweep(struct tfr_output_run *run, struct tfr_error *err)
 {
@@ -563,9 +564,18 @@ static int sweep(struct tfr_output_run *run, struct tfr_error *err)
 			drop = kind && (pid_dead(pid) || (kind == 2 && mine(run, s, n)));
 			free(final);
 		} else {
+			size_t bl = strlen(run->base), l = strlen(de->d_name);
+
 			kind = family(run->base, de->d_name, &s, &n, &c);
 			if (kind == 2 && mine(run, s, n))
 				drop = !run->o.resume || n != run->nshards || c != run->comp;
+			/* A whole run replaces a split one: the parts' manifests
+			 * and states describe shards that go. */
+			if (kind == 1 && run->o.part_n == 1 && l > bl + 6 &&
+			    (!strncmp(de->d_name + bl, ".part-", 6) ||
+			     !strncmp(de->d_name + bl, "-part-", 6)) &&
+			    !strcmp(de->d_name + l - 5, ".json"))
+				drop = 1;
 		}
 		if (!drop)
 			continue;

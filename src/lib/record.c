@@ -852,6 +852,13 @@ int tfr_writer_write(struct tfr_writer *w, const void *data, size_t len,
 	unsigned char hdr[12], foot[4];
 	int rc;
 
+	/* One limit for writing and reading: never write what tfrec's own
+	 * readers refuse by default. */
+	if ((uint64_t)len > TFR_DEFAULT_MAX_RECORD)
+		return tfr_error_set(err, TFR_ERR_LIMIT,
+				     "'%s': a record of %zu bytes exceeds the limit of %llu",
+				     w->file.path, len,
+				     (unsigned long long)TFR_DEFAULT_MAX_RECORD);
 	tfr_record_header(hdr, len);
 	put_le32(foot, tfr_masked_crc32c(data, len));
 	if (w->opts.index_path &&

@@ -132,6 +132,8 @@ struct tfr_writer_opts {
 int tfr_writer_open(struct tfr_writer **wp, const char *path,
 		    const struct tfr_writer_opts *opts, struct tfr_error *err);
 
+/* Append one record.  A payload over TFR_DEFAULT_MAX_RECORD, which
+ * readers refuse by default, is refused here too (TFR_ERR_LIMIT). */
 int tfr_writer_write(struct tfr_writer *w, const void *data, size_t len,
 		     struct tfr_error *err);
 
