@@ -95,6 +95,10 @@ grep -v 't-00000-of-00007' "$P1" >"$B1"
 check_exit 1 "a part missing a shard entry fails" "$TFREC" manifest merge "$TMP/bad/t"
 err_has "the count of shards" "list 6 shards, not \"shards_total\" 7"
 
+sed 's/"exact": {/"exakt": {/' "$P1" >"$B1"
+check_exit 1 "a part whose stats lack their exact sums fails" "$TFREC" manifest merge "$TMP/bad/t"
+err_has "naming it" "'$B1': \"stats\" lacks a member"
+
 head -c 200 "$P1" >"$B1"
 check_exit 1 "a cut part manifest fails" "$TFREC" manifest merge "$TMP/bad/t"
 err_has "naming it" "'$B1': not valid JSON"
