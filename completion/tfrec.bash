@@ -11,7 +11,7 @@ _tfrec()
 	cmd=${COMP_WORDS[1]}
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "convert shard inspect verify index --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "convert shard inspect verify index manifest --help --version" -- "$cur"))
 		return 0
 	fi
 	case $cmd in
@@ -20,7 +20,8 @@ _tfrec()
 		      --crop --random-crop --flip --copies --seed --normalize --mean
 		      --std --layout --channels --dtype --encoded --shards
 		      --records-per-shard --shard-size --shuffle --compression --index
-		      --part --resume --on-error --no-fsync --jobs --quiet --help"
+		      --part --resume --on-error --no-fsync --jobs --quiet --help
+		      --post --post-jobs --no-stats --store --stats-sample"
 		# input sources
 		opts="$opts --table --path-col --path-template --label-col --label-sep
 		      --extra-col --root --multi-hot --image-key --keep --wds-feature
@@ -38,7 +39,7 @@ _tfrec()
 		case $prev in
 		--table|--classes) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		--root) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
-		--normalize) COMPREPLY=($(compgen -W "unit imagenet none" -- "$cur")); return 0 ;;
+		--normalize) COMPREPLY=($(compgen -W "unit imagenet dataset none" -- "$cur")); return 0 ;;
 		--layout) COMPREPLY=($(compgen -W "hwc chw" -- "$cur")); return 0 ;;
 		--channels) COMPREPLY=($(compgen -W "1 3" -- "$cur")); return 0 ;;
 		--dtype) COMPREPLY=($(compgen -W "float16 float32 uint8" -- "$cur")); return 0 ;;
@@ -51,7 +52,8 @@ _tfrec()
 	shard)
 		opts="--output --shards --records-per-shard --shard-size --shuffle --seed
 		      --memory --temp-dir --compression --level --index --skip-corrupt
-		      --max-record --part --no-fsync --jobs --quiet --help"
+		      --max-record --part --no-fsync --jobs --quiet --help
+		      --post --post-jobs"
 		case $prev in
 		--compression) COMPREPLY=($(compgen -W "none gzip zlib" -- "$cur")); return 0 ;;
 		--temp-dir) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
@@ -59,7 +61,7 @@ _tfrec()
 		esac
 		;;
 	inspect)
-		opts="--count --json --dump --limit --export --max-record --help"
+		opts="--count --json --dump --limit --export --max-record --stats --help"
 		case $prev in
 		--export|-e) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
 		esac
@@ -69,6 +71,13 @@ _tfrec()
 		;;
 	index)
 		opts="--output --help"
+		;;
+	manifest)
+		if [ "$COMP_CWORD" -eq 2 ]; then
+			COMPREPLY=($(compgen -W "merge --help" -- "$cur"))
+			return 0
+		fi
+		opts="--quiet --no-fsync --help"
 		;;
 	*)
 		return 0

@@ -6,6 +6,7 @@
 #include "progress.h"
 #include "lib/buf.h"
 #include "lib/convert.h"
+#include "lib/store.h"
 #include "lib/dataset.h"
 #include "lib/fileio.h"
 #include "lib/image.h"
@@ -63,6 +64,9 @@ static const char usage_text[] =
 "      --copies N          N augmented copies of each image (default 1)\n"
 "      --seed S            seed for every random choice (default 0)\n"
 "      --normalize MODE    unit (x/255, default), imagenet, or none (0..255)\n"
+"                          dataset: the mean and std of the images themselves,\n"
+"                          from a first pass over them (or --stats-sample N\n"
+"                          of them, chosen with --seed)\n"
 "      --mean A[,B,C]      per-channel mean of x/255 (with --std)\n"
 "      --std A[,B,C]       per-channel std of x/255\n"
 "      --layout hwc|chw    storage order (default hwc)\n"
@@ -71,6 +75,9 @@ static const char usage_text[] =
 "                          alpha, as TensorFlow's decode_png(channels=3))\n"
 "      --dtype TYPE        float16 (default), float32 or uint8\n"
 "      --encoded           store the original file bytes instead\n"
+"      --store FMT         store the preprocessed image encoded instead of a\n"
+"                          tensor: jpeg[:Q], png, webp[:Q|lossless] (Q 1..100,\n"
+"                          default 90), in image/encoded and image/format\n"
 "Shards:\n"
 "      --shards N          exactly N shards\n"
 "      --records-per-shard K\n"
@@ -96,6 +103,10 @@ static const char usage_text[] =
 "      --random-resized-crop WxH  ImageNet-style crop, resized to W x H\n"
 "      --rrc-scale A,B     its area range (default 0.08,1)\n"
 "      --rrc-ratio A,B     its aspect range (default 0.75,1.3333)\n"
+"      --post CMD          run CMD on each shard once it is complete ({} is its\n"
+"                          path); a failing CMD fails the run, naming the shard\n"
+"      --post-jobs N       at most N --post commands at once (default 2)\n"
+"      --no-stats          no \"stats\" object in the manifest\n"
 "  -j, --jobs N            worker threads (default: all cores)\n"
 "  -q, --quiet             no progress bar and no summary\n"
 "  -h, --help              show this help\n"
@@ -116,6 +127,7 @@ enum {
 	OPT_ANNOTATIONS, OPT_ANNOT_FORMAT, OPT_IMAGES, OPT_CLASS_NAMES, OPT_MASKS,
 	OPT_SKIP_EMPTY, OPT_MIN_BOX_VISIBLE, OPT_BOX_RETRIES, OPT_RRC, OPT_RRC_SCALE,
 	OPT_RRC_RATIO, OPT_SEGMENTATION,
+	OPT_POST, OPT_POST_JOBS, OPT_NO_STATS, OPT_STORE, OPT_STATS_SAMPLE,
 };
 
 /* "R,G,B", each 0..255. */
@@ -205,6 +217,10 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 						   .f = { (x)[0], (x)[1] } })
 #define OPT_F1(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_FLOAT, \
 						   .f = { (x) } })
+	if (o->store) {
+		OPT_N("store", tfr_store_format((enum tfr_store)o->store));
+		OPT_U("quality", (uint64_t)o->store_quality);
+	}
 	if (o->encoded) {
 		OPT_B("encoded", 1);
 	} else {
@@ -226,6 +242,8 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 			OPT_F1("min_box_visible", o->min_box_visible);
 			OPT_U("box_retries", o->box_retries);
 		}
+		if (o->stats_sample)
+			OPT_U("stats_sample", o->stats_sample);
 		if (st->nmean) {
 			OPT_F("mean", st->mean);
 			OPT_F("std", st->std);
@@ -255,6 +273,53 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 #undef OPT_F1
 #undef OPT_F2
 	return n;
+}
+
+/* "340.2 KB": decimal units, as disks are sold. */
+static void human(char *out, size_t n, double v)
+{
+	static const char *const unit[] = { "bytes", "KB", "MB", "GB", "TB", "PB" };
+	int u = 0;
+
+	while (v >= 1000 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+/* Before writing: the projected size and records per shard. */
+static void print_projection(void *ctx, const struct tfr_convert_projection *p)
+{
+	char total[32], each[32], range[48], size[96];
+
+	(void)ctx;
+	if (!p->records)
+		return;
+	if (p->shard_max != p->shard_min)
+		snprintf(range, sizeof(range), "%" PRIu64 " to %" PRIu64, p->shard_min, p->shard_max);
+	else
+		snprintf(range, sizeof(range), "%" PRIu64, p->shard_min);
+	if (p->bytes_known) {
+		human(total, sizeof(total), (double)p->bytes);
+		human(each, sizeof(each), (double)p->bytes / (double)p->records);
+		snprintf(size, sizeof(size), "%s %s (%s a record)",
+			 p->upper_bound ? "at most" : "about", total, each);
+	} else {
+		snprintf(size, sizeof(size), "size known once written");
+	}
+	if (p->norm_sample) {
+		unsigned c;
+
+		fprintf(stderr, "tfrec: normalizing with the mean and std of %" PRIu64 " images:", p->norm_sample);
+		for (c = 0; c < p->channels; c++)
+			fprintf(stderr, "%s%.6f", c ? " " : " mean ", p->mean[c]);
+		for (c = 0; c < p->channels; c++)
+			fprintf(stderr, "%s%.6f", c ? " " : ", std ", p->std[c]);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "tfrec: writing %" PRIu64 " records in shards %u..%u of %u, %s records each; %s\n",
+		p->records, p->shard_lo, p->shard_hi - 1, p->nshards, range, size);
 }
 
 int cmd_convert(int argc, char **argv)
@@ -314,6 +379,11 @@ int cmd_convert(int argc, char **argv)
 		{ "random-resized-crop", required_argument, NULL, OPT_RRC },
 		{ "rrc-scale", required_argument, NULL, OPT_RRC_SCALE },
 		{ "rrc-ratio", required_argument, NULL, OPT_RRC_RATIO },
+		{ "post", required_argument, NULL, OPT_POST },
+		{ "post-jobs", required_argument, NULL, OPT_POST_JOBS },
+		{ "no-stats", no_argument, NULL, OPT_NO_STATS },
+		{ "store", required_argument, NULL, OPT_STORE },
+		{ "stats-sample", required_argument, NULL, OPT_STATS_SAMPLE },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -344,6 +414,7 @@ int cmd_convert(int argc, char **argv)
 	o.aug.layout = TFR_LAYOUT_HWC;
 	o.copies = 1;
 	o.part_i = o.part_n = 1;
+	o.post_jobs = 2;
 	o.plan.mode = TFR_PLAN_BYTES;
 	o.plan.value = 256u << 20;
 	memset(&det, 0, sizeof(det));
@@ -384,8 +455,8 @@ int cmd_convert(int argc, char **argv)
 			break;
 		case OPT_NORMALIZE:
 			if (strcmp(optarg, "unit") && strcmp(optarg, "imagenet") &&
-			    strcmp(optarg, "none"))
-				return cli_usage("convert", "invalid --normalize '%s' (unit, imagenet or none)", optarg);
+			    strcmp(optarg, "none") && strcmp(optarg, "dataset"))
+				return cli_usage("convert", "invalid --normalize '%s' (unit, imagenet, dataset or none)", optarg);
 			st.normalize = optarg;
 			norm_given = 1;
 			break;
@@ -534,6 +605,29 @@ int cmd_convert(int argc, char **argv)
 			memcpy(c == OPT_RRC_SCALE ? o.aug.rrc_scale : o.aug.rrc_ratio, r, 2 * sizeof(float));
 			break;
 		}
+		case OPT_POST:
+			if (!*optarg)
+				return cli_usage("convert", "--post needs a command");
+			o.post = optarg;
+			break;
+		case OPT_POST_JOBS:
+			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
+				return cli_usage("convert", "invalid --post-jobs '%s'", optarg);
+			o.post_jobs = (unsigned)v;
+			break;
+		case OPT_NO_STATS: o.no_stats = 1; break;
+		case OPT_STATS_SAMPLE:
+			if (cli_parse_u64(optarg, &o.stats_sample) || !o.stats_sample)
+				return cli_usage("convert", "invalid --stats-sample '%s'", optarg);
+			break;
+		case OPT_STORE: {
+			enum tfr_store fmt;
+
+			if (tfr_store_parse(optarg, &fmt, &o.store_quality))
+				return cli_usage("convert", "invalid --store '%s' (want jpeg[:Q], png or webp[:Q])", optarg);
+			o.store = (int)fmt;
+			break;
+		}
 		case 'j':
 			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 				return cli_usage("convert", "invalid --jobs '%s'", optarg);
@@ -592,6 +686,14 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage("convert", "--mean needs 1 or %u values", o.aug.channels);
 	if (st.nstd && (st.nstd != st.nmean))
 		return cli_usage("convert", "--std needs as many values as --mean");
+	if (o.stats_sample && strcmp(st.normalize, "dataset"))
+		return cli_usage("convert", "--stats-sample goes with --normalize dataset");
+	if (o.store && (o.encoded || norm_given || st.nmean || o.aug.dtype != TFR_DTYPE_FLOAT16 ||
+			o.aug.layout != TFR_LAYOUT_HWC))
+		return cli_usage("convert", "--store keeps 8-bit pixels, encoded: --encoded, --normalize, "
+				 "--mean, --std, --dtype and --layout do not apply");
+	if (o.store)
+		o.aug.dtype = TFR_DTYPE_UINT8; /* the pixels the encoder takes */
 	if (o.aug.dtype == TFR_DTYPE_UINT8 && (norm_given || st.nmean))
 		return cli_usage("convert", "--dtype uint8 stores pixels: --normalize, --mean and --std do not apply");
 	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || o.aug.rrc || norm_given ||
@@ -623,6 +725,11 @@ int cmd_convert(int argc, char **argv)
 		}
 		st.normalize = "custom";
 		tfr_augment_set_norm(&o.aug, st.mean, st.std);
+	} else if (!strcmp(st.normalize, "dataset")) {
+		static const float m0[3] = { 0, 0, 0 }, s0[3] = { 1, 1, 1 };
+
+		o.norm_dataset = 1; /* the values come from the first pass */
+		tfr_augment_set_norm(&o.aug, m0, s0);
 	} else if (!strcmp(st.normalize, "imagenet")) {
 		static const float m3[3] = { 0.485f, 0.456f, 0.406f }, s3[3] = { 0.229f, 0.224f, 0.225f };
 		static const float m1[3] = { 0.449f, 0.449f, 0.449f }, s1[3] = { 0.226f, 0.226f, 0.226f };
@@ -687,6 +794,8 @@ int cmd_convert(int argc, char **argv)
 
 	o.noptions = option_list(opts, &o, &st, on_error);
 	o.options = opts;
+	if (!quiet)
+		o.on_plan = print_projection;
 	progress_init(&prog, "images", quiet);
 	if (prog.enabled) {
 		o.progress = progress_update;

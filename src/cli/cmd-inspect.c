@@ -7,6 +7,7 @@
 #include "lib/fileio.h"
 #include "lib/export.h"
 #include "lib/inspect.h"
+#include "lib/stats.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -28,12 +29,16 @@ static const char usage_text[] =
 "                     contact sheet DIR/contact-sheet.png and\n"
 "                     DIR/manifest.json (labels, sources)\n"
 "      --max-record SIZE  refuse records larger than SIZE (default 1G)\n"
+"  -s, --stats        dataset statistics over all FILEs together: per-channel\n"
+"                     mean and std of the pixels before normalization (0..1),\n"
+"                     class counts, size and aspect histograms, bytes per\n"
+"                     record; with --json, the manifest's \"stats\" object\n"
 "  -h, --help         show this help\n"
 "\n"
 "Exit status: 0 if every file was read, 1 otherwise, 2 on usage errors.\n";
 
 struct opts {
-	int count, json, dump;
+	int count, json, dump, stats;
 	uint64_t limit;
 	uint64_t max_record;
 	const char *export_dir;
@@ -149,6 +154,66 @@ static int inspect_file(const struct opts *o, const char *path, struct tfr_buf *
 	return rc || v.failed ? 1 : 0;
 }
 
+/* --stats: one library call per file, then one report. */
+static int inspect_stats(const struct opts *o, char **files, int n)
+{
+	struct tfr_stats st;
+	struct tfr_error err;
+	struct tfr_buf b;
+	double mean[TFR_STATS_MAX_CHANNELS], sd[TFR_STATS_MAX_CHANNELS];
+	unsigned c, nc;
+	size_t k;
+	int i, rc = 0;
+
+	tfr_stats_init(&st);
+	tfr_buf_init(&b, 0);
+	for (i = 0; i < n && !rc; i++)
+		rc = tfr_stats_add_file(&st, files[i], o->max_record, &err);
+	if (rc) {
+		cli_error_lib(&err);
+		goto out;
+	}
+	if (o->json) {
+		rc = tfr_stats_json(&b, &st) || tfr_buf_puts(&b, "\n");
+		if (!rc)
+			fwrite(b.data, 1, b.len, stdout);
+		goto out;
+	}
+	nc = tfr_stats_mean_std(&st, mean, sd);
+	printf("records         %" PRIu64 " in %d files\n", st.records, n);
+	printf("bytes/record    mean %.1f, min %" PRIu64 ", max %" PRIu64 "\n",
+	       st.records ? (double)st.bytes / (double)st.records : 0.0,
+	       st.records ? st.bytes_min : 0, st.bytes_max);
+	/* What a whole dataset of such records takes: ImageNet's train
+	 * split has 1,281,167 images. */
+	if (st.records)
+		printf("projected       %.1f GB per million records; %.1f GB for ImageNet's 1281167\n",
+		       ((double)st.bytes / (double)st.records + 16) * 1e6 / 1e9,
+		       ((double)st.bytes / (double)st.records + 16) * 1281167 / 1e9);
+	printf("mean            ");
+	for (c = 0; c < nc; c++)
+		printf("%s%.6f", c ? " " : "", mean[c]);
+	printf("%s\nstd             ", nc ? "" : "(no tensors)");
+	for (c = 0; c < nc; c++)
+		printf("%s%.6f", c ? " " : "", sd[c]);
+	printf("%s\nclasses         %zu (label, records, name)\n", nc ? "" : "(no tensors)", st.nclasses);
+	for (k = 0; k < st.nclasses; k++)
+		printf("  %-6" PRId64 " %-10" PRIu64 " %s\n", st.classes[k].label,
+		       st.classes[k].count, st.classes[k].name);
+	printf("short side      <32 %" PRIu64, st.short_side[0]);
+	for (k = 1; k < TFR_STATS_NSIDE; k++)
+		printf(", %s%u %" PRIu64, k + 1 < TFR_STATS_NSIDE ? "<" : ">=",
+		       k + 1 < TFR_STATS_NSIDE ? 32u << k : 4096u, st.short_side[k]);
+	printf("\naspect (w/h)    <1/2 %" PRIu64 ", <2/3 %" PRIu64 ", <4/5 %" PRIu64
+	       ", <19/20 %" PRIu64 ", <21/20 %" PRIu64 ", <5/4 %" PRIu64 ", <3/2 %" PRIu64
+	       ", <2 %" PRIu64 ", >=2 %" PRIu64 "\n", st.aspect[0], st.aspect[1], st.aspect[2],
+	       st.aspect[3], st.aspect[4], st.aspect[5], st.aspect[6], st.aspect[7], st.aspect[8]);
+out:
+	tfr_buf_release(&b);
+	tfr_stats_release(&st);
+	return rc ? 1 : 0;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -158,6 +223,7 @@ int cmd_inspect(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'n' },
 		{ "max-record", required_argument, NULL, 'M' },
 		{ "export", required_argument, NULL, 'e' },
+		{ "stats", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -165,8 +231,9 @@ int cmd_inspect(int argc, char **argv)
 	struct tfr_buf b;
 	int c, i, status = 0;
 
-	while ((c = getopt_long(argc, argv, "cjdn:e:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "cjdn:e:sh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 's': o.stats = 1; break;
 		case 'c': o.count = 1; break;
 		case 'j': o.json = 1; break;
 		case 'd': o.dump = 1; break;
@@ -194,6 +261,13 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage("inspect", "--limit needs --dump or --export");
 	if (o.export_dir && (o.dump || o.count || o.json))
 		return cli_usage("inspect", "--export goes alone (no --dump, --count or --json)");
+	if (o.stats && (o.dump || o.count || o.export_dir || o.limit))
+		return cli_usage("inspect", "--stats goes alone or with --json");
+	if (o.stats) {
+		cli_install_signals();
+		status = inspect_stats(&o, argv + optind, argc - optind);
+		return cli_close_stdout() ? 1 : status;
+	}
 	tfr_buf_init(&b, 0);
 	if (o.export_dir) {
 		struct tfr_exporter *x;

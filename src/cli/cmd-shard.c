@@ -37,6 +37,9 @@ static const char usage_text[] =
 "      --max-record SIZE   refuse records above SIZE (default 1G)\n"
 "      --part I/N          make only part I of N of the shards\n"
 "      --no-fsync          do not fsync shards before renaming them\n"
+"      --post CMD          run CMD on each shard once it is complete ({} is its\n"
+"                          path); a failing CMD fails the run, naming the shard\n"
+"      --post-jobs N       at most N --post commands at once (default 2)\n"
 "  -j, --jobs N            worker threads (default: all cores)\n"
 "  -q, --quiet             no progress bar and no summary\n"
 "  -h, --help              show this help\n"
@@ -48,6 +51,7 @@ enum {
 	OPT_SHARDS = 256, OPT_RPS, OPT_SHARD_SIZE, OPT_SHUFFLE, OPT_SEED,
 	OPT_MEMORY, OPT_TEMP_DIR, OPT_COMPRESSION, OPT_INDEX, OPT_SKIP_CORRUPT,
 	OPT_MAX_RECORD, OPT_PART, OPT_NO_FSYNC, OPT_LEVEL,
+	OPT_POST, OPT_POST_JOBS,
 };
 
 int cmd_shard(int argc, char **argv)
@@ -68,6 +72,8 @@ int cmd_shard(int argc, char **argv)
 		{ "max-record", required_argument, NULL, OPT_MAX_RECORD },
 		{ "part", required_argument, NULL, OPT_PART },
 		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+		{ "post", required_argument, NULL, OPT_POST },
+		{ "post-jobs", required_argument, NULL, OPT_POST_JOBS },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -84,6 +90,7 @@ int cmd_shard(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.part_i = o.part_n = 1;
+	o.post_jobs = 2;
 	o.plan.mode = TFR_PLAN_BYTES;
 	o.plan.value = 256u << 20;
 	while ((c = getopt_long(argc, argv, "o:j:qh", longopts, NULL)) != -1) {
@@ -132,6 +139,16 @@ int cmd_shard(int argc, char **argv)
 				return cli_usage("shard", "invalid --part '%s' (want I/N, 1 <= I <= N)", optarg);
 			break;
 		case OPT_NO_FSYNC: o.no_fsync = 1; break;
+		case OPT_POST:
+			if (!*optarg)
+				return cli_usage("shard", "--post needs a command");
+			o.post = optarg;
+			break;
+		case OPT_POST_JOBS:
+			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
+				return cli_usage("shard", "invalid --post-jobs '%s'", optarg);
+			o.post_jobs = (unsigned)v;
+			break;
 		case 'j':
 			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 				return cli_usage("shard", "invalid --jobs '%s'", optarg);

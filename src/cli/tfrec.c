@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "show what TFRecord files hold" },
 	{ "verify", cmd_verify, "check framing, CRCs, Examples and index sidecars" },
 	{ "index", cmd_index, "write DALI .idx sidecars" },
+	{ "manifest", cmd_manifest, "merge the part manifests of a --part I/N run" },
 };
 
 static void usage(FILE *f)

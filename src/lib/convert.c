@@ -18,6 +18,8 @@
 #include "parallel.h"
 #include "rng.h"
 #include "source/source.h"
+#include "stats.h"
+#include "store.h"
 
 #include <errno.h>
 #include <nettle/sha2.h>
@@ -42,10 +44,12 @@ struct worker {
 	uint64_t kept, dropped;        /* boxes of the last record made */
 	char sha_hex[65];              /* image/key/sha256 of a detection record */
 	struct tfr_bytes sha;
+	struct tfr_buf pix, enc;  /* --store: pixels, then encoded */
 };
 
 struct shard_state {
 	struct tfr_problems skips; /* items left out of this shard */
+	struct tfr_stats stats;    /* of its records, in any order (stats.h) */
 };
 
 struct run {
@@ -71,6 +75,9 @@ struct run {
 	struct tfr_label_specs pls;
 	uint64_t boxes_kept, boxes_dropped; /* atomic: summed over workers */
 	int detection;
+	struct tfr_convert_opts oc;  /* o with --normalize dataset's values */
+	uint64_t norm_sample;
+	double norm_mean[3], norm_std[3];
 };
 
 void tfr_convert_result_release(struct tfr_convert_result *res)
@@ -115,7 +122,7 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 	s->h = h;
 	s->w = w;
 	s->c = o->aug.channels;
-	if (o->encoded) {
+	if (o->encoded || o->store) {
 		s->f[s->n++] = (struct tfr_feature_spec){ "image/encoded", TFR_FEATURE_BYTES, 1, &s->raw, NULL, NULL };
 	} else {
 		const char *dt = tfr_dtype_name(o->aug.dtype);
@@ -152,7 +159,10 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 	s->name.data = (const unsigned char *)filename;
 	s->name.len = strlen(filename);
 	s->f[s->n++] = (struct tfr_feature_spec){ "image/filename", TFR_FEATURE_BYTES, 1, &s->name, NULL, NULL };
-	if (o->encoded) {
+	if (o->store) {
+		s->format.data = (const unsigned char *)tfr_store_format((enum tfr_store)o->store);
+		s->format.len = strlen((const char *)s->format.data);
+	} else if (o->encoded) {
 		s->format.data = (const unsigned char *)fmt_name(fmt);
 		s->format.len = strlen(fmt_name(fmt));
 	} else {
@@ -336,13 +346,36 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-		/* The Example is written first with a hole where the pixels
-		 * go, and the tensor is made in place: no copy of it. */
 		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
+		/* Boxes and masks follow the same geometry as the pixels. */
 		rc = move_features(wk, &wk->fs, 0, NULL, 0, &g, o->min_box_visible, uw, uh,
 				   &view, &fx, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		if (o->store) {
+			/* uint8 HWC pixels, encoded, then the Example. */
+			if (tfr_buf_reserve(&wk->pix, nbytes))
+				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+			rc = tfr_augment_run_into(&o->aug, &wk->img, rnd, &wk->aug,
+						  wk->pix.data, nbytes, &ow, &oh, &e);
+			if (!rc)
+				rc = tfr_store_encode((enum tfr_store)o->store, o->store_quality,
+						      wk->pix.data, ow, oh, o->aug.channels,
+						      &wk->enc, &e);
+			if (rc)
+				return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			build_specs(&sp, r, item, wk->enc.data, wk->enc.len, ow, oh, info.format,
+				    &wk->ls, fx);
+			if (sp.oom)
+				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+			rc = tfr_example_encode(sp.f, sp.n, out, &e);
+			if (rc)
+				return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			count_boxes(r, wk);
+			return TFR_OK;
+		}
+		/* The Example is written first with a hole where the pixels
+		 * go, and the tensor is made in place: no copy of it. */
 		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format, &wk->ls, fx);
 		if (sp.oom)
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
@@ -404,7 +437,10 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 				   "the limit of %llu", rec->len,
 				   (unsigned long long)TFR_DEFAULT_MAX_RECORD);
 	if (rc == TFR_OK) {
-		return tfr_writer_write(w, rec->data, rec->len, err);
+		rc = tfr_writer_write(w, rec->data, rec->len, err);
+		if (!rc && !r->o->no_stats)
+			rc = tfr_stats_add_record(&st->stats, rec->data, rec->len, err);
+		return rc;
 	}
 	if (!r->o->skip_errors || fatal(rc)) {
 		*err = *e;
@@ -423,12 +459,25 @@ static int finish_shard(struct run *r, uint32_t s, struct shard_state *st,
 	return tfr_output_run_commit(r->orun, s, w, st->skips.v, st->skips.n, err);
 }
 
-/* Shard s is kept by --resume (1), or opened in *w (0), or failed. */
+/* Shard s is kept by --resume (1), or opened in *w (0), or failed.  A
+ * kept shard's statistics are read back from it: they are a function of
+ * its records alone. */
 static int start_shard(struct run *r, uint32_t s, struct tfr_writer **w,
 		       struct tfr_error *err)
 {
 	int rc = tfr_output_run_resumed(r->orun, s, err);
 
+	if (rc == 1 && !r->o->no_stats) {
+		char *path = tfr_shard_name(r->o->prefix, s, r->plan.nshards, r->o->compression);
+		int src;
+
+		if (!path)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		src = tfr_stats_add_file(&r->st[s - r->s0].stats, path, 0, err);
+		free(path);
+		if (src)
+			return src;
+	}
 	return rc ? rc : tfr_output_run_open(r->orun, s, w, err);
 }
 
@@ -636,6 +685,154 @@ static int probe_task(void *ctx, size_t item, int wid, const int *stop,
 	return TFR_OK;
 }
 
+/* The part's statistics: every class of the dataset (so that one with
+ * no records shows 0), then each shard's sums added exactly. */
+static int stats_json(struct run *r, struct tfr_buf *b, struct tfr_error *err)
+{
+	struct tfr_stats all;
+	size_t i;
+	int rc = TFR_OK;
+
+	tfr_stats_init(&all);
+	for (i = 0; i < r->ds->nclasses && !rc; i++)
+		rc = tfr_stats_add_class(&all, (int64_t)i, r->ds->classes[i], err);
+	for (i = 0; i < (size_t)(r->s1 - r->s0) && !rc; i++)
+		rc = tfr_stats_merge(&all, &r->st[i].stats, err);
+	if (!rc && (tfr_stats_json(b, &all) || tfr_buf_append(b, "", 1)))
+		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	tfr_stats_release(&all);
+	return rc;
+}
+
+/* Tell the caller what is about to be written.  Record sizes are known
+ * before writing for fixed-shape tensors and whatever was probed; with
+ * --store they are those of the uint8 tensor, a bound on the encoding. */
+static void project(struct run *r, int probed)
+{
+	const struct tfr_convert_opts *o = r->o;
+	struct tfr_convert_projection pj;
+	uint32_t s, fw, fh;
+	uint64_t p;
+
+	memset(&pj, 0, sizeof(pj));
+	pj.nshards = r->plan.nshards;
+	pj.shard_lo = r->s0;
+	pj.shard_hi = r->s1;
+	pj.records = r->plan.first[r->s1] - r->plan.first[r->s0];
+	pj.shard_min = r->s1 > r->s0 ? UINT64_MAX : 0;
+	for (s = r->s0; s < r->s1; s++) {
+		uint64_t n = r->plan.first[s + 1] - r->plan.first[s];
+
+		pj.shard_min = n < pj.shard_min ? n : pj.shard_min;
+		pj.shard_max = n > pj.shard_max ? n : pj.shard_max;
+	}
+	pj.bytes_known = probed || (!o->encoded && tfr_augment_fixed_shape(&o->aug, &fw, &fh));
+	pj.upper_bound = o->store != 0;
+	pj.norm_sample = r->norm_sample;
+	pj.channels = o->aug.channels;
+	memcpy(pj.mean, r->norm_mean, sizeof(pj.mean));
+	memcpy(pj.std, r->norm_std, sizeof(pj.std));
+	for (p = r->plan.first[r->s0]; pj.bytes_known && p < r->plan.first[r->s1]; p++)
+		pj.bytes += unit_size(r, p);
+	o->on_plan(o->on_plan_ctx, &pj);
+}
+
+/* --normalize dataset: a first pass over a seeded sample of the inputs,
+ * each made as its first copy will be but as uint8 pixels, summed by
+ * stats.h (exact in any order, so the values do not depend on -j). */
+struct sample_pass {
+	struct run view;          /* the run, with uint8 options */
+	struct tfr_convert_opts o;
+	const uint64_t *items;    /* sampled items, or NULL: all */
+	struct tfr_stats *acc;    /* one per worker */
+};
+
+static int sample_task(void *ctx, size_t i, int wid, const int *stop,
+		       struct tfr_error *err)
+{
+	struct sample_pass *sp = ctx;
+	struct worker *wk = &sp->view.workers[wid];
+	uint64_t item = sp->items ? sp->items[i] : i;
+	struct tfr_error e;
+	int rc;
+
+	(void)stop;
+	rc = make_record(&sp->view, wk, item * sp->o.copies, &wk->rec, &e);
+	if (rc) {
+		if (sp->o.skip_errors && !fatal(rc))
+			return TFR_OK; /* skipped later, in its shard */
+		*err = e;
+		return rc;
+	}
+	return tfr_stats_add_record(&sp->acc[wid], wk->rec.data, wk->rec.len, err);
+}
+
+static int dataset_norm(struct run *r, struct tfr_error *err)
+{
+	struct sample_pass sp;
+	struct tfr_stats all;
+	uint64_t *order = NULL, n = r->ds->n;
+	float mean[3], sd[3];
+	unsigned c, nc = 0;
+	int i, rc = TFR_OK;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.o = *r->o;
+	sp.o.aug.dtype = TFR_DTYPE_UINT8;
+	sp.o.aug.layout = TFR_LAYOUT_HWC;
+	tfr_augment_set_identity(&sp.o.aug);
+	sp.o.store = 0;
+	sp.view = *r;
+	sp.view.o = &sp.o;
+	sp.view.plan_skip = NULL;
+	if (r->o->stats_sample && r->o->stats_sample < n) {
+		/* A seeded choice: the first of a shuffle of the items. */
+		rc = tfr_shuffle(n, r->o->seed ^ UINT64_C(0x73616d706c65), &order, err);
+		if (rc)
+			return rc;
+		n = r->o->stats_sample;
+		sp.items = order;
+	}
+	sp.acc = calloc((size_t)r->nthreads, sizeof(*sp.acc));
+	if (!sp.acc) {
+		free(order);
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < r->nthreads; i++)
+		tfr_stats_init(&sp.acc[i]);
+	tfr_stats_init(&all);
+	rc = tfr_parallel_for((size_t)n, r->nthreads, sample_task, &sp, err);
+	for (i = 0; !rc && i < r->nthreads; i++)
+		rc = tfr_stats_merge(&all, &sp.acc[i], err);
+	if (!rc)
+		nc = tfr_stats_mean_std(&all, r->norm_mean, r->norm_std);
+	if (!rc && nc != r->o->aug.channels)
+		rc = tfr_error_set(err, TFR_ERR_FORMAT, "--normalize dataset: no image of the sample could be read");
+	for (c = 0; !rc && c < nc; c++) {
+		if (!(r->norm_std[c] > 0))
+			rc = tfr_error_set(err, TFR_ERR_FORMAT,
+					   "--normalize dataset: channel %u does not vary over the sample", c);
+		mean[c] = (float)r->norm_mean[c];
+		sd[c] = (float)r->norm_std[c];
+	}
+	if (!rc) {
+		for (c = nc; c < 3; c++) {
+			mean[c] = mean[0];
+			sd[c] = sd[0];
+		}
+		r->oc = *r->o;
+		tfr_augment_set_norm(&r->oc.aug, mean, sd);
+		r->o = &r->oc;
+		r->norm_sample = n;
+	}
+	for (i = 0; i < r->nthreads; i++)
+		tfr_stats_release(&sp.acc[i]);
+	free(sp.acc);
+	tfr_stats_release(&all);
+	free(order);
+	return rc;
+}
+
 /* --- the driver ------------------------------------------------------------ */
 
 static void run_release(struct run *r)
@@ -653,12 +850,16 @@ static void run_release(struct run *r)
 			tfr_label_specs_release(&r->workers[i].ls);
 			tfr_boxes_scratch_release(&r->workers[i].bx);
 			free(r->workers[i].moved);
+			tfr_buf_release(&r->workers[i].pix);
+			tfr_buf_release(&r->workers[i].enc);
 		}
 	}
 	free(r->workers);
 	if (r->st)
-		for (i = 0; i < (size_t)(r->s1 - r->s0); i++)
+		for (i = 0; i < (size_t)(r->s1 - r->s0); i++) {
 			tfr_problems_release(&r->st[i].skips);
+			tfr_stats_release(&r->st[i].stats);
+		}
 	free(r->st);
 	if (r->plan_skip)
 		for (i = 0; i < r->ds->n; i++)
@@ -685,6 +886,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 				  .labels = (const char *const *)(ds->nclasses ? ds->classes
 								 : ds->object_classes),
 				  .nlabels = ds->nclasses ? ds->nclasses : ds->nobject_classes };
+	struct tfr_buf sj;        /* the "stats" object */
 	struct run r;
 	uint32_t fw, fh;
 	size_t i;
@@ -692,6 +894,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 
 	memset(res, 0, sizeof(*res));
 	memset(&r, 0, sizeof(r));
+	tfr_buf_init(&sj, 0);
 	r.ds = ds;
 	r.o = o;
 	if (o->copies < 1 || o->part_i < 1 || o->part_i > o->part_n)
@@ -707,6 +910,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 						  .index = o->index,
 						  .part_i = o->part_i, .part_n = o->part_n,
 						  .resume = o->resume, .no_fsync = o->no_fsync,
+						  .post = o->post, .post_jobs = o->post_jobs,
 						  .progress = o->progress,
 						  .progress_ctx = o->progress_ctx };
 
@@ -748,6 +952,14 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 			goto out;
 	}
 
+	/* (1b) --normalize dataset: the values, before any record is made. */
+	if (o->norm_dataset) {
+		rc = dataset_norm(&r, err);
+		if (rc)
+			goto out;
+		o = r.o;
+	}
+
 	/* (2) plan.  Sizes depend on the image only for byte budgets with
 	 * variable shapes, or in encoded mode. */
 	need_probe = o->plan.mode == TFR_PLAN_BYTES &&
@@ -773,11 +985,15 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	if (rc)
 		goto out;
 	res->units = r.plan.first[r.s1] - r.plan.first[r.s0];
+	if (o->on_plan)
+		project(&r, need_probe);
 	r.st = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.st));
 	if (!r.st) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	for (i = 0; i < (size_t)(r.s1 - r.s0); i++)
+		tfr_stats_init(&r.st[i].stats);
 
 	/* (3) shards: whole shards per worker when there are enough of them,
 	 * otherwise the records of each shard spread over the workers. */
@@ -814,8 +1030,13 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	m.boxes_kept = r.boxes_kept;
 	m.boxes_dropped = r.boxes_dropped;
 	m.annotation_problems = ds->nbad;
+	if (!rc && !o->no_stats) {
+		rc = stats_json(&r, &sj, err);
+		m.stats_json = (const char *)sj.data;
+	}
 out:
 	rc = tfr_output_run_end(r.orun, rc, &m, &res->out, err);
+	tfr_buf_release(&sj);
 	run_release(&r);
 	return rc;
 }

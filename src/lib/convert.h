@@ -29,6 +29,19 @@
 #include "record.h"
 #include "status.h"
 
+/* What a run is about to write (this part's share). */
+struct tfr_convert_projection {
+	uint32_t nshards, shard_lo, shard_hi;
+	uint64_t records;                 /* in shards [shard_lo, shard_hi) */
+	uint64_t shard_min, shard_max;    /* records per shard */
+	uint64_t bytes;                   /* of the shards, when known */
+	int bytes_known;                  /* 0: depends on the encodings */
+	int upper_bound;                  /* bytes is at most (--store) */
+	uint64_t norm_sample;             /* --normalize dataset: images used */
+	unsigned channels;
+	double mean[3], std[3];           /* and what they gave */
+};
+
 struct tfr_convert_opts {
 	struct tfr_augment aug;
 	int encoded;              /* keep the original bytes */
@@ -55,6 +68,22 @@ struct tfr_convert_opts {
 	/* the manifest's "options", which also key --resume (output.h) */
 	const struct tfr_option *options;
 	size_t noptions;
+	int no_stats;             /* no "stats" in the manifest (stats.h) */
+	/* --normalize dataset: normalize with the mean and std of the
+	 * pixels of a first pass over stats_sample inputs chosen with the
+	 * seed (0: all), each as its first copy is augmented.  aug's
+	 * normalization is replaced by what the pass finds. */
+	int norm_dataset;
+	uint64_t stats_sample;
+	int store;                /* enum tfr_store: 0 tensor, else encode the
+				   * uint8 HWC pixels (store.h) */
+	int store_quality;
+	/* Called once the plan is made, before any shard is written (from
+	 * the calling thread), with what this part will write; may be NULL. */
+	void (*on_plan)(void *ctx, const struct tfr_convert_projection *p);
+	void *on_plan_ctx;
+	const char *post;         /* --post command, or NULL (output.h) */
+	unsigned post_jobs;
 	/* Called under a lock, at most ~10 times a second, and at the end. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;

@@ -4,6 +4,7 @@
 #include "fileio.h"
 #include "index.h"
 #include "json.h"
+#include "post.h"
 #include "parallel.h"
 #include "tmpfile.h"
 
@@ -147,6 +148,7 @@ struct prev_shard {
 	unsigned char sha[32];
 	char *skipped;            /* the state line's skip list, as written */
 	char *line;               /* the whole state line */
+	int post_ok;              /* its --post command succeeded */
 };
 
 /* A shard of this part, as committed or kept. */
@@ -177,6 +179,9 @@ struct tfr_output_run {
 	struct prev_shard *prev;  /* for shards s0..s1 */
 	unsigned char *committed; /* by this run, for shards s0..s1 */
 	char **lines;             /* state line of each shard done, s0..s1 */
+	struct tfr_post *post;    /* --post, or NULL */
+	unsigned char *post_ok;   /* per shard s0..s1: its command succeeded */
+	int keep;                 /* failed only in --post: keep the output */
 	pthread_mutex_t mu;
 };
 
@@ -402,6 +407,45 @@ static int remove_file(const char *path, struct tfr_error *err)
 	return TFR_OK;
 }
 
+static char *shard_name(const struct tfr_output_run *run, uint32_t s);
+
+/* A --post command ended (post.h; called with the post object's lock
+ * held, never with run->mu held by this thread).  Success is appended
+ * to the state at once, so that a killed run keeps what was done. */
+static void post_done(void *ctx, uint32_t s, const char *path, int status)
+{
+	struct tfr_output_run *run = ctx;
+	char line[160];
+	int n;
+
+	(void)path;
+	if (status != 0)
+		return;
+	n = snprintf(line, sizeof(line), "{\"shard\": %u, \"key\": \"%s\", \"post\": \"ok\"}\n",
+		     s, run->key);
+	pthread_mutex_lock(&run->mu);
+	run->post_ok[s - run->s0] = 1;
+	/* A failed append only costs a re-run of the command by --resume. */
+	if (tfr_write_all(run->state_fd, line, (size_t)n) == 0 && !run->o.no_fsync)
+		(void)fdatasync(run->state_fd);
+	pthread_mutex_unlock(&run->mu);
+}
+
+static int post_start(struct tfr_output_run *run, uint32_t s, struct tfr_error *err)
+{
+	char *path;
+	int rc;
+
+	if (!run->post)
+		return TFR_OK;
+	path = shard_name(run, s);
+	if (!path)
+		return nomem(err);
+	rc = tfr_post_start(run->post, s, path, err);
+	free(path);
+	return rc;
+}
+
 int tfr_output_run_new(struct tfr_output_run **runp,
 		       const struct tfr_output_run_opts *o,
 		       struct tfr_error *err)
@@ -437,6 +481,9 @@ int tfr_output_run_new(struct tfr_output_run **runp,
 	rc = take_lock(run, err);
 	if (!rc)
 		rc = check_inputs(run, err);
+	if (!rc && o->post)
+		rc = tfr_post_new(&run->post, o->post, o->post_jobs ? o->post_jobs : 1,
+				  post_done, run, err);
 	/* From here until the new manifest is written, none describes
 	 * shards that may be replaced. */
 	if (!rc)
@@ -593,6 +640,19 @@ static int read_state(struct tfr_output_run *run, struct tfr_buf *keep,
 			break; /* cut short */
 		*next++ = '\0';
 		len = strlen(line);
+		/* A --post command that succeeded (post_done, below). */
+		if (sscanf(line, "{\"shard\": %u, \"key\": \"%64[0-9a-f]\", \"post\": \"ok\"}%n",
+			   &s, key, &at) == 2 && at && (size_t)at == len) {
+			if (!strcmp(key, run->key) && s >= run->s0 && s < run->s1) {
+				run->prev[s - run->s0].post_ok = 1;
+				if (tfr_buf_printf(keep, "%s\n", line)) {
+					rc = nomem(err);
+					break;
+				}
+			}
+			continue;
+		}
+		at = 0;
 		if (sscanf(line, "{\"shard\": %u, \"key\": \"%64[0-9a-f]\", \"records\": %llu, "
 			   "\"bytes\": %llu, \"sha256\": \"%64[0-9a-f]\", \"skipped\": [%n",
 			   &s, key, &rec, &bytes, sha, &at) != 5 || !at ||
@@ -657,7 +717,8 @@ int tfr_output_run_plan(struct tfr_output_run *run, const struct tfr_plan *plan,
 	run->prev = calloc((size_t)(s1 - s0) + 1, sizeof(*run->prev));
 	run->committed = calloc((size_t)(s1 - s0) + 1, 1);
 	run->lines = calloc((size_t)(s1 - s0) + 1, sizeof(char *));
-	if (!run->prev || !run->committed || !run->lines)
+	run->post_ok = calloc((size_t)(s1 - s0) + 1, 1);
+	if (!run->prev || !run->committed || !run->lines || !run->post_ok)
 		return nomem(err);
 	rc = sweep(run, err);
 	if (rc)
@@ -809,8 +870,16 @@ int tfr_output_run_resumed(struct tfr_output_run *run, uint32_t s,
 	pthread_mutex_lock(&run->mu);
 	free(run->lines[s - run->s0]);
 	run->lines[s - run->s0] = line;
+	if (p->post_ok)
+		run->post_ok[s - run->s0] = 1;
 	pthread_mutex_unlock(&run->mu);
 	tfr_output_run_tick(run, d->expect);
+	/* --resume: the command again only where it never succeeded. */
+	if (!p->post_ok) {
+		rc = post_start(run, s, err);
+		if (rc)
+			return rc;
+	}
 	return 1;
 no:
 	free(path);
@@ -954,7 +1023,8 @@ int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
 		rc = tfr_error_sys(err, errno, "cannot write '%s'", run->state_path);
 	pthread_mutex_unlock(&run->mu);
 	tfr_buf_release(&b);
-	return rc;
+	/* Complete and under its final name: --post may take it. */
+	return rc ? rc : post_start(run, s, err);
 }
 
 static int write_state(struct tfr_output_run *run, struct tfr_error *err)
@@ -964,9 +1034,13 @@ static int write_state(struct tfr_output_run *run, struct tfr_error *err)
 	int rc = 0;
 
 	tfr_buf_init(&b, 0);
-	for (s = run->s0; s < run->s1 && !rc; s++)
+	for (s = run->s0; s < run->s1 && !rc; s++) {
 		if (run->lines[s - run->s0])
 			rc = tfr_buf_printf(&b, "%s\n", run->lines[s - run->s0]);
+		if (!rc && run->lines[s - run->s0] && run->post_ok[s - run->s0])
+			rc = tfr_buf_printf(&b, "{\"shard\": %u, \"key\": \"%s\", \"post\": \"ok\"}\n",
+					    s, run->key);
+	}
 	rc = rc ? nomem(err)
 		: tfr_file_write_atomic(run->state_path, b.data ? (char *)b.data : "",
 					b.len, !run->o.no_fsync, err);
@@ -1017,9 +1091,19 @@ static int manifest_json(struct tfr_output_run *run, const struct tfr_manifest *
 		}
 		rc |= tfr_buf_puts(b, "],\n");
 	}
-	rc |= tfr_buf_printf(b, "  \"part\": {\"index\": %u, \"count\": %u},\n"
-			     "  \"shards_total\": %u,\n", run->o.part_i, run->o.part_n,
-			     run->nshards);
+	rc |= tfr_buf_printf(b, "  \"part\": {\"index\": %u, \"count\": %u", run->o.part_i,
+			     run->o.part_n);
+	/* For tfrec manifest merge (manifest.h): the problems of no plan
+	 * position (convert's inputs that could not be listed, pushed last)
+	 * are listed by every part. */
+	if (run->o.part_n > 1) {
+		size_t shared = 0;
+
+		for (i = 0; i < run->extra.n; i++)
+			shared += run->extra_at[i] == TFR_NO_POS;
+		rc |= tfr_buf_printf(b, ", \"shared_skips\": %zu", shared);
+	}
+	rc |= tfr_buf_printf(b, "},\n  \"shards_total\": %u,\n", run->nshards);
 	if (m->input_files)
 		rc |= tfr_buf_printf(b, "  \"records_in\": %llu,\n",
 				     (unsigned long long)m->records_in);
@@ -1040,6 +1124,8 @@ static int manifest_json(struct tfr_output_run *run, const struct tfr_manifest *
 				     (unsigned long long)m->boxes_kept,
 				     (unsigned long long)m->boxes_dropped,
 				     (unsigned long long)m->annotation_problems);
+	if (m->stats_json)
+		rc |= tfr_buf_printf(b, "  \"stats\": %s,\n", m->stats_json);
 	rc |= tfr_buf_puts(b, "  \"shards\": [");
 	for (s = run->s0; s < run->s1 && !rc; s++) {
 		const struct shard_done *d = &run->sh[s - run->s0];
@@ -1080,12 +1166,20 @@ int tfr_output_run_finish(struct tfr_output_run *run, const struct tfr_manifest 
 			  struct tfr_output_result *res, struct tfr_error *err)
 {
 	struct tfr_problems all = { NULL, 0, 0 };
+	struct tfr_error post_err;
 	struct tfr_buf b;
 	uint32_t s;
 	size_t i;
-	int rc = TFR_OK;
+	int rc = TFR_OK, post_rc = TFR_OK;
 
 	memset(res, 0, sizeof(*res));
+	/* Every --post command ends before the state is written in order. */
+	if (run->post) {
+		const struct tfr_post_result *pr;
+		size_t npr;
+
+		post_rc = tfr_post_wait(run->post, &pr, &npr, &post_err);
+	}
 	tfr_ticker_flush(&run->ticker);
 	res->nshards = run->nshards;
 	res->shard_lo = run->s0;
@@ -1125,6 +1219,13 @@ int tfr_output_run_finish(struct tfr_output_run *run, const struct tfr_manifest 
 		? nomem(err)
 		: tfr_file_write_atomic(run->manifest_path, b.data, b.len, !run->o.no_fsync, err);
 	tfr_buf_release(&b);
+	if (!rc && post_rc) {
+		/* The shards, state and manifest are whole: only a command
+		 * failed.  Keep everything for --resume to finish the posts. */
+		run->keep = 1;
+		*err = post_err;
+		rc = post_rc;
+	}
 	if (rc)
 		tfr_output_result_release(res);
 	return rc;
@@ -1146,7 +1247,9 @@ void tfr_output_run_free(struct tfr_output_run *run, int failed)
 
 	if (!run)
 		return;
-	if (failed && !run->o.resume && run->committed) {
+	tfr_post_free(run->post); /* waits for commands still running */
+	run->post = NULL;
+	if (failed && !run->o.resume && !run->keep && run->committed) {
 		for (s = run->s0; s < run->s1; s++) {
 			char *path, *idx;
 
@@ -1180,6 +1283,7 @@ void tfr_output_run_free(struct tfr_output_run *run, int failed)
 	free(run->lines);
 	free(run->prev);
 	free(run->committed);
+	free(run->post_ok);
 	if (run->state_fd >= 0)
 		close(run->state_fd);
 	if (run->lock_fd >= 0) {

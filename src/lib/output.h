@@ -96,6 +96,7 @@ struct tfr_manifest {
 	 * those the crop dropped, and the annotation problems. */
 	int boxes;
 	uint64_t boxes_kept, boxes_dropped, annotation_problems;
+	const char *stats_json;       /* the "stats" object (stats.h), or NULL */
 };
 
 /*
@@ -144,6 +145,13 @@ struct tfr_output_run_opts {
 	 * prefix that is one of them (same device and inode) is refused. */
 	const char *const *inputs;
 	size_t ninputs;
+	/* --post: run this command on each shard once committed (post.h),
+	 * at most post_jobs (0: 1) at once.  A command that fails fails the
+	 * run at tfr_output_run_finish, after the manifest is written, and
+	 * the output is kept; each success is recorded in the state, and
+	 * --resume runs the command only for kept shards without one. */
+	const char *post;
+	unsigned post_jobs;
 	/* Progress: called under a lock at most ~10 times a second. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;

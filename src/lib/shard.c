@@ -725,6 +725,7 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 						  .index = o->index,
 						  .part_i = o->part_i, .part_n = o->part_n,
 						  .no_fsync = o->no_fsync,
+						  .post = o->post, .post_jobs = o->post_jobs,
 						  .inputs = inputs, .ninputs = ninputs,
 						  .progress = o->progress,
 						  .progress_ctx = o->progress_ctx };

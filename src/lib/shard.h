@@ -37,6 +37,8 @@ struct tfr_shard_opts {
 	unsigned part_i, part_n;
 	int threads;
 	int no_fsync;
+	const char *post;         /* --post command, or NULL (output.h) */
+	unsigned post_jobs;
 	const struct tfr_option *options; /* for the manifest (output.h) */
 	size_t noptions;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
