@@ -720,15 +720,11 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	if (ninputs == 0)
 		return tfr_error_set(err, TFR_ERR_INVALID, "no inputs");
 	{
-		struct tfr_output_run_opts ro = { .prefix = o->prefix, .command = "shard",
-						  .compression = o->compression, .level = o->level,
-						  .index = o->index,
-						  .part_i = o->part_i, .part_n = o->part_n,
-						  .no_fsync = o->no_fsync,
-						  .post = o->post, .post_jobs = o->post_jobs,
-						  .inputs = inputs, .ninputs = ninputs,
-						  .progress = o->progress,
-						  .progress_ctx = o->progress_ctx };
+		struct tfr_output_run_opts ro = o->out;
+
+		ro.command = "shard";
+		ro.inputs = inputs;
+		ro.ninputs = ninputs;
 
 		rc = tfr_output_run_new(&r.orun, &ro, err);
 		if (rc)
@@ -741,7 +737,7 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		tfr_output_run_key_file(r.orun, inputs[i]);
 	r.nthreads = tfr_parallel_threads(o->threads);
 	r.comp = calloc(ninputs, sizeof(*r.comp));
-	r.tmpdir = o->temp_dir ? strdup(o->temp_dir) : dir_of(o->prefix);
+	r.tmpdir = o->temp_dir ? strdup(o->temp_dir) : dir_of(o->out.prefix);
 	if (!r.comp || !r.tmpdir) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto out;
