@@ -1,9 +1,12 @@
 /* cli.c - shared command-line helpers; see cli.h. */
 #include "config.h"
 #include "cli.h"
+#include "progress.h"
 #include "lib/plan.h"
 #include "lib/output.h"
 #include "lib/tmpfile.h"
+
+#include <getopt.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -256,4 +259,128 @@ void cli_install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void cli_output_opts_init(struct cli_output_opts *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->plan.mode = TFR_PLAN_BYTES;
+	out->plan.value = 256u << 20;
+	out->sharding = "shard_size";
+	out->shard_value = 256u << 20;
+	out->run.part_i = out->run.part_n = 1;
+	out->run.post_jobs = 2;
+}
+
+/* What output_option returns besides an exit status. */
+#define OPT_OTHER (-1)	/* not a shared option: the command's own */
+#define OPT_NEXT (-2)	/* taken: go on with the next option */
+
+static int output_option(const char *cmd, const char *usage, int c, const char *arg,
+			 struct cli_output_opts *out)
+{
+	uint64_t v;
+	int k;
+
+	switch (c) {
+	case 'o': out->run.prefix = arg; return OPT_NEXT;
+	case CLI_OPT_SHARDS:
+	case CLI_OPT_RPS:
+	case CLI_OPT_SHARD_SIZE:
+		if (cli_parse_sharding(cmd, c == CLI_OPT_SHARDS ? "shards" :
+				       c == CLI_OPT_RPS ? "records-per-shard" : "shard-size",
+				       arg, &out->plan, &out->sharding, &out->shard_value,
+				       &out->nsharding))
+			return EXIT_USAGE;
+		return OPT_NEXT;
+	case CLI_OPT_SHUFFLE: out->shuffle = 1; return OPT_NEXT;
+	case CLI_OPT_COMPRESSION:
+		if ((k = tfr_compression_parse(arg)) < 0)
+			return cli_usage(cmd, "invalid --compression '%s' (none, gzip or zlib)", arg);
+		out->run.compression = (enum tfr_compression)k;
+		return OPT_NEXT;
+	case CLI_OPT_INDEX: out->run.index = 1; return OPT_NEXT;
+	case CLI_OPT_PART:
+		if (cli_parse_part(arg, &out->run.part_i, &out->run.part_n))
+			return cli_usage(cmd, "invalid --part '%s' (want I/N, 1 <= I <= N)", arg);
+		return OPT_NEXT;
+	case CLI_OPT_RESUME: out->run.resume = 1; return OPT_NEXT;
+	case CLI_OPT_NO_FSYNC: out->run.no_fsync = 1; return OPT_NEXT;
+	case CLI_OPT_POST:
+		if (!*arg)
+			return cli_usage(cmd, "--post needs a command");
+		out->run.post = arg;
+		return OPT_NEXT;
+	case CLI_OPT_POST_JOBS:
+		if (cli_parse_u64(arg, &v) || v < 1 || v > 1024)
+			return cli_usage(cmd, "invalid --post-jobs '%s'", arg);
+		out->run.post_jobs = (unsigned)v;
+		return OPT_NEXT;
+	case 'j':
+		if (cli_parse_u64(arg, &v) || v < 1 || v > 1024)
+			return cli_usage(cmd, "invalid --jobs '%s'", arg);
+		out->threads = (int)v;
+		return OPT_NEXT;
+	case 'q': out->quiet = 1; return OPT_NEXT;
+	case 'h':
+		fputs(usage, stdout);
+		return cli_close_stdout();
+	case '?': return cli_usage(cmd, "unknown option");
+	default: return OPT_OTHER;
+	}
+}
+
+int cli_output_getopt(const char *cmd, const char *usage, int argc, char **argv,
+		      const char *shortopts, const struct option *longopts,
+		      struct cli_output_opts *out)
+{
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		r = output_option(cmd, usage, c, optarg, out);
+		if (r == OPT_OTHER)
+			return c;
+		if (r != OPT_NEXT) {
+			out->status = r;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cli_output_finish(const char *cmd, int c, struct cli_output_opts *out,
+		      struct tfr_output_run_opts *run, struct tfr_plan_opts *plan,
+		      int *shuffle, int *threads)
+{
+	if (c < 0)
+		return out->status;
+	if (!out->run.prefix)
+		return cli_usage(cmd, "an output prefix (-o PREFIX) is required");
+	*run = out->run;
+	*plan = out->plan;
+	*shuffle = out->shuffle;
+	*threads = out->threads;
+	return -1;
+}
+
+void cli_output_progress(struct progress *prog, const char *unit, int quiet,
+			 struct tfr_output_run_opts *run)
+{
+	progress_init(prog, unit, quiet);
+	if (prog->enabled) {
+		run->progress = progress_update;
+		run->progress_ctx = prog;
+	}
+}
+
+int cli_output_report(int rc, struct progress *prog, const struct tfr_error *err,
+		      const struct tfr_output_result *res, uint64_t of, int quiet)
+{
+	progress_end(prog);
+	if (rc) {
+		cli_error_lib(err);
+		return 1;
+	}
+	cli_report_result(res, of, quiet);
+	return 0;
 }

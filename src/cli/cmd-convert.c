@@ -79,9 +79,7 @@ static const char usage_text[] =
 "                          tensor: jpeg[:Q], png, webp[:Q|lossless] (Q 1..100,\n"
 "                          default 90), in image/encoded and image/format\n"
 "Shards:\n"
-"      --shards N          exactly N shards\n"
-"      --records-per-shard K\n"
-"      --shard-size SIZE   at most SIZE bytes each (default 256M)\n"
+CLI_HELP_SHARDING
 "      --shuffle           shuffle the records before dealing them out\n"
 "      --compression C     none (default), gzip or zlib\n"
 "      --index             write DALI .idx sidecars (uncompressed only)\n"
@@ -103,23 +101,14 @@ static const char usage_text[] =
 "      --random-resized-crop WxH  ImageNet-style crop, resized to W x H\n"
 "      --rrc-scale A,B     its area range (default 0.08,1)\n"
 "      --rrc-ratio A,B     its aspect range (default 0.75,1.3333)\n"
-"      --post CMD          run CMD on each shard once it is complete ({} is its\n"
-"                          path); a failing CMD fails the run, naming the shard\n"
-"      --post-jobs N       at most N --post commands at once (default 2)\n"
+CLI_HELP_POST
 "      --no-stats          no \"stats\" object in the manifest\n"
-"  -j, --jobs N            worker threads (default: all cores)\n"
-"  -q, --quiet             no progress bar and no summary\n"
-"  -h, --help              show this help\n"
-"\n"
-"Output bytes are identical for every -j and every --part split.\n"
-"Exit status: 0 on success, 1 on failure, 2 on usage errors.\n";
+CLI_HELP_TAIL;
 
 enum {
-	OPT_RESIZE = 256, OPT_RESIZE_SHORT, OPT_CROP, OPT_RANDOM_CROP, OPT_FLIP,
+	OPT_RESIZE = CLI_OPT_END, OPT_RESIZE_SHORT, OPT_CROP, OPT_RANDOM_CROP, OPT_FLIP,
 	OPT_COPIES, OPT_SEED, OPT_NORMALIZE, OPT_MEAN, OPT_STD, OPT_LAYOUT,
-	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_SHARDS, OPT_RPS, OPT_SHARD_SIZE,
-	OPT_SHUFFLE, OPT_COMPRESSION, OPT_INDEX, OPT_PART, OPT_RESUME,
-	OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, OPT_NO_FSYNC,
+	OPT_CHANNELS, OPT_DTYPE, OPT_ENCODED, OPT_ON_ERROR, OPT_MAX_PIXELS, OPT_MAX_FILE, 
 	OPT_CLASSES, OPT_ADD_CLASSES, OPT_TABLE, OPT_PATH_COL, OPT_PATH_TEMPLATE,
 	OPT_LABEL_COL, OPT_LABEL_SEP, OPT_EXTRA_COL, OPT_ROOT, OPT_MULTI_HOT,
 	OPT_IMAGE_KEY, OPT_KEEP, OPT_WDS_FEATURE,
@@ -127,7 +116,7 @@ enum {
 	OPT_ANNOTATIONS, OPT_ANNOT_FORMAT, OPT_IMAGES, OPT_CLASS_NAMES, OPT_MASKS,
 	OPT_SKIP_EMPTY, OPT_MIN_BOX_VISIBLE, OPT_BOX_RETRIES, OPT_RRC, OPT_RRC_SCALE,
 	OPT_RRC_RATIO, OPT_SEGMENTATION,
-	OPT_POST, OPT_POST_JOBS, OPT_NO_STATS, OPT_STORE, OPT_STATS_SAMPLE,
+OPT_NO_STATS, OPT_STORE, OPT_STATS_SAMPLE,
 };
 
 /* "R,G,B", each 0..255. */
@@ -261,8 +250,8 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 	OPT_U("seed", o->seed);
 	OPT_B("shuffle", o->shuffle);
 	OPT_U(st->sharding, st->shard_value);
-	OPT_N("compression", tfr_compression_name(o->compression));
-	OPT_B("index", o->index);
+	OPT_N("compression", tfr_compression_name(o->out.compression));
+	OPT_B("index", o->out.index);
 	OPT_N("on_error", on_error);
 	OPT_U("max_pixels", o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
 #undef OPT_U
@@ -325,7 +314,6 @@ static void print_projection(void *ctx, const struct tfr_convert_projection *p)
 int cmd_convert(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
 		{ "list", required_argument, NULL, 'l' },
 		{ "resize", required_argument, NULL, OPT_RESIZE },
 		{ "resize-short", required_argument, NULL, OPT_RESIZE_SHORT },
@@ -341,19 +329,11 @@ int cmd_convert(int argc, char **argv)
 		{ "channels", required_argument, NULL, OPT_CHANNELS },
 		{ "dtype", required_argument, NULL, OPT_DTYPE },
 		{ "encoded", no_argument, NULL, OPT_ENCODED },
-		{ "shards", required_argument, NULL, OPT_SHARDS },
-		{ "records-per-shard", required_argument, NULL, OPT_RPS },
-		{ "shard-size", required_argument, NULL, OPT_SHARD_SIZE },
-		{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
-		{ "compression", required_argument, NULL, OPT_COMPRESSION },
-		{ "index", no_argument, NULL, OPT_INDEX },
-		{ "part", required_argument, NULL, OPT_PART },
-		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "resume", no_argument, NULL, CLI_OPT_RESUME },
 		{ "on-error", required_argument, NULL, OPT_ON_ERROR },
 		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 		{ "background", required_argument, NULL, OPT_BACKGROUND },
 		{ "max-file", required_argument, NULL, OPT_MAX_FILE },
-		{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
 		{ "classes", required_argument, NULL, OPT_CLASSES },
 		{ "add-classes", no_argument, NULL, OPT_ADD_CLASSES },
 		{ "table", required_argument, NULL, OPT_TABLE },
@@ -379,14 +359,10 @@ int cmd_convert(int argc, char **argv)
 		{ "random-resized-crop", required_argument, NULL, OPT_RRC },
 		{ "rrc-scale", required_argument, NULL, OPT_RRC_SCALE },
 		{ "rrc-ratio", required_argument, NULL, OPT_RRC_RATIO },
-		{ "post", required_argument, NULL, OPT_POST },
-		{ "post-jobs", required_argument, NULL, OPT_POST_JOBS },
 		{ "no-stats", no_argument, NULL, OPT_NO_STATS },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "stats-sample", required_argument, NULL, OPT_STATS_SAMPLE },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_OUTPUT_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tfr_convert_opts o;
@@ -403,7 +379,8 @@ int cmd_convert(int argc, char **argv)
 	const char *annotations = NULL;
 	struct tfr_source_opts det;
 	uint32_t rrc_w = 0, rrc_h = 0;
-	int c, i, quiet = 0, nsharding = 0, norm_given = 0, status = 0;
+	struct cli_output_opts out;
+	int c, i, norm_given = 0, status = 0;
 	size_t ci;
 	uint64_t v;
 
@@ -413,19 +390,16 @@ int cmd_convert(int argc, char **argv)
 	o.aug.dtype = TFR_DTYPE_FLOAT16;
 	o.aug.layout = TFR_LAYOUT_HWC;
 	o.copies = 1;
-	o.part_i = o.part_n = 1;
-	o.post_jobs = 2;
-	o.plan.mode = TFR_PLAN_BYTES;
-	o.plan.value = 256u << 20;
+	cli_output_opts_init(&out);
 	memset(&det, 0, sizeof(det));
 	o.aug.rrc_scale[0] = 0.08f;
 	o.aug.rrc_scale[1] = 1.0f;
 	o.aug.rrc_ratio[0] = 3.0f / 4;
 	o.aug.rrc_ratio[1] = 4.0f / 3;
 
-	while ((c = getopt_long(argc, argv, "o:l:j:qh", longopts, NULL)) != -1) {
+	while ((c = cli_output_getopt("convert", usage_text, argc, argv, "o:l:j:qh", longopts,
+				      &out)) > 0) {
 		switch (c) {
-		case 'o': o.prefix = optarg; break;
 		case 'l': list = optarg; break;
 		case OPT_RESIZE:
 			if (parse_wxh(optarg, &o.aug.resize_w, &o.aug.resize_h))
@@ -492,29 +466,6 @@ int cmd_convert(int argc, char **argv)
 				return cli_usage("convert", "invalid --dtype '%s'", optarg);
 			break;
 		case OPT_ENCODED: o.encoded = 1; break;
-		case OPT_SHARDS:
-		case OPT_RPS:
-		case OPT_SHARD_SIZE:
-			if (cli_parse_sharding("convert", c == OPT_SHARDS ? "shards" :
-					       c == OPT_RPS ? "records-per-shard" : "shard-size",
-					       optarg, &o.plan, &st.sharding, &st.shard_value, &nsharding))
-				return EXIT_USAGE;
-			break;
-		case OPT_SHUFFLE: o.shuffle = 1; break;
-		case OPT_COMPRESSION: {
-			int k = tfr_compression_parse(optarg);
-
-			if (k < 0)
-				return cli_usage("convert", "invalid --compression '%s' (none, gzip or zlib)", optarg);
-			o.compression = (enum tfr_compression)k;
-			break;
-		}
-		case OPT_INDEX: o.index = 1; break;
-		case OPT_PART:
-			if (cli_parse_part(optarg, &o.part_i, &o.part_n))
-				return cli_usage("convert", "invalid --part '%s' (want I/N, 1 <= I <= N)", optarg);
-			break;
-		case OPT_RESUME: o.resume = 1; break;
 		case OPT_ON_ERROR:
 			if (!strcmp(optarg, "skip"))
 				o.skip_errors = 1;
@@ -530,7 +481,6 @@ int cmd_convert(int argc, char **argv)
 			if (cli_parse_size(optarg, &o.max_file) || !o.max_file)
 				return cli_usage("convert", "invalid --max-file '%s'", optarg);
 			break;
-		case OPT_NO_FSYNC: o.no_fsync = 1; break;
 		case OPT_CLASSES: classes = optarg; break;
 		case OPT_ADD_CLASSES: add_classes = 1; break;
 		case OPT_TABLE: table = optarg; break;
@@ -605,16 +555,6 @@ int cmd_convert(int argc, char **argv)
 			memcpy(c == OPT_RRC_SCALE ? o.aug.rrc_scale : o.aug.rrc_ratio, r, 2 * sizeof(float));
 			break;
 		}
-		case OPT_POST:
-			if (!*optarg)
-				return cli_usage("convert", "--post needs a command");
-			o.post = optarg;
-			break;
-		case OPT_POST_JOBS:
-			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
-				return cli_usage("convert", "invalid --post-jobs '%s'", optarg);
-			o.post_jobs = (unsigned)v;
-			break;
 		case OPT_NO_STATS: o.no_stats = 1; break;
 		case OPT_STATS_SAMPLE:
 			if (cli_parse_u64(optarg, &o.stats_sample) || !o.stats_sample)
@@ -628,21 +568,12 @@ int cmd_convert(int argc, char **argv)
 			o.store = (int)fmt;
 			break;
 		}
-		case 'j':
-			if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
-				return cli_usage("convert", "invalid --jobs '%s'", optarg);
-			o.threads = (int)v;
-			break;
-		case 'q': quiet = 1; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return cli_close_stdout();
-		default:
-			return cli_usage("convert", "unknown option");
 		}
 	}
-	if (!o.prefix)
-		return cli_usage("convert", "an output prefix (-o PREFIX) is required");
+	if ((c = cli_output_finish("convert", c, &out, &o.out, &o.plan, &o.shuffle, &o.threads)) >= 0)
+		return c;
+	st.sharding = out.sharding;
+	st.shard_value = out.shard_value;
 	if (optind >= argc && !list && !table && !annotations)
 		return cli_usage("convert", "no inputs (give directories, archives, files, --list, "
 				 "--table or --annotations)");
@@ -699,7 +630,7 @@ int cmd_convert(int argc, char **argv)
 	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || o.aug.rrc || norm_given ||
 			  st.nmean || o.copies > 1))
 		return cli_usage("convert", "--encoded keeps the original bytes: augment options do not apply");
-	if (o.index && o.compression != TFR_COMP_NONE)
+	if (o.out.index && o.out.compression != TFR_COMP_NONE)
 		return cli_usage("convert", "--index needs uncompressed shards (DALI seeks by offset)");
 	/* One limit for writing and reading: no record past what tfrec's
 	 * readers accept by default. */
@@ -746,7 +677,7 @@ int cmd_convert(int argc, char **argv)
 		tfr_augment_set_norm(&o.aug, m0, s0);
 	}
 
-	if ((c = cli_check_output_dir(o.prefix)) != 0)
+	if ((c = cli_check_output_dir(o.out.prefix)) != 0)
 		return c;
 	cli_install_signals();
 	so.max_file = o.max_file;
@@ -794,26 +725,15 @@ int cmd_convert(int argc, char **argv)
 
 	o.noptions = option_list(opts, &o, &st, on_error);
 	o.options = opts;
-	if (!quiet)
+	if (!out.quiet)
 		o.on_plan = print_projection;
-	progress_init(&prog, "images", quiet);
-	if (prog.enabled) {
-		o.progress = progress_update;
-		o.progress_ctx = &prog;
-	}
-	if (tfr_convert(&ds, &o, &res, &err)) {
-		progress_end(&prog);
-		cli_error_lib(&err);
-		tfr_convert_result_release(&res); /* what a failed run gathered, e.g. skips */
-		status = 1;
-	} else {
-		progress_end(&prog);
-		cli_report_result(&res.out, UINT64_MAX, quiet);
-		if (res.detection && !quiet)
-			fprintf(stderr, "tfrec: %" PRIu64 " boxes kept, %" PRIu64
-				" dropped by the crop\n", res.boxes_kept, res.boxes_dropped);
-		tfr_convert_result_release(&res);
-	}
+	cli_output_progress(&prog, "images", out.quiet, &o.out);
+	status = cli_output_report(tfr_convert(&ds, &o, &res, &err), &prog, &err, &res.out,
+				   UINT64_MAX, out.quiet);
+	if (!status && res.detection && !out.quiet)
+		fprintf(stderr, "tfrec: %" PRIu64 " boxes kept, %" PRIu64
+			" dropped by the crop\n", res.boxes_kept, res.boxes_dropped);
+	tfr_convert_result_release(&res); /* on failure too: what it gathered, e.g. skips */
 	tfr_dataset_release(&ds);
 	if (cli_close_stdout())
 		status = 1;

@@ -468,7 +468,7 @@ static int start_shard(struct run *r, uint32_t s, struct tfr_writer **w,
 	int rc = tfr_output_run_resumed(r->orun, s, err);
 
 	if (rc == 1 && !r->o->no_stats) {
-		char *path = tfr_shard_name(r->o->prefix, s, r->plan.nshards, r->o->compression);
+		char *path = tfr_shard_name(r->o->out.prefix, s, r->plan.nshards, r->o->out.compression);
 		int src;
 
 		if (!path)
@@ -897,7 +897,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	tfr_buf_init(&sj, 0);
 	r.ds = ds;
 	r.o = o;
-	if (o->copies < 1 || o->part_i < 1 || o->part_i > o->part_n)
+	if (o->copies < 1 || o->out.part_i < 1 || o->out.part_i > o->out.part_n)
 		return tfr_error_set(err, TFR_ERR_INVALID, "bad copies or part");
 	if (ds->n == 0)
 		return tfr_error_set(err, TFR_ERR_INVALID, "no input images");
@@ -905,14 +905,11 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		return tfr_error_set(err, TFR_ERR_LIMIT, "too many records");
 	r.nunits = (uint64_t)ds->n * o->copies;
 	{
-		struct tfr_output_run_opts ro = { .prefix = o->prefix, .command = "convert",
-						  .compression = o->compression, .level = o->level,
-						  .index = o->index,
-						  .part_i = o->part_i, .part_n = o->part_n,
-						  .resume = o->resume, .no_fsync = o->no_fsync,
-						  .post = o->post, .post_jobs = o->post_jobs,
-						  .progress = o->progress,
-						  .progress_ctx = o->progress_ctx };
+		struct tfr_output_run_opts ro = o->out;
+
+		ro.command = "convert";
+		ro.inputs = NULL; /* the sources check their own files */
+		ro.ninputs = 0;
 
 		rc = tfr_output_run_new(&r.orun, &ro, err);
 		if (rc)

@@ -51,20 +51,17 @@ struct tfr_convert_opts {
 	 * is set, else dropped, keeping the stored colour. */
 	int use_background;
 	unsigned char background[3];
-	const char *prefix;
+	/* Where and how the shards are written: prefix, compression, level,
+	 * index, part, resume, no_fsync, post and progress (output.h).  The
+	 * driver sets command, inputs and ninputs itself. */
+	struct tfr_output_run_opts out;
 	struct tfr_plan_opts plan;
 	int shuffle;
 	uint64_t seed;
 	uint32_t copies;          /* >= 1 */
-	enum tfr_compression compression;
-	int level;
-	int index;                /* DALI sidecars (uncompressed only) */
-	unsigned part_i, part_n;  /* 1-based part of n; 1/1 for all */
 	int threads;
-	int resume;               /* keep complete, sound shards */
 	int skip_errors;          /* --on-error skip */
 	int multi_hot;            /* also image/class/multi_hot (int64, one per class) */
-	int no_fsync;
 	/* the manifest's "options", which also key --resume (output.h) */
 	const struct tfr_option *options;
 	size_t noptions;
@@ -82,11 +79,6 @@ struct tfr_convert_opts {
 	 * the calling thread), with what this part will write; may be NULL. */
 	void (*on_plan)(void *ctx, const struct tfr_convert_projection *p);
 	void *on_plan_ctx;
-	const char *post;         /* --post command, or NULL (output.h) */
-	unsigned post_jobs;
-	/* Called under a lock, at most ~10 times a second, and at the end. */
-	void (*progress)(void *ctx, uint64_t done, uint64_t total);
-	void *progress_ctx;
 	/* Detection (items with boxes; boxes.h): a box keeping less than
 	 * min_box_visible of its area in the crop is dropped; box_retries
 	 * further crops may be drawn to keep at least one box. */

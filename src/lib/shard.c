@@ -31,6 +31,7 @@
  */
 #include "config.h"
 #include "shard.h"
+#include "extsort.h"
 #include "fileio.h"
 #include "output.h"
 #include "parallel.h"
@@ -45,23 +46,12 @@
 #include <unistd.h>
 
 #define CKPT_EVERY 4096
-#define NBUCKETS 256
 #define SPILL (UINT32_MAX)
 #define KEY_TAG UINT64_C(0x7368756666)
-
-struct ent {
-	uint64_t key, pos, off;
-	uint32_t len, src;
-};
 
 struct ckpt {
 	uint64_t pos, off, index;
 	uint32_t src;
-};
-
-struct leaf {
-	int fd;
-	uint64_t count, first; /* first: position of its first record */
 };
 
 struct run {
@@ -75,17 +65,11 @@ struct run {
 	/* --shard-size boundaries, planned as sizes stream by */
 	struct tfr_plan_bytes pb;
 	/* shuffle */
-	int bfd[NBUCKETS];
-	struct ent *bbuf[NBUCKETS];
-	size_t blen[NBUCKETS], bcap;
-	uint64_t bcount[NBUCKETS];
+	struct tfr_extsort *sort;  /* the records' keys (extsort.h) */
 	int spill_fd;
 	unsigned char *sbuf;
 	size_t slen, scap;
 	uint64_t spill_off;
-	struct leaf *leaves;
-	size_t nleaves, leaves_cap;
-	uint64_t leaf_limit;      /* max entries per leaf */
 	char *tmpdir;
 	/* output */
 	struct tfr_plan plan;
@@ -102,27 +86,6 @@ void tfr_shard_result_release(struct tfr_shard_result *res)
 {
 	if (res)
 		tfr_output_result_release(&res->out); /* zeroes it */
-}
-
-/* An anonymous temporary file: created and unlinked at once. */
-static int anon_file(const char *dir, struct tfr_error *err)
-{
-	size_t n = strlen(dir) + 32;
-	char *p = malloc(n);
-	int fd;
-
-	if (!p)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory"), -1;
-	snprintf(p, n, "%s/.tfrec-spill-XXXXXX", dir);
-	fd = mkstemp(p);
-	if (fd < 0) {
-		tfr_error_sys(err, errno, "cannot create a temporary file in '%s'", dir);
-		free(p);
-		return -1;
-	}
-	unlink(p);
-	free(p);
-	return fd;
 }
 
 static void on_skip(void *ctx, uint64_t index, uint64_t off, uint64_t len,
@@ -169,16 +132,6 @@ static int add_ckpt(struct run *r, uint32_t src, uint64_t off, uint64_t index)
 	return TFR_OK;
 }
 
-static int flush_bucket(struct run *r, int b, struct tfr_error *err)
-{
-	if (!r->blen[b])
-		return TFR_OK;
-	if (tfr_write_all(r->bfd[b], r->bbuf[b], r->blen[b] * sizeof(struct ent)))
-		return tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
-	r->blen[b] = 0;
-	return TFR_OK;
-}
-
 static int flush_spill(struct run *r, struct tfr_error *err)
 {
 	if (r->slen && tfr_write_all(r->spill_fd, r->sbuf, r->slen))
@@ -190,8 +143,8 @@ static int flush_spill(struct run *r, struct tfr_error *err)
 static int scatter(struct run *r, uint32_t src, const struct tfr_record *rec,
 		   struct tfr_error *err)
 {
-	struct ent e;
-	int b, rc;
+	struct tfr_extsort_ent e;
+	int rc;
 
 	e.key = tfr_rand3(r->o->seed, KEY_TAG, r->n);
 	e.pos = r->n;
@@ -216,12 +169,7 @@ static int scatter(struct run *r, uint32_t src, const struct tfr_record *rec,
 		}
 		r->spill_off += rec->len;
 	}
-	b = (int)(e.key >> 56);
-	r->bbuf[b][r->blen[b]++] = e;
-	r->bcount[b]++;
-	if (r->blen[b] == r->bcap)
-		return flush_bucket(r, b, err);
-	return TFR_OK;
+	return tfr_extsort_add(r->sort, &e, err);
 }
 
 static int pass1(struct run *r, struct tfr_error *err)
@@ -270,138 +218,9 @@ static int pass1(struct run *r, struct tfr_error *err)
 		tfr_reader_free(rd);
 	}
 	r->report_skips = 0;
-	if (!rc && r->o->shuffle) {
-		int b;
-
-		for (b = 0; b < NBUCKETS && !rc; b++)
-			rc = flush_bucket(r, b, err);
-		if (!rc)
-			rc = flush_spill(r, err);
-	}
+	if (!rc && r->o->shuffle)
+		rc = flush_spill(r, err);
 	return rc;
-}
-
-/* ------------------------------------------------------------ buckets */
-
-static int push_leaf(struct run *r, int fd, uint64_t count, uint64_t first)
-{
-	if (r->nleaves == r->leaves_cap) {
-		size_t ncap = r->leaves_cap ? r->leaves_cap * 2 : 512;
-		struct leaf *p = realloc(r->leaves, ncap * sizeof(*p));
-
-		if (!p)
-			return TFR_ERR_NOMEM;
-		r->leaves = p;
-		r->leaves_cap = ncap;
-	}
-	r->leaves[r->nleaves].fd = fd;
-	r->leaves[r->nleaves].count = count;
-	r->leaves[r->nleaves].first = first;
-	r->nleaves++;
-	return TFR_OK;
-}
-
-/* Keep a bucket as a leaf, or split it by the next key byte. */
-static int settle_bucket(struct run *r, int fd, uint64_t count, int level,
-			 uint64_t *first, struct tfr_error *err)
-{
-	int sub[NBUCKETS], b, rc = TFR_OK;
-	uint64_t subcount[NBUCKETS], off = 0;
-	struct ent *chunk, *sb;
-	size_t nchunk = 4096, sbn[NBUCKETS], sbcap = 256;
-	unsigned shift;
-
-	if (count == 0) {
-		close(fd);
-		return TFR_OK;
-	}
-	if (count <= r->leaf_limit || level >= 7) {
-		if (push_leaf(r, fd, count, *first)) {
-			close(fd);
-			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		}
-		*first += count;
-		return TFR_OK;
-	}
-	shift = (unsigned)(56 - 8 * (level + 1));
-	chunk = malloc(nchunk * sizeof(*chunk));
-	sb = malloc(NBUCKETS * sbcap * sizeof(*sb));
-	if (!chunk || !sb) {
-		free(chunk);
-		free(sb);
-		close(fd);
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	}
-	for (b = 0; b < NBUCKETS; b++) {
-		sub[b] = -1;
-		subcount[b] = 0;
-		sbn[b] = 0;
-	}
-	for (b = 0; b < NBUCKETS && !rc; b++) {
-		sub[b] = anon_file(r->tmpdir, err);
-		if (sub[b] < 0)
-			rc = TFR_ERR_IO;
-	}
-	while (!rc && off < count) {
-		size_t n = count - off < nchunk ? (size_t)(count - off) : nchunk, k;
-
-		if (tfr_pread_all(fd, chunk, n * sizeof(*chunk), off * sizeof(*chunk))) {
-			rc = tfr_error_sys(err, errno, "cannot read a temporary file");
-			break;
-		}
-		for (k = 0; k < n && !rc; k++) {
-			int s = (int)((chunk[k].key >> shift) & 0xff);
-
-			sb[(size_t)s * sbcap + sbn[s]++] = chunk[k];
-			subcount[s]++;
-			if (sbn[s] == sbcap) {
-				if (tfr_write_all(sub[s], sb + (size_t)s * sbcap, sbcap * sizeof(*sb)))
-					rc = tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
-				sbn[s] = 0;
-			}
-		}
-		off += n;
-	}
-	for (b = 0; b < NBUCKETS && !rc; b++)
-		if (sbn[b] && tfr_write_all(sub[b], sb + (size_t)b * sbcap, sbn[b] * sizeof(*sb)))
-			rc = tfr_error_sys(err, errno, "cannot write a temporary file in '%s'", r->tmpdir);
-	free(chunk);
-	free(sb);
-	close(fd);
-	for (b = 0; b < NBUCKETS; b++) {
-		if (rc) {
-			if (sub[b] >= 0)
-				close(sub[b]);
-			continue;
-		}
-		rc = settle_bucket(r, sub[b], subcount[b], level + 1, first, err);
-	}
-	return rc;
-}
-
-static int cmp_ent(const void *a, const void *b)
-{
-	const struct ent *x = a, *y = b;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-static int load_leaf(const struct leaf *l, struct ent **out, struct tfr_error *err)
-{
-	struct ent *a = malloc((size_t)(l->count ? l->count : 1) * sizeof(*a));
-
-	if (!a)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory for %llu entries",
-				     (unsigned long long)l->count);
-	if (tfr_pread_all(l->fd, a, (size_t)l->count * sizeof(*a), 0)) {
-		free(a);
-		return tfr_error_sys(err, errno, "cannot read a temporary file");
-	}
-	qsort(a, (size_t)l->count, sizeof(*a), cmp_ent);
-	*out = a;
-	return TFR_OK;
 }
 
 /* --shard-size over the shuffled order: walk the leaves in order. */
@@ -410,12 +229,13 @@ static int shuffled_bounds(struct run *r, struct tfr_error *err)
 	size_t i;
 	int rc = TFR_OK;
 
-	for (i = 0; i < r->nleaves && !rc; i++) {
-		struct ent *a;
-		uint64_t k;
+	for (i = 0; i < tfr_extsort_nleaves(r->sort) && !rc; i++) {
+		struct tfr_extsort_ent *a;
+		uint64_t k, first, count;
 
-		rc = load_leaf(&r->leaves[i], &a, err);
-		for (k = 0; !rc && k < r->leaves[i].count; k++)
+		tfr_extsort_leaf(r->sort, i, &first, &count);
+		rc = tfr_extsort_load(r->sort, i, &a, err);
+		for (k = 0; !rc && k < count; k++)
 			rc = tfr_plan_bytes_add(&r->pb, (uint64_t)a[k].len + TFR_RECORD_OVERHEAD, err);
 		if (!rc)
 			free(a);
@@ -566,20 +386,20 @@ static int group_shuffled(struct run *r, struct sink *k, uint64_t p0, uint64_t p
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	for (i = 0; i < r->ninputs; i++)
 		fds[i] = -1;
-	for (i = 0; i < r->nleaves && !rc; i++) {
-		const struct leaf *l = &r->leaves[i];
-		struct ent *a;
-		uint64_t j, lo, hi;
+	for (i = 0; i < tfr_extsort_nleaves(r->sort) && !rc; i++) {
+		struct tfr_extsort_ent *a;
+		uint64_t j, lo, hi, first, count;
 
-		if (l->first + l->count <= p0 || l->first >= p1)
+		tfr_extsort_leaf(r->sort, i, &first, &count);
+		if (first + count <= p0 || first >= p1)
 			continue;
-		rc = load_leaf(l, &a, err);
+		rc = tfr_extsort_load(r->sort, i, &a, err);
 		if (rc)
 			break;
-		lo = p0 > l->first ? p0 - l->first : 0;
-		hi = p1 - l->first < l->count ? p1 - l->first : l->count;
+		lo = p0 > first ? p0 - first : 0;
+		hi = p1 - first < count ? p1 - first : count;
 		for (j = lo; j < hi && !rc; j++) {
-			const struct ent *e = &a[j];
+			const struct tfr_extsort_ent *e = &a[j];
 			size_t need = (size_t)e->len + TFR_RECORD_OVERHEAD;
 			const unsigned char *data;
 
@@ -622,7 +442,7 @@ static int group_shuffled(struct run *r, struct sink *k, uint64_t p0, uint64_t p
 				}
 				data = buf + 12;
 			}
-			rc = sink_put(k, l->first + j, data, e->len, err);
+			rc = sink_put(k, first + j, data, e->len, err);
 		}
 		free(a);
 	}
@@ -665,17 +485,7 @@ static int group_task(void *ctx, size_t g, int w, const int *stop,
 
 static void run_release(struct run *r)
 {
-	size_t i;
-	int b;
-
-	for (b = 0; b < NBUCKETS; b++) {
-		if (r->bfd[b] >= 0)
-			close(r->bfd[b]);
-		free(r->bbuf[b]);
-	}
-	for (i = 0; i < r->nleaves; i++)
-		close(r->leaves[i].fd);
-	free(r->leaves);
+	tfr_extsort_free(r->sort);
 	if (r->spill_fd >= 0)
 		close(r->spill_fd);
 	free(r->sbuf);
@@ -705,7 +515,7 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 				  .input_files = inputs, .ninputs = ninputs };
 	struct run r;
 	uint64_t memory = o->memory ? o->memory : (UINT64_C(256) << 20);
-	int b, rc = TFR_OK;
+	int rc = TFR_OK;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
@@ -715,20 +525,14 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	r.ninputs = ninputs;
 	r.spill_fd = -1;
 	tfr_plan_bytes_init(&r.pb, o->plan.value);
-	for (b = 0; b < NBUCKETS; b++)
-		r.bfd[b] = -1;
 	if (ninputs == 0)
 		return tfr_error_set(err, TFR_ERR_INVALID, "no inputs");
 	{
-		struct tfr_output_run_opts ro = { .prefix = o->prefix, .command = "shard",
-						  .compression = o->compression, .level = o->level,
-						  .index = o->index,
-						  .part_i = o->part_i, .part_n = o->part_n,
-						  .no_fsync = o->no_fsync,
-						  .post = o->post, .post_jobs = o->post_jobs,
-						  .inputs = inputs, .ninputs = ninputs,
-						  .progress = o->progress,
-						  .progress_ctx = o->progress_ctx };
+		struct tfr_output_run_opts ro = o->out;
+
+		ro.command = "shard";
+		ro.inputs = inputs;
+		ro.ninputs = ninputs;
 
 		rc = tfr_output_run_new(&r.orun, &ro, err);
 		if (rc)
@@ -741,7 +545,7 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		tfr_output_run_key_file(r.orun, inputs[i]);
 	r.nthreads = tfr_parallel_threads(o->threads);
 	r.comp = calloc(ninputs, sizeof(*r.comp));
-	r.tmpdir = o->temp_dir ? strdup(o->temp_dir) : dir_of(o->prefix);
+	r.tmpdir = o->temp_dir ? strdup(o->temp_dir) : dir_of(o->out.prefix);
 	if (!r.comp || !r.tmpdir) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto out;
@@ -749,35 +553,27 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	if (o->shuffle) {
 		/* Budget: a quarter for the scatter buffers, and per worker a
 		 * quarter of the rest for one sorted leaf. */
-		uint64_t per = memory / 4 / NBUCKETS / sizeof(struct ent);
+		uint64_t per = memory / 4 / TFR_EXTSORT_BUCKETS / sizeof(struct tfr_extsort_ent);
+		struct tfr_extsort_opts so = { .tmpdir = r.tmpdir };
 
-		r.bcap = (size_t)(per < 64 ? 64 : per > 2048 ? 2048 : per);
+		so.bucket_cap = (size_t)(per < 64 ? 64 : per > 2048 ? 2048 : per);
 		r.scap = 1u << 20;
-		r.leaf_limit = memory / 4 / (uint64_t)r.nthreads / sizeof(struct ent);
-		if (r.leaf_limit < 16)
-			r.leaf_limit = 16;
+		so.leaf_limit = memory / 4 / (uint64_t)r.nthreads / sizeof(struct tfr_extsort_ent);
+		if (so.leaf_limit < 16)
+			so.leaf_limit = 16;
 		r.sbuf = malloc(r.scap);
 		if (!r.sbuf) {
 			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		r.spill_fd = anon_file(r.tmpdir, err);
+		r.spill_fd = tfr_extsort_tmpfile(r.tmpdir, err);
 		if (r.spill_fd < 0) {
 			rc = TFR_ERR_IO;
 			goto out;
 		}
-		for (b = 0; b < NBUCKETS; b++) {
-			r.bbuf[b] = malloc(r.bcap * sizeof(struct ent));
-			if (!r.bbuf[b]) {
-				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			r.bfd[b] = anon_file(r.tmpdir, err);
-			if (r.bfd[b] < 0) {
-				rc = TFR_ERR_IO;
-				goto out;
-			}
-		}
+		rc = tfr_extsort_new(&r.sort, &so, err);
+		if (rc)
+			goto out;
 	}
 
 	rc = pass1(&r, err);
@@ -786,18 +582,7 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	res->records_in = r.n;
 
 	if (o->shuffle) {
-		uint64_t first = 0;
-
-		for (b = 0; b < NBUCKETS; b++) {
-			free(r.bbuf[b]);
-			r.bbuf[b] = NULL;
-		}
-		for (b = 0; b < NBUCKETS && !rc; b++) {
-			int fd = r.bfd[b];
-
-			r.bfd[b] = -1;
-			rc = settle_bucket(&r, fd, r.bcount[b], 0, &first, err);
-		}
+		rc = tfr_extsort_finish(r.sort, err);
 		if (rc)
 			goto out;
 		if (o->plan.mode == TFR_PLAN_BYTES) {

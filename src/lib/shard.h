@@ -23,26 +23,20 @@
 #include "status.h"
 
 struct tfr_shard_opts {
-	const char *prefix;
+	/* Where and how the shards are written: prefix, compression, level,
+	 * index, part, resume, no_fsync, post and progress (output.h).  The
+	 * driver sets command, inputs and ninputs itself. */
+	struct tfr_output_run_opts out;
 	struct tfr_plan_opts plan;
-	enum tfr_compression compression;
-	int level;
-	int index;
 	int shuffle;
 	uint64_t seed;
 	uint64_t memory;          /* budget for sorting; 0: 256 MiB */
 	const char *temp_dir;     /* for spill files; NULL: the output's */
 	int salvage;              /* skip damaged records instead of failing */
 	uint64_t max_record;      /* 0: default */
-	unsigned part_i, part_n;
 	int threads;
-	int no_fsync;
-	const char *post;         /* --post command, or NULL (output.h) */
-	unsigned post_jobs;
 	const struct tfr_option *options; /* for the manifest (output.h) */
 	size_t noptions;
-	void (*progress)(void *ctx, uint64_t done, uint64_t total);
-	void *progress_ctx;
 };
 
 struct tfr_shard_result {
