@@ -66,6 +66,7 @@ struct coco {
 	size_t npend, pend_cap;
 	struct idmap *images, *cats;
 	size_t nimg, img_cap, ncat, cat_cap;
+	size_t ncatname;          /* names in catname, before duplicate ids are dropped */
 	char **catname;
 };
 
@@ -502,6 +503,7 @@ static int end_category(struct coco *c)
 		}
 		c->catname = q;
 		q[c->ncat - 1] = c->str;
+		c->ncatname = c->ncat;
 		c->str = NULL;
 	}
 	return 1;
@@ -785,8 +787,9 @@ static void coco_release(struct coco *c)
 	free(c->pend);
 	free(c->images);
 	free(c->cats);
+	/* every name read, also those of duplicate ids (dedupe shrinks ncat) */
 	if (c->catname)
-		for (i = 0; i < c->ncat; i++)
+		for (i = 0; i < c->ncatname; i++)
 			free(c->catname[i]);
 	free(c->catname);
 }
