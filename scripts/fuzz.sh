@@ -79,7 +79,7 @@ fi
 
 [ -f "$top/../shared/testdata/dataset/dali-coco/instances.json" ] &&
 	cp "$top/../shared/testdata/dataset/dali-coco/instances.json" "$W/seed/annot/dali-coco.json"
-mkdir -p tests/fuzz-regress/annot
+for t in record example image source annot; do mkdir -p "tests/fuzz-regress/$t"; done
 status=0
 summary=
 for t in record example image source annot; do
