@@ -18,6 +18,7 @@
  * checks it.
  */
 #include "config.h"
+#include "buf.h"
 #include "augment.h"
 #include "cpu.h"
 #include "f16.h"
@@ -181,20 +182,6 @@ void tfr_augment_scratch_release(struct tfr_augment_scratch *s)
 	free(s->stage);
 	free(s->win);
 	memset(s, 0, sizeof(*s));
-}
-
-static int grow(void **p, size_t *cap, size_t need)
-{
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	q = realloc(*p, need);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = need;
-	return 0;
 }
 
 /*
@@ -562,8 +549,8 @@ static int compute_window(const struct tfr_augment *a, uint32_t src_w, uint32_t 
 		v->ntx = (int)ceil(2 * (scx > 1 ? scx : 1)) + 2;
 		v->nty = (int)ceil(2 * (scy > 1 ? scy : 1)) + 2;
 	}
-	if (grow((void **)&s->idx, &s->idx_cap, sizeof(int32_t) * (3 * (size_t)v->cw + 2 * v->ch)) ||
-	    grow((void **)&s->w, &s->w_cap,
+	if (tfr_grow((void **)&s->idx, &s->idx_cap, sizeof(int32_t) * (3 * (size_t)v->cw + 2 * v->ch)) ||
+	    tfr_grow((void **)&s->w, &s->w_cap,
 		 sizeof(float) * ((size_t)v->cw * v->ntx + (size_t)v->ch * v->nty +
 				  8 * (((size_t)v->cw + 1) / 2) * v->ntx)))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
@@ -769,10 +756,10 @@ int tfr_augment_run_into(const struct tfr_augment *a, const struct tfr_image *im
 	 * kernel reads four floats a pixel), the output row (+2: it stores
 	 * eight floats for six), one plane row for CHW, the taps' row
 	 * pointers, and the output row in its dtype. */
-	if (grow((void **)&s->tmp, &s->tmp_cap,
+	if (tfr_grow((void **)&s->tmp, &s->tmp_cap,
 		 sizeof(float) * (span + 1 + rowlen + 2 + v.cw)) ||
-	    grow((void **)&s->rows, &s->rows_cap, sizeof(*s->rows) * (size_t)v.nty) ||
-	    grow((void **)&s->stage, &s->stage_cap, 4 * rowlen))
+	    tfr_grow((void **)&s->rows, &s->rows_cap, sizeof(*s->rows) * (size_t)v.nty) ||
+	    tfr_grow((void **)&s->stage, &s->stage_cap, 4 * rowlen))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	vrow = s->tmp;
 	hrow = vrow + span + 1;

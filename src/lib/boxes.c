@@ -2,6 +2,7 @@
  * boxes.c - boxes through the augment geometry; see boxes.h.
  */
 #include "config.h"
+#include "buf.h"
 #include "boxes.h"
 #include "masks.h"
 #include "rng.h"
@@ -151,20 +152,6 @@ void tfr_boxes_scratch_release(struct tfr_boxes_scratch *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int grow_to(void **p, size_t *cap, size_t need)
-{
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	q = realloc(*p, need);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = need;
-	return 0;
-}
-
 static const struct tfr_feature_spec *find(const struct tfr_feature_spec *in, size_t n,
 					   const char *key)
 {
@@ -208,17 +195,17 @@ size_t tfr_boxes_of_features(const struct tfr_feature_spec *in, size_t n,
 		return 0;
 	}
 	cap = s->box_cap;
-	if (grow_to((void **)&s->box, &cap, (cnt + 1) * sizeof(struct tfr_box))) {
+	if (tfr_grow((void **)&s->box, &cap, (cnt + 1) * sizeof(struct tfr_box))) {
 		*bad = -1;
 		return 0;
 	}
 	cap = s->box_cap;
-	if (grow_to((void **)&s->mapped, &cap, (cnt + 1) * sizeof(struct tfr_box))) {
+	if (tfr_grow((void **)&s->mapped, &cap, (cnt + 1) * sizeof(struct tfr_box))) {
 		*bad = -1;
 		return 0;
 	}
 	cap = s->box_cap;
-	if (grow_to((void **)&s->keep, &cap, (cnt + 1) * sizeof(struct tfr_box))) {
+	if (tfr_grow((void **)&s->keep, &cap, (cnt + 1) * sizeof(struct tfr_box))) {
 		*bad = -1;
 		return 0;
 	}
@@ -337,15 +324,15 @@ int tfr_boxes_features(const struct tfr_feature_spec *in, size_t n,
 	{
 		size_t cap = s->spec_cap;
 
-		if (grow_to((void **)&s->spec, &cap, (n + 1) * sizeof(*s->spec)))
+		if (tfr_grow((void **)&s->spec, &cap, (n + 1) * sizeof(*s->spec)))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		s->spec_cap = cap;
 		cap = s->val_cap;
-		if (grow_to((void **)&s->val, &cap, vals + 8))
+		if (tfr_grow((void **)&s->val, &cap, vals + 8))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		s->val_cap = cap;
 		cap = s->bytes_cap;
-		if (grow_to((void **)&s->bytes, &cap, (nb + 2) * sizeof(*s->bytes)))
+		if (tfr_grow((void **)&s->bytes, &cap, (nb + 2) * sizeof(*s->bytes)))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		s->bytes_cap = cap;
 	}
@@ -421,7 +408,7 @@ int tfr_boxes_features(const struct tfr_feature_spec *in, size_t n,
 		if (bi + 1 > s->bytes_cap / sizeof(*s->bytes)) {
 			size_t cap = s->bytes_cap;
 
-			if (grow_to((void **)&s->bytes, &cap, (bi + 1) * sizeof(*s->bytes)))
+			if (tfr_grow((void **)&s->bytes, &cap, (bi + 1) * sizeof(*s->bytes)))
 				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 			s->bytes_cap = cap;
 		}

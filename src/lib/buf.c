@@ -85,3 +85,17 @@ int tfr_buf_printf(struct tfr_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 	return TFR_OK;
 }
+
+int tfr_grow(void **p, size_t *cap, size_t need)
+{
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	q = realloc(*p, need);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = need;
+	return 0;
+}

@@ -28,4 +28,9 @@ int tfr_buf_puts(struct tfr_buf *b, const char *s);
 int tfr_buf_printf(struct tfr_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Grow the scratch block *p (capacity *cap bytes) to at least need
+ * bytes, keeping its contents; 0, or -1 when out of memory (*p and *cap
+ * unchanged).  For workers' reused scratch, which never shrinks. */
+int tfr_grow(void **p, size_t *cap, size_t need);
+
 #endif
