@@ -15,6 +15,14 @@ static float bits(uint32_t x)
 	return f;
 }
 
+static uint32_t bits_of(float f)
+{
+	uint32_t x;
+
+	memcpy(&x, &f, 4);
+	return x;
+}
+
 static int same_array(const float *src, size_t n)
 {
 	static uint16_t a[1 << 16], b[1 << 16];
@@ -111,6 +119,49 @@ int main(void)
 			break;
 	}
 	ok(bad == 0, "float sweep: fast == portable (%d bad blocks)", bad);
+
+	/* Widening: every binary16 code, from every byte offset (the fast
+	 * path loads unaligned), fast == portable; exact but for quieted
+	 * NaNs, and the known answers of a few codes. */
+	{
+		static unsigned char le[2 * 65536 + 1];
+		static float wf[65536], wp[65536];
+		unsigned off;
+		int n;
+
+		bad = 0;
+		for (off = 0; off < 2; off++) {
+			for (i = 0; i < 65536; i++) {
+				le[off + 2 * i] = (unsigned char)i;
+				le[off + 2 * i + 1] = (unsigned char)(i >> 8);
+			}
+			for (n = 1; n <= 65536; n = n < 24 ? n + 1 : n == 24 ? 4099 : n == 4099 ? 65536 : 65537) {
+				tfr_f16le_to_f32_array(wf, le + off, (size_t)n);
+				tfr_f16le_to_f32_array_portable(wp, le + off, (size_t)n);
+				if (memcmp(wf, wp, (size_t)n * sizeof(float)))
+					bad++;
+			}
+		}
+		ok(bad == 0, "widening: fast == portable at every length and offset (%d bad)", bad);
+		for (i = 0; i < 65536; i++) {
+			le[2 * i] = (unsigned char)i;
+			le[2 * i + 1] = (unsigned char)(i >> 8);
+		}
+		tfr_f16le_to_f32_array(wf, le, 65536);
+		bad = 0;
+		for (i = 0; i < 65536; i++) {
+			float e = tfr_f16_to_f32((uint16_t)i);
+
+			if (isnan(e) ? !isnan(wf[i]) : memcmp(&e, &wf[i], 4))
+				bad++;
+			if (isnan(wf[i]) && !(bits_of(wf[i]) & 0x00400000u))
+				bad++;
+		}
+		ok(bad == 0, "widening is exact, NaNs quiet (%d bad)", bad);
+		ok(wf[0x3c00] == 1.0f && wf[0xc000] == -2.0f && wf[0x0001] == 0x1p-24f &&
+		   wf[0x7bff] == 65504.0f && isinf(wf[0x7c00]),
+		   "widening: 1, -2, the smallest subnormal, the largest finite, infinity");
+	}
 	/* And against the compiler's own conversion where it has one. */
 #if defined(__FLT16_MAX__) && !defined(__clang__)
 	bad = 0;

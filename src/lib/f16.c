@@ -88,20 +88,37 @@ void tfr_f32_to_f16_array_portable(uint16_t *dst, const float *src, size_t n)
 		dst[i] = tfr_f32_to_f16(src[i]);
 }
 
+void tfr_f16le_to_f32_array_portable(float *dst, const unsigned char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t h = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
+
+		if ((h & 0x7c00u) == 0x7c00u && (h & 0x3ffu))
+			h |= 0x200u; /* quiet a NaN, as vcvtph2ps does */
+		dst[i] = tfr_f16_to_f32(h);
+	}
+}
+
 #ifdef TFR_X86
 #include "x86/impl.h"
 #endif
 
 /* The dispatch of cpu.h: chosen once, then always through f16_impl. */
 static void (*f16_impl)(uint16_t *, const float *, size_t);
+static void (*f32_impl)(float *, const unsigned char *, size_t);
 static once_flag f16_once = ONCE_FLAG_INIT;
 
 static void resolve(void)
 {
 	f16_impl = tfr_f32_to_f16_array_portable;
+	f32_impl = tfr_f16le_to_f32_array_portable;
 #ifdef TFR_X86
-	if (tfr_cpu_features() & TFR_CPU_F16C)
+	if (tfr_cpu_features() & TFR_CPU_F16C) {
 		f16_impl = tfr_f32_to_f16_array_f16c;
+		f32_impl = tfr_f16le_to_f32_array_f16c;
+	}
 #endif
 }
 
@@ -109,4 +126,10 @@ void tfr_f32_to_f16_array(uint16_t *dst, const float *src, size_t n)
 {
 	call_once(&f16_once, resolve);
 	f16_impl(dst, src, n);
+}
+
+void tfr_f16le_to_f32_array(float *dst, const unsigned char *src, size_t n)
+{
+	call_once(&f16_once, resolve);
+	f32_impl(dst, src, n);
 }

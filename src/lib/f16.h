@@ -1,5 +1,5 @@
 /*
- * f16.h - float32 to IEEE 754 binary16 conversion.
+ * f16.h - float32 to IEEE 754 binary16 conversion, and back.
  *
  * Hand-written: no packaged C library offers it.  Rounding is
  * round-to-nearest-even; overflow gives infinity; float subnormals and
@@ -26,5 +26,12 @@ void tfr_f32_to_f16_array(uint16_t *dst, const float *src, size_t n);
 
 /* The portable array conversion, exposed for tests. */
 void tfr_f32_to_f16_array_portable(uint16_t *dst, const float *src, size_t n);
+
+/* Widen n binary16 values stored little-endian (2n bytes at src, any
+ * alignment) to float: exact, except that a signalling NaN comes out
+ * quiet, as F16C's vcvtph2ps makes it.  The fast path when available;
+ * the portable twin gives identical bits. */
+void tfr_f16le_to_f32_array(float *dst, const unsigned char *src, size_t n);
+void tfr_f16le_to_f32_array_portable(float *dst, const unsigned char *src, size_t n);
 
 #endif

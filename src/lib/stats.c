@@ -7,7 +7,6 @@
 #include "record.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +18,6 @@
 static const uint32_t side_edges[TFR_STATS_NSIDE - 1] = { 32, 64, 128, 256, 512, 1024, 2048, 4096 };
 static const uint32_t aspect_num[TFR_STATS_NASPECT - 1] = { 1, 2, 4, 19, 21, 5, 3, 2 };
 static const uint32_t aspect_den[TFR_STATS_NASPECT - 1] = { 2, 3, 5, 20, 20, 4, 2, 1 };
-
-/* float16 -> float for every code, made once: a lookup per value is
- * several times faster than converting, and statistics see every pixel
- * of every record. */
-static float f16_table[65536];
-static pthread_once_t f16_once = PTHREAD_ONCE_INIT;
-
-static void make_f16_table(void)
-{
-	uint32_t h;
-
-	for (h = 0; h < 65536; h++)
-		f16_table[h] = tfr_f16_to_f32((uint16_t)h);
-}
 
 void tfr_stats_init(struct tfr_stats *st)
 {
@@ -157,6 +142,42 @@ static int one_int(const struct tfr_example *ex, const char *key, int64_t *v)
 	return 1;
 }
 
+/* Add the sum of x[0], x[stride], ... (n values) to *s1 and the sum of
+ * their squares to *s2, in the fixed four-lane order add_tensor
+ * describes. */
+static void sum_lanes(const float *x, size_t n, unsigned stride, double *s1, double *s2)
+{
+	double a0 = 0, a1 = 0, a2 = 0, a3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+	size_t j = 0;
+
+	for (; j + 4 <= n; j += 4, x += 4 * (size_t)stride) {
+		double v0 = x[0], v1 = x[stride], v2 = x[2 * (size_t)stride],
+		       v3 = x[3 * (size_t)stride];
+
+		a0 += v0, q0 += v0 * v0;
+		a1 += v1, q1 += v1 * v1;
+		a2 += v2, q2 += v2 * v2;
+		a3 += v3, q3 += v3 * v3;
+	}
+	if (j < n) {
+		double v = x[0];
+
+		a0 += v, q0 += v * v;
+	}
+	if (j + 1 < n) {
+		double v = x[stride];
+
+		a1 += v, q1 += v * v;
+	}
+	if (j + 2 < n) {
+		double v = x[2 * (size_t)stride];
+
+		a2 += v, q2 += v * v;
+	}
+	*s1 += (a0 + a1) + (a2 + a3);
+	*s2 += (q0 + q1) + (q2 + q3);
+}
+
 /* Sum one tensor's values per channel, in storage order. */
 static int add_tensor(struct tfr_stats *st, const struct tfr_example *ex,
 		      struct tfr_error *err)
@@ -166,7 +187,8 @@ static int add_tensor(struct tfr_stats *st, const struct tfr_example *ex,
 	size_t es, n, i, row, nrows, rowlen;
 	int hwc, dtype; /* 0 float16, 1 float32, 2 uint8 */
 	double mean[TFR_STATS_MAX_CHANNELS], sd[TFR_STATS_MAX_CHANNELS];
-	double s[TFR_STATS_MAX_CHANNELS] = { 0 }, q[TFR_STATS_MAX_CHANNELS] = { 0 };
+	double s[TFR_STATS_MAX_CHANNELS], q[TFR_STATS_MAX_CHANNELS];
+	double x1[TFR_STATS_MAX_CHANNELS] = { 0 }, x2[TFR_STATS_MAX_CHANNELS] = { 0 };
 	const unsigned char *p;
 	float *row_buf;
 	unsigned c;
@@ -217,7 +239,14 @@ static int add_tensor(struct tfr_stats *st, const struct tfr_example *ex,
 	/* Row by row (a row of W pixels in HWC, of W values of one channel
 	 * in CHW), each row's sums added to the record's: shorter chains of
 	 * rounding than one running sum.  A row is first widened to floats
-	 * in one branch-free loop per dtype. */
+	 * in one branch-free loop per dtype, then each channel's values x are
+	 * summed as x and x*x (exact in double: at most 24-bit significands)
+	 * in four lanes, the value j in lane j % 4, combined as (l0 + l1) +
+	 * (l2 + l3).  The order is fixed by this code alone, so every
+	 * compiler gives the same bits, and four independent chains run four
+	 * times faster than one; a record's values v = x * std + mean then
+	 * follow as sums: sum v = std sum x + n mean, sum v^2 = std^2 sum x^2
+	 * + 2 std mean sum x + n mean^2. */
 	p = raw.bytes[0].data;
 	n = (size_t)H * (size_t)W * (size_t)C;
 	rowlen = hwc ? (size_t)W * (size_t)C : (size_t)W;
@@ -225,14 +254,13 @@ static int add_tensor(struct tfr_stats *st, const struct tfr_example *ex,
 	row_buf = malloc((rowlen ? rowlen : 1) * sizeof(float));
 	if (!row_buf)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (dtype == 0)
-		pthread_once(&f16_once, make_f16_table);
 	for (row = 0; row < nrows; row++) {
 		const unsigned char *rp = p + row * rowlen * es;
+		unsigned c0 = hwc ? 0 : (unsigned)(row / (size_t)H);
+		unsigned nc = hwc ? (unsigned)C : 1;
 
 		if (dtype == 0) {
-			for (i = 0; i < rowlen; i++)
-				row_buf[i] = f16_table[rp[2 * i] | (uint16_t)rp[2 * i + 1] << 8];
+			tfr_f16le_to_f32_array(row_buf, rp, rowlen);
 		} else if (dtype == 1) {
 			for (i = 0; i < rowlen; i++) {
 				uint32_t u = (uint32_t)rp[4 * i] | (uint32_t)rp[4 * i + 1] << 8 |
@@ -244,34 +272,23 @@ static int add_tensor(struct tfr_stats *st, const struct tfr_example *ex,
 			for (i = 0; i < rowlen; i++)
 				row_buf[i] = rp[i];
 		}
-		if (hwc) {
-			for (c = 0; c < (unsigned)C; c++) {
-				double rs = 0, rq = 0, a = sd[c], b = mean[c];
-
-				for (i = c; i < rowlen; i += (size_t)C) {
-					double v = row_buf[i] * a + b;
-
-					rs += v;
-					rq += v * v;
-				}
-				s[c] += rs;
-				q[c] += rq;
-			}
-		} else {
-			unsigned ch = (unsigned)(row / (size_t)H);
-			double rs = 0, rq = 0, a = sd[ch], b = mean[ch];
-
-			for (i = 0; i < rowlen; i++) {
-				double v = row_buf[i] * a + b;
-
-				rs += v;
-				rq += v * v;
-			}
-			s[ch] += rs;
-			q[ch] += rq;
-		}
+		for (c = 0; c < nc; c++)
+			sum_lanes(row_buf + c, (size_t)W, nc, &x1[c0 + c], &x2[c0 + c]);
 	}
 	free(row_buf);
+	for (c = 0; c < (unsigned)C; c++) {
+		double a = sd[c], b = mean[c], cnt = (double)H * (double)W;
+
+		s[c] = a * x1[c] + cnt * b;
+		q[c] = a * a * x2[c] + 2 * a * b * x1[c] + cnt * b * b;
+		/* The fixed-point sums hold 2^67 units of 2^60 beside these;
+		 * NaN and infinity fail here too. */
+		if (!(fabs(s[c]) < 0x1p48 && q[c] < 0x1p48))
+			return tfr_error_set(err, TFR_ERR_FORMAT,
+					     "image/raw holds values whose channel %u sums to %g "
+					     "(NaN, infinity or too large for statistics)", c,
+					     fabs(s[c]) < 0x1p48 ? q[c] : s[c]);
+	}
 	st->channels = (unsigned)C;
 	for (c = 0; c < (unsigned)C; c++) {
 		st->values[c] += (uint64_t)H * (uint64_t)W;

@@ -19,6 +19,9 @@ uint32_t tfr_crc32c_sse42(uint32_t crc, const void *buf, size_t len);
 
 /* Needs TFR_CPU_F16C (and AVX).  Same as tfr_f32_to_f16_array_portable. */
 void tfr_f32_to_f16_array_f16c(uint16_t *dst, const float *src, size_t n);
+/* Needs TFR_CPU_F16C (and AVX).  Same as tfr_f16le_to_f32_array_portable
+ * (x86 is little-endian, so the bytes load as they are). */
+void tfr_f16le_to_f32_array_f16c(float *dst, const unsigned char *src, size_t n);
 
 /* Needs TFR_CPU_AVX2.  Same as the portable vfilter and hfilter3 in
  * augment.c (see there for the contracts). */
