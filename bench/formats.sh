@@ -70,6 +70,13 @@ for round in 1 2 3; do
 	for sub in jpeg jpeg-base jpeg-prog; do
 		# shellcheck disable=SC2046
 		echo "tj1 $sub $("$TJ" $(ls "$D/$sub"/*.jpg))" >>"$R"
+		# the same decode at 4/8 (the scale this job needs: 853 rows
+		# to a 256-row short side) and at 1/8 (almost only entropy
+		# decoding, which every scale must do: the ceiling)
+		for s in 4 1; do
+			# shellcheck disable=SC2046
+			echo "tjs$s $sub $("$TJ" -s $s $(ls "$D/$sub"/*.jpg))" >>"$R"
+		done
 	done
 	# two full-size decodes at once: the machine's own parallel speed
 	files=$(ls "$D/jpeg"/*.jpg)
@@ -90,6 +97,8 @@ d = sys.argv[2]
 n = {s: len(os.listdir(os.path.join(d, s))) for s in ("jpeg", "jpeg-base", "jpeg-prog", "webp", "tiff")}
 tj = {s: max(float(r[3]) for r in rows if r[0] == "tj1" and r[1] == s) for s in ("jpeg", "jpeg-base", "jpeg-prog")}
 tj2 = max(float(r[2]) for r in rows if r[0] == "tj2")
+tjs = {(k, s): max(float(r[3]) for r in rows if r[0] == "tjs%d" % k and r[1] == s)
+       for k in (4, 1) for s in ("jpeg", "jpeg-base", "jpeg-prog")}
 def c(kind, s, col):
     return min(float(r[col]) for r in rows if r[0] == kind and r[1] == s)
 print("real photos: %d JPEGs (%d baseline, %d progressive) x %d, ~1280x853, 4:2:0"
@@ -99,6 +108,9 @@ print("convert --resize-short 256 --crop 224x224, float16; images per CPU-second
 print("                                        images/s   vs TurboJPEG full-size decode of the same JPEGs")
 for s, label in (("jpeg", "all"), ("jpeg-base", "baseline"), ("jpeg-prog", "progressive")):
     print("  TurboJPEG full-size decode, %-11s %7.1f" % (label, tj[s]))
+for k in (4, 1):
+    for s, label in (("jpeg", "all"), ("jpeg-base", "baseline"), ("jpeg-prog", "progressive")):
+        print("  TurboJPEG %d/8-scale decode, %-11s%7.1f   %.2fx" % (k, label, tjs[(k, s)], tjs[(k, s)] / tj[s]))
 for s, label in (("jpeg", "JPEG, all"), ("jpeg-base", "JPEG, baseline"), ("jpeg-prog", "JPEG, progressive"),
                  ("webp", "WebP (lossy q90)"), ("tiff", "TIFF (RGB, LZW)")):
     ips = n[s] / c("c1", s, 2)

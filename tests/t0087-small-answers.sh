@@ -21,6 +21,10 @@ for m in nan inf -inf 0.5,nan,0.5 NAN; do
 	check_exit 2 "--mean $m is a usage error" $CONV --resize 8x8 --mean "$m" --std 0.25 -o "$O/m" "$PHOTOS"
 done
 check_exit 2 "--std inf is a usage error" $CONV --resize 8x8 --mean 0.5 --std inf -o "$O/m" "$PHOTOS"
+check_exit 2 "--std 1e-5 overflows float16: a usage error" $CONV --resize 8x8 --mean 0 --std 0.00001 -o "$O/m" "$PHOTOS"
+err_has "naming float16's largest value" "beyond float16's 65504"
+check "--std 1e-5 with --dtype float32 converts" $CONV -q --resize 8x8 --mean 0 --std 0.00001 --dtype float32 -o "$O/f32" "$PHOTOS"
+check "--mean 0.5 --std 0.0000077 (65000 at most) converts" $CONV -q --resize 8x8 --mean 0.5 --std 0.0000077 -o "$O/f16" "$PHOTOS"
 check "and nothing was written" sh -c "! ls '$O' | grep -q '^m'"
 mkdir -p "$TMP/cwd"
 (cd "$TMP/cwd" && "$TFREC" convert --no-fsync --resize 8x8 -o '' "$PHOTOS" >"$TMP/.out" 2>"$TMP/.err"; echo $? >"$TMP/rc")

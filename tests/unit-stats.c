@@ -249,6 +249,18 @@ int main(void)
 		ok(tfr_stats_add_record(&h, x.payload.data, x.payload.len, &err) == TFR_ERR_FORMAT,
 		   "one channel after three is refused");
 		rec_free(&x);
+		/* std 1e-30 makes every nonzero value overflow float16 to
+		 * infinity: no statistics, and a clear error, not a cast of
+		 * infinity to an integer. */
+		{
+			static const float tiny_s[3] = { 1e-30f, 1e-30f, 1e-30f };
+
+			make(&x, 4, 4, 3, 0, 0, unit_m, tiny_s, 0, "a");
+			ok(tfr_stats_add_record(&h, x.payload.data, x.payload.len, &err) == TFR_ERR_FORMAT &&
+			   strstr(err.msg, "NaN, infinity"), "an infinite tensor is refused: %s", err.msg);
+			ok(h.pixel_records == 1, "and adds no pixels");
+			rec_free(&x);
+		}
 		tfr_stats_release(&h);
 	}
 

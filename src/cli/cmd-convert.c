@@ -8,6 +8,7 @@
 #include "lib/convert.h"
 #include "lib/store.h"
 #include "lib/dataset.h"
+#include "lib/f16.h"
 #include "lib/fileio.h"
 #include "lib/image.h"
 #include "lib/json.h"
@@ -644,9 +645,19 @@ int cmd_convert(int argc, char **argv)
 		    tfr_augment_check_size(&o.aug, fw, fh, &err))
 			return cli_usage("convert", "--resize or --crop: %s", err.msg);
 	}
-	for (i = 0; st.nstd && i < st.nstd; i++)
+	for (i = 0; st.nstd && i < st.nstd; i++) {
+		/* x in 0..1 becomes (x - mean) / std: past 65504 float16
+		 * holds only infinity. */
+		double far;
+
 		if (!(st.std[i] > 0))
 			return cli_usage("convert", "--std values must be positive");
+		far = fmax(fabs(st.mean[i]), fabs(1.0 - st.mean[i])) / st.std[i];
+		if (o.aug.dtype == TFR_DTYPE_FLOAT16 && far > TFR_F16_MAX)
+			return cli_usage("convert", "--mean %g --std %g give values up to %g, beyond "
+					 "float16's %g (--dtype float32 holds them)", st.mean[i],
+					 st.std[i], far, TFR_F16_MAX);
+	}
 
 	/* Normalization. */
 	if (st.nmean) {

@@ -12,6 +12,7 @@
 #include "convert.h"
 #include "boxes.h"
 #include "example.h"
+#include "f16.h"
 #include "fileio.h"
 #include "image.h"
 #include "output.h"
@@ -22,6 +23,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <math.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -812,6 +814,12 @@ static int dataset_norm(struct run *r, struct tfr_error *err)
 		if (!(r->norm_std[c] > 0))
 			rc = tfr_error_set(err, TFR_ERR_FORMAT,
 					   "--normalize dataset: channel %u does not vary over the sample", c);
+		else if (r->o->aug.dtype == TFR_DTYPE_FLOAT16 &&
+			 fmax(fabs(r->norm_mean[c]), fabs(1 - r->norm_mean[c])) / r->norm_std[c] > TFR_F16_MAX)
+			rc = tfr_error_set(err, TFR_ERR_FORMAT,
+					   "--normalize dataset: channel %u varies too little (std %g) for "
+					   "float16, whose largest value is %g (--dtype float32 holds it)",
+					   c, r->norm_std[c], TFR_F16_MAX);
 		mean[c] = (float)r->norm_mean[c];
 		sd[c] = (float)r->norm_std[c];
 	}

@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest finite binary16 value. */
+#define TFR_F16_MAX 65504.0
+
 /* One value, portable. */
 uint16_t tfr_f32_to_f16(float f);
 

@@ -7,7 +7,8 @@
  * Everything is a function of the records alone, so `convert` (over the
  * records it writes, and the shards --resume keeps) and `inspect --stats`
  * (over existing shards) compute the same numbers.  A record's pixels
- * are summed in double, in storage order; records are then added into
+ * are summed in double, per channel in a fixed order of four lanes
+ * (stats.c); records are then added into
  * 128-bit fixed-point sums (2^-60 units), which integer addition keeps
  * exact in any order.  So the result does not depend on -j, on --part
  * splits merged later, or on the order shards are read in.  Pixel values
@@ -64,7 +65,8 @@ void tfr_stats_release(struct tfr_stats *st);   /* st may be NULL */
  * records and bytes only.  An Example's image/raw tensor is used when
  * image/dtype, image/shape and image/channels describe it (float16,
  * float32 or uint8; [H, W, C] or [C, H, W]); a tensor whose channel
- * count differs from earlier ones is TFR_ERR_FORMAT.
+ * count differs from earlier ones, or whose values sum to NaN, infinity
+ * or 2^48 or more in one channel, is TFR_ERR_FORMAT.
  */
 int tfr_stats_add_record(struct tfr_stats *st, const void *payload, size_t len,
 			 struct tfr_error *err);
