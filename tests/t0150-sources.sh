@@ -107,8 +107,8 @@ check "... with the same records" $SAME "$O/dir" "$O/named" --ordered
 check "a tar named .bin is read as an archive" $CONV $AUG -o "$O/bin" "$A/archive.bin"
 
 # Same bytes for every -j, --part and reading order (indexed plain tar,
-# and the second pass of a compressed one).
-for x in ph.tar ph.tgz inet.tar; do
+# and compressed ones, shuffled through the spool).
+for x in ph.tar ph.tgz ph.zip inet.tar; do
 	$CONV $AUG --copies 2 --shuffle --shards 3 -j 1 -o "$O/j1-$x" "$A/$x"
 	$CONV $AUG --copies 2 --shuffle --shards 3 -j 2 -o "$O/j2-$x" "$A/$x"
 	$CONV $AUG --copies 2 --shuffle --shards 1 -j 2 -o "$O/b2-$x" "$A/$x"
@@ -122,6 +122,49 @@ for x in ph.tar ph.tgz inet.tar; do
 		not_ok "$x: -j 1, -j 2 and --part give equal shards"; fi
 	check "$x: shuffled batch mode holds the same records" $SAME "$O/j1-$x" "$O/b2-$x"
 done
+
+# Shuffled reads of compressed archives go through the spool (an unnamed
+# plain tar beside the output): the same bytes as the plain tar, nested
+# tar.gz members inside a plain tar too, nothing left behind, and the
+# archive opened about once instead of once per record.
+$PY - "$A" <<'PYEOF'
+import io, os, sys, tarfile
+a = sys.argv[1]
+files = open(os.path.join(a, "files")).read().split()
+for name, mode in (("inet.tar", "w"), ("inetz.tar", "w:gz")):
+    with tarfile.open(os.path.join(a, "nest-" + name), "w") as outer:
+        for cls in sorted({f.split("/")[0] for f in files}):
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode=mode) as inner:
+                for f in files:
+                    if f.startswith(cls + "/"):
+                        inner.add(os.path.join(a, "ph", f), f.split("/", 1)[1])
+            ti = tarfile.TarInfo(cls + (".tar" if mode == "w" else ".tar.gz"))
+            ti.size = buf.tell()
+            buf.seek(0)
+            outer.addfile(ti, buf)
+PYEOF
+mkdir -p "$O/spool"
+for x in ph.tgz ph.zip nest-inetz.tar; do
+	case $x in nest-*) ref=nest-inet.tar ;; *) ref=ph.tar ;; esac
+	$CONV $AUG --copies 2 --shuffle --seed 7 --shards 2 -j 2 -o "$O/spool/ref-$x" "$A/$ref"
+	check "$x --shuffle through the spool" $CONV $AUG --copies 2 --shuffle --seed 7 --shards 2 -j 2 \
+		-o "$O/spool/s-$x" "$A/$x"
+	check "... the same shards as $ref" sh -c 'cmp "$1-00000-of-00002.tfrecord" "$2-00000-of-00002.tfrecord" && cmp "$1-00001-of-00002.tfrecord" "$2-00001-of-00002.tfrecord"' \
+		sh "$O/spool/ref-$x" "$O/spool/s-$x"
+done
+check "the spool leaves nothing in the output folder" sh -c \
+	'test -z "$(ls -A "$1" | grep -v -e "\.tfrecord\$" -e "\.json\$" -e "\.labels\.txt\$")"' sh "$O/spool"
+if command -v strace >/dev/null 2>&1; then
+	strace -f -qq -e trace=openat -o "$TMP/opens" $CONV $AUG --shuffle --shards 2 -j 2 \
+		-o "$O/spool/st" "$A/ph.tgz"
+	check "a shuffled tar.gz is opened at most twice (listing, probe), not per record" \
+		test "$(grep -c 'ph.tgz' "$TMP/opens")" -le 2
+else
+	ok "# SKIP strace is not installed (spool opens)"
+fi
+check_exit 1 "the spool's folder is the output's: a missing one is refused first" \
+	$CONV $AUG --shuffle -o "$O/nowhere/x" "$A/ph.tgz"
 
 # --- hostile archives --------------------------------------------------------
 H=$TMP/h
@@ -191,6 +234,9 @@ check_exit 1 "truncated tar.gz: an error" $CONV --resize 8x8 -o "$H/out/t" "$H/c
 err_has "... naming it" "cut.tgz"
 
 check_exit 1 "zip bomb: refused at --max-file" $CONV --max-file 1M --resize 8x8 -o "$H/out/b" "$H/bomb.zip"
+err_has "... naming the member and the limit" "bomb.zip:bomb.jpg': member of 67108864 bytes exceeds the limit of 1048576"
+check_exit 1 "a zip bomb under --shuffle: refused while spooled" \
+	$CONV --max-file 1M --resize 8x8 --shuffle -o "$H/out/bs" "$H/bomb.zip"
 err_has "... naming the member and the limit" "bomb.zip:bomb.jpg': member of 67108864 bytes exceeds the limit of 1048576"
 
 # The fuzz target of the sources (fuzz/fuzz-source.c) over every hostile

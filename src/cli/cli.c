@@ -198,6 +198,17 @@ int cli_close_stdout(void)
 	return 0;
 }
 
+char *cli_output_dir(const char *prefix)
+{
+	const char *slash = strrchr(prefix, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == prefix)
+		return strdup("/");
+	return strndup(prefix, (size_t)(slash - prefix));
+}
+
 int cli_check_output_dir(const char *prefix)
 {
 	const char *slash = strrchr(prefix, '/');
@@ -215,13 +226,7 @@ int cli_check_output_dir(const char *prefix)
 	/* Allocated, not a fixed buffer: a directory of more than 4096
 	 * bytes was cut and then reported as missing.  The system says
 	 * what it thinks of such a path (ENAMETOOLONG). */
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == prefix)
-		dir = strdup("/");
-	else
-		dir = strndup(prefix, (size_t)(slash - prefix));
-	if (!dir) {
+	if (!(dir = cli_output_dir(prefix))) {
 		cli_error("out of memory");
 		return 1;
 	}

@@ -170,6 +170,9 @@ int cli_close_stdout(void);
  * writable directory (else prints the error and returns 1).  Returns 0
  * when all is well. */
 int cli_check_output_dir(const char *prefix);
+/* The folder of an output prefix ("." when it has none), malloc'd; NULL
+ * when out of memory. */
+char *cli_output_dir(const char *prefix);
 
 /* Install SIGINT/SIGTERM/SIGHUP handlers that remove temporary files. */
 void cli_install_signals(void);

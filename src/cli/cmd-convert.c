@@ -314,6 +314,7 @@ static void print_projection(void *ctx, const struct tfr_convert_projection *p)
 
 int cmd_convert(int argc, char **argv)
 {
+	char *spool = NULL;
 	static const struct option longopts[] = {
 		{ "list", required_argument, NULL, 'l' },
 		{ "resize", required_argument, NULL, OPT_RESIZE },
@@ -690,6 +691,13 @@ int cmd_convert(int argc, char **argv)
 
 	if ((c = cli_check_output_dir(o.out.prefix)) != 0)
 		return c;
+	/* Shuffled reads (and a sample's) go through a spool of compressed
+	 * archives, kept beside the output (source.h). */
+	if ((o.shuffle || o.stats_sample) && !(spool = cli_output_dir(o.out.prefix))) {
+		cli_error("out of memory");
+		return 1;
+	}
+	so.spool_dir = spool;
 	cli_install_signals();
 	so.max_file = o.max_file;
 	tfr_dataset_init(&ds);
@@ -697,40 +705,48 @@ int cmd_convert(int argc, char **argv)
 		if (tfr_dataset_add_path(&ds, argv[i], &so, &err)) {
 			cli_error_lib(&err);
 			tfr_dataset_release(&ds);
+			free(spool);
 			return 1;
 		}
 	det.max_file = so.max_file;
 	if (annotations && tfr_dataset_add_kind(&ds, "annotations", annotations, &det, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
+		free(spool);
 		return 1;
 	}
 	if (list && tfr_dataset_add_kind(&ds, "list", list, &so, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
+		free(spool);
 		return 1;
 	}
 	if (table && tfr_dataset_add_kind(&ds, "table", table, &so, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
+		free(spool);
 		return 1;
 	}
 	if (ds.nbad && !o.skip_errors) {
 		cli_error("cannot read '%s': %s", ds.bad[0].file, ds.bad[0].reason);
 		tfr_dataset_release(&ds);
+		free(spool);
 		return 1;
 	}
 	if (tfr_dataset_finish(&ds, classes, add_classes, &err)) {
 		cli_error_lib(&err);
 		tfr_dataset_release(&ds);
+		free(spool);
 		return 1;
 	}
 	for (ci = ds.nclasses - ds.nadded; ci < ds.nclasses; ci++)
 		cli_error("warning: class '%s' is not in '%s'; added as id %zu",
 			  ds.classes[ci], classes, ci);
 	if (ds.n == 0) {
-		cli_error("no images found in the inputs (looked for .jpg, .jpeg, .jpe, .jfif and .png)");
+		cli_error("no images found in the inputs (looked for names ending as JPEG, PNG, WebP, TIFF, "
+			  "GIF, BMP, PNM and JPEG 2000 files do: see tfrec-convert(1))");
 		tfr_dataset_release(&ds);
+		free(spool);
 		return 1;
 	}
 
@@ -746,6 +762,7 @@ int cmd_convert(int argc, char **argv)
 			" dropped by the crop\n", res.boxes_kept, res.boxes_dropped);
 	tfr_convert_result_release(&res); /* on failure too: what it gathered, e.g. skips */
 	tfr_dataset_release(&ds);
+	free(spool);
 	if (cli_close_stdout())
 		status = 1;
 	return status;

@@ -1,6 +1,7 @@
 /* extsort.c - an external sort by a 64-bit key; see extsort.h. */
 #include "config.h"
 #include "extsort.h"
+#include "tmpfile.h"
 #include "fileio.h"
 
 #include <errno.h>
@@ -29,21 +30,10 @@ struct tfr_extsort {
 
 int tfr_extsort_tmpfile(const char *dir, struct tfr_error *err)
 {
-	size_t n = strlen(dir) + 32;
-	char *p = malloc(n);
-	int fd;
+	int fd = tfr_tmpfile_unnamed(dir);
 
-	if (!p)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory"), -1;
-	snprintf(p, n, "%s/.tfrec-spill-XXXXXX", dir);
-	fd = mkstemp(p);
-	if (fd < 0) {
+	if (fd < 0)
 		tfr_error_sys(err, errno, "cannot create a temporary file in '%s'", dir);
-		free(p);
-		return -1;
-	}
-	unlink(p);
-	free(p);
 	return fd;
 }
 

@@ -114,3 +114,28 @@ int tfr_tmpfile_parse(const char *name, char **final, long *pid)
 	*pid = p;
 	return 1;
 }
+
+int tfr_tmpfile_unnamed(const char *dir)
+{
+	size_t n = strlen(dir) + 32;
+	char *p;
+	int fd, e;
+
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+#endif
+	if (!(p = malloc(n))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	snprintf(p, n, "%s/.tfrec-scratch-XXXXXX", dir);
+	fd = mkstemp(p);
+	e = errno;
+	if (fd >= 0)
+		unlink(p);
+	free(p);
+	errno = e;
+	return fd;
+}

@@ -32,6 +32,14 @@ void tfr_tmpfile_unlink_all(void);
 int tfr_tmpfile_create(const char *final_path, char **tmp_path, int *slot);
 
 /*
+ * A scratch file in dir that has no name at all (O_TMPFILE; where the
+ * file system lacks it, mkstemp and an unlink at once), so that it goes
+ * with its last descriptor however the process ends.  Returns the fd
+ * (read and write), or -1 with errno set.
+ */
+int tfr_tmpfile_unnamed(const char *dir);
+
+/*
  * If name (a directory entry, no '/') is one of these temporary names,
  * store the final base name it stands for (malloc'd) in *final and the
  * pid of the process that made it in *pid, and return 1; else 0 (also

@@ -21,8 +21,10 @@
  * ordinal and read() makes a second pass: each thread's cursor streams
  * the archive forward and starts again from the top only when asked for
  * an earlier member.  Runs in listing order stream each archive about
- * once per worker; --shuffle makes it rescan (tfrec-convert(1) says to
- * use a plain tar then).
+ * once per worker.  Reads in any other order (--shuffle) would rescan
+ * it for nearly every item, so with tfr_source_opts.spool_dir the
+ * listing copies such members into a spool, an unnamed plain tar, and
+ * hands out header offsets in it instead (see "the spool" below).
  *
  * Hostile members: absolute names and names with a ".." part are
  * problems (they would name files outside any folder), links and
@@ -45,8 +47,10 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "tmpfile.h"
 
 #define SEEK_LOC (UINT64_C(1) << 63) /* locator is a header offset */
+#define SPOOL_LOC (UINT64_C(1) << 62) /* ... in the spool, not the input */
 #define CLS_MAX 256                  /* bytes of a .cls member */
 #define BLOCK 65536
 
@@ -357,6 +361,106 @@ static int wanted(const struct tfr_source *src, const char *ext)
 	return 0;
 }
 
+/* --- the spool ------------------------------------------------------------- */
+
+/*
+ * Members of compressed tars and zips, copied while they are listed into
+ * a plain tar (written by libarchive, pax where a name needs it) in
+ * spool_dir, a file without a name (tmpfile.h) that goes with the run.
+ * Every safe regular member is copied in the listing's order: images,
+ * .cls members and members wanted as features with their bytes, every
+ * other member as an empty entry.  Names are made up, ASCII whatever the
+ * original (no charset to convert), and say just what a walk needs: the
+ * listing's group number as the key, then ".jpg" for the image (its bytes
+ * are sniffed, never its name), ".cls", the extension of a wanted
+ * feature, or nothing.  So a walk in the spool ends exactly where the
+ * listing ended the group.  The writer is unblocked and each entry is
+ * finished (padded) at once, so the count of bytes written is the next
+ * header's offset.
+ */
+struct spool {
+	int fd;
+	struct archive *w;
+	uint64_t off;             /* bytes written so far */
+	int werrno;               /* errno of a failed write */
+};
+
+static la_ssize_t spool_write(struct archive *a, void *ud, const void *buf, size_t n)
+{
+	struct spool *sp = ud;
+
+	if (tfr_write_all(sp->fd, buf, n)) {
+		sp->werrno = errno;
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	sp->off += n;
+	return (la_ssize_t)n;
+}
+
+static void spool_free(struct spool *sp)
+{
+	if (!sp)
+		return;
+	if (sp->w)
+		archive_write_free(sp->w);
+	if (sp->fd >= 0)
+		close(sp->fd);
+	free(sp);
+}
+
+static int spool_open(struct tfr_source *src, struct tfr_error *err)
+{
+	struct spool *sp = calloc(1, sizeof(*sp));
+	const char *dir = src->opts->spool_dir;
+
+	if (!sp)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	sp->fd = tfr_tmpfile_unnamed(dir);
+	if (sp->fd < 0) {
+		int e = errno;
+
+		free(sp);
+		return tfr_error_sys(err, e, "cannot make a spool for a shuffled read in '%s'", dir);
+	}
+	if (!(sp->w = archive_write_new()) ||
+	    archive_write_set_format_pax_restricted(sp->w) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(sp->w, 0) != ARCHIVE_OK ||
+	    archive_write_open(sp->w, sp, NULL, spool_write, NULL) != ARCHIVE_OK) {
+		spool_free(sp);
+		return tfr_error_set(err, TFR_ERR_NOMEM, "cannot start the spool");
+	}
+	src->priv = sp;
+	return TFR_OK;
+}
+
+/* Append one member: name, then len bytes. */
+static int spool_add(struct tfr_source *src, const char *name, const void *data,
+		     size_t len, struct tfr_error *err)
+{
+	struct spool *sp = src->priv;
+	struct archive_entry *e = archive_entry_new();
+	int ok;
+
+	if (!e)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0600);
+	archive_entry_set_size(e, (la_int64_t)len);
+	ok = archive_write_header(sp->w, e) >= ARCHIVE_WARN &&
+	     (!len || archive_write_data(sp->w, data, len) == (la_ssize_t)len) &&
+	     archive_write_finish_entry(sp->w) == ARCHIVE_OK;
+	archive_entry_free(e);
+	if (ok)
+		return TFR_OK;
+	if (sp->werrno)
+		return tfr_error_sys(err, sp->werrno, "cannot write the spool in '%s'",
+				     src->opts->spool_dir);
+	return tfr_error_set(err, TFR_ERR_IO, "cannot write the spool in '%s': %s",
+			     src->opts->spool_dir, archive_error_string(sp->w));
+}
+
 /* --- listing ---------------------------------------------------------------- */
 
 struct group {
@@ -370,6 +474,7 @@ struct group {
 	char *dir_cls;           /* class from the folder or the nested tar */
 	uint64_t first_loc;      /* the group's first member */
 	int has_feat;            /* it has a member wanted as a feature */
+	int bad;                 /* a member of it could not be spooled */
 };
 
 struct lister {
@@ -378,6 +483,8 @@ struct lister {
 	struct iter *it;
 	struct group g;
 	struct tfr_buf where, tmp;
+	struct tfr_buf data, sname; /* a member's bytes and name for the spool */
+	uint64_t ngroups;            /* groups begun, the spool's keys */
 };
 
 static int flush(struct lister *l, struct tfr_error *err)
@@ -387,7 +494,7 @@ static int flush(struct lister *l, struct tfr_error *err)
 	struct tfr_item_desc d;
 	int rc = TFR_OK;
 
-	if (g->has_image) {
+	if (g->has_image && !g->bad) {
 		cls[0] = g->has_cls ? g->cls : g->dir_cls;
 		if (!g->has_cls && g->dir_cls)
 			l->ds->dir_classes = 1;
@@ -402,7 +509,7 @@ static int flush(struct lister *l, struct tfr_error *err)
 		d.extra = g->has_feat ? d.loc : TFR_NO_EXTRA;
 		rc = tfr_dataset_add(l->ds, &d, err);
 	}
-	g->has_image = g->has_cls = g->has_feat = 0;
+	g->has_image = g->has_cls = g->has_feat = g->bad = 0;
 	g->key.len = 0;
 	free(g->dir_cls);
 	g->dir_cls = NULL;
@@ -437,13 +544,42 @@ static char *place_class(const struct iter *it, const char *name)
 	return slash ? strndup(name, (size_t)(slash - name)) : NULL;
 }
 
+/* Copy the current member's bytes (up to max) into l->data for the
+ * spool; a member that cannot be read is a problem, and its group is
+ * left out (bad) since a read could not give what the listing saw. */
+static int spool_member(struct lister *l, const char *name, uint64_t max,
+			struct tfr_error *err)
+{
+	struct iter *it = l->it;
+	struct tfr_error e;
+	int rc = read_member(it->depth ? it->inner : it->outer, it->e, &l->data, max, &e);
+
+	if (rc == TFR_ERR_NOMEM)
+		return tfr_error_set(err, rc, "out of memory");
+	if (rc) {
+		l->data.len = 0;
+		l->g.bad = 1;
+		return problem_at(l, name, header_offset(it), e.msg, err);
+	}
+	return TFR_OK;
+}
+
 static int take_member(struct lister *l, const char *name, struct tfr_error *err)
 {
 	struct iter *it = l->it;
 	struct group *g = &l->g;
+	uint64_t max = l->src->opts->max_file ? l->src->opts->max_file : TFR_DEFAULT_MAX_FILE;
+	int plain = it->depth ? it->inner_plain : it->outer_plain;
+	int spooled = !plain && l->src->opts->spool_dir;
 	struct mkey m;
+	uint64_t here;
 	int is_cls, is_image, rc;
 
+	if (spooled && !l->src->priv && (rc = spool_open(l->src, err)))
+		return rc;
+	here = spooled ? SEEK_LOC | SPOOL_LOC | ((struct spool *)l->src->priv)->off :
+	       plain ? SEEK_LOC | header_offset(it) : it->ordinal;
+	l->data.len = 0;
 	if (member_key(it->depth ? it->inner_name : NULL, name, &l->tmp, &m))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	is_cls = m.is_cls;
@@ -454,33 +590,39 @@ static int take_member(struct lister *l, const char *name, struct tfr_error *err
 			return rc;
 		if (tfr_buf_append(&g->key, l->tmp.data, l->tmp.len))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		g->first_loc = (it->depth ? it->inner_plain : it->outer_plain) ?
-			SEEK_LOC | header_offset(it) : it->ordinal;
+		g->first_loc = here;
+		l->ngroups++;
 	}
-	if (!is_image && !is_cls && wanted(l->src, m.ext))
-		g->has_feat = 1;
 	if (is_cls) {
 		struct tfr_error e;
 		size_t n;
 
-		l->tmp.len = 0;
-		rc = read_member(it->depth ? it->inner : it->outer, it->e, &l->tmp, CLS_MAX, &e);
+		rc = read_member(it->depth ? it->inner : it->outer, it->e, &l->data, CLS_MAX, &e);
 		if (rc == TFR_ERR_NOMEM)
 			return tfr_error_set(err, rc, "out of memory");
-		if (rc)
-			return problem_at(l, name, header_offset(it), e.msg, err);
+		if (rc) {
+			l->data.len = 0;
+			rc = problem_at(l, name, header_offset(it), e.msg, err);
+			goto spool;
+		}
 		/* the label text, without surrounding white space */
-		n = l->tmp.len;
-		while (n && strchr(" \t\r\n", l->tmp.data[n - 1]))
+		n = l->data.len;
+		while (n && strchr(" \t\r\n", l->data.data[n - 1]))
 			n--;
-		memcpy(g->cls, l->tmp.data, n);
+		memcpy(g->cls, l->data.data, n);
 		g->cls[n] = '\0';
 		g->has_cls = n > 0 && !memchr(g->cls, '\0', n);
-		return TFR_OK;
+		goto spool;
 	}
 	if (!is_image) {
 		l->ds->ignored++;
-		return TFR_OK;
+		if (wanted(l->src, m.ext)) {
+			g->has_feat = 1;
+			if (spooled && (rc = spool_member(l, name, max, err)))
+				return rc;
+		}
+		rc = TFR_OK;
+		goto spool;
 	}
 	g->has_image = 1;
 	g->name.len = 0;
@@ -492,13 +634,25 @@ static int take_member(struct lister *l, const char *name, struct tfr_error *err
 	}
 	if (tfr_buf_append(&g->name, name, strlen(name) + 1))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if ((it->depth ? it->inner_plain : it->outer_plain))
-		g->loc = SEEK_LOC | header_offset(it);
-	else
-		g->loc = it->ordinal;
+	g->loc = here;
 	free(g->dir_cls);
 	g->dir_cls = place_class(it, name);
-	return TFR_OK;
+	if (spooled && (rc = spool_member(l, name, max, err)))
+		return rc;
+	rc = TFR_OK;
+spool:
+	if (spooled && !rc) {
+		const char *suffix = is_image ? "jpg" : is_cls ? "cls" :
+				     wanted(l->src, m.ext) ? m.ext : NULL;
+
+		l->sname.len = 0;
+		if (tfr_buf_printf(&l->sname, "%llu%s%s", (unsigned long long)l->ngroups,
+				   suffix ? "." : "", suffix ? suffix : "") ||
+		    tfr_buf_append(&l->sname, "", 1))
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		rc = spool_add(l->src, (const char *)l->sname.data, l->data.data, l->data.len, err);
+	}
+	return rc;
 }
 
 static int archive_list(struct tfr_source *src, struct tfr_dataset *ds,
@@ -552,6 +706,18 @@ out:
 	tfr_buf_release(&l.g.name);
 	tfr_buf_release(&l.where);
 	tfr_buf_release(&l.tmp);
+	tfr_buf_release(&l.data);
+	tfr_buf_release(&l.sname);
+	if (src->priv) {
+		/* Done writing: the end blocks, then the file is only read. */
+		struct spool *sp = src->priv;
+
+		if (archive_write_close(sp->w) != ARCHIVE_OK && !rc)
+			rc = tfr_error_sys(err, sp->werrno ? sp->werrno : EIO,
+					   "cannot write the spool in '%s'", src->opts->spool_dir);
+		archive_write_free(sp->w);
+		sp->w = NULL;
+	}
 	iter_close(l.it);
 	free(l.it);
 	return rc;
@@ -563,7 +729,8 @@ struct tfr_source_cursor {
 	struct iter *it;          /* second pass, for ordinal locators */
 	int held;                 /* it's current header is unread: serve it again */
 	int opened;               /* it's current entry is an opened nested tar */
-	int fd;                   /* pread, for offset locators; -1 */
+	int fd;                   /* the input, for offset locators; -1 */
+	int rfd;                  /* what at_read reads: fd or the spool's */
 	uint64_t off;
 	unsigned char buf[BLOCK];
 	/* the walk over one item's group */
@@ -579,7 +746,7 @@ static la_ssize_t at_read(struct archive *a, void *ud, const void **buf)
 	ssize_t k;
 
 	do
-		k = pread(c->fd, c->buf, sizeof(c->buf), (off_t)c->off);
+		k = pread(c->rfd, c->buf, sizeof(c->buf), (off_t)c->off);
 	while (k < 0 && errno == EINTR);
 	if (k < 0) {
 		archive_set_error(a, errno, "read error");
@@ -647,17 +814,22 @@ static int walk_member(const struct tfr_source *src, struct tfr_source_cursor *c
 	return WALK_ON;
 }
 
-/* Plain tars: a tar reader opened at the header's offset.  Keys need no
- * nested tar's name here: a group never leaves its tar. */
+/* Plain tars and the spool: a tar reader opened at the header's offset.
+ * Keys need no nested tar's name here: a group never leaves its tar (in
+ * the spool, every group has a key of its own). */
 static int walk_at(const struct tfr_source *src, struct tfr_source_cursor *c,
-		   uint64_t off, struct tfr_buf *out, struct tfr_error *err)
+		   int spooled, uint64_t off, struct tfr_buf *out, struct tfr_error *err)
 {
 	struct archive *a;
 	struct archive_entry *e;
 	int rc = TFR_OK, first = 1, r;
 
-	if (c->fd < 0 && (c->fd = open(src->path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (spooled)
+		c->rfd = ((struct spool *)src->priv)->fd;
+	else if (c->fd < 0 && (c->fd = open(src->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return tfr_error_sys(err, errno, "cannot open");
+	else
+		c->rfd = c->fd;
 	if (!(a = archive_read_new()))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	archive_read_support_format_tar(a);
@@ -764,7 +936,8 @@ static int archive_read(const struct tfr_source *src, struct tfr_source_cursor *
 	out->len = 0;
 	c->stash.len = 0;
 	c->stash_loc = UINT64_MAX;
-	rc = loc & SEEK_LOC ? walk_at(src, c, loc & ~SEEK_LOC, out, err)
+	rc = loc & SEEK_LOC ? walk_at(src, c, !!(loc & SPOOL_LOC), loc & ~(SEEK_LOC | SPOOL_LOC),
+				      out, err)
 			    : walk_nth(src, c, loc, out, err);
 	if (rc)
 		return rc;
@@ -837,6 +1010,12 @@ static int archive_where(const struct tfr_source *src, const char *name,
 	return tfr_source_where_in(out, src->path, ":", name);
 }
 
+static void archive_close(struct tfr_source *src)
+{
+	spool_free(src->priv);
+	src->priv = NULL;
+}
+
 const struct tfr_source_ops tfr_source_archive = {
 	.name = "archive",
 	.bid = archive_bid,
@@ -845,4 +1024,5 @@ const struct tfr_source_ops tfr_source_archive = {
 	.features = archive_features,
 	.cursor_free = archive_cursor_free,
 	.where = archive_where,
+	.close = archive_close,
 };

@@ -51,7 +51,8 @@
  *    "'a.tar:x.jpg': reason".
  *
  *  - Safety.  Nothing is written to disk (archives are streamed, never
- *    unpacked), links are never followed out of an archive, and an item
+ *    unpacked; the one exception is the spool of spool_dir, a file
+ *    without a name), links are never followed out of an archive, and an item
  *    that is not a regular file (a FIFO, a device) is refused rather
  *    than opened for reading, so no input can hang a run.
  *
@@ -92,6 +93,11 @@ struct tfr_source_opts {
 	const char *label_sep;
 	const char *const *extra_cols;
 	size_t nextra_cols;
+	/* Compressed tars and zips: copy their members, while they are
+	 * listed, to an unnamed plain tar in this folder, so that reads in
+	 * any order cost a pread each (convert --shuffle); NULL: read them
+	 * again by a forward pass, cheap only in listing order. */
+	const char *spool_dir;
 	/* WebDataset: extensions (without the dot) whose members become
 	 * bytes features on request; NULL for none */
 	const char *const *wds_features;
