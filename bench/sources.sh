@@ -57,31 +57,42 @@ bench_tar() {
 		(cd "$D/photos" && find . -type f | LC_ALL=C sort | zip -q -0 "$D/photos.zip" -@)
 	fi
 	count=$(find "$D/photos" -type f | wc -l)
-	best_dir= best_tar= best_tgz= best_zip=
+	best_dir= best_tar= best_tgz= best_zip= best_sdir= best_stgz= best_szip=
 	for round in 1 2 3 4 5; do
-		for kind in dir tar tgz zip; do
+		# s...: the same with --shuffle (compressed archives then go
+		# through the spool, see tfrec-convert(1))
+		for kind in dir tar tgz zip sdir stgz szip; do
+			shuf=
 			case $kind in
-			dir) in=$D/photos ;;
+			s*) shuf=--shuffle ;;
+			esac
+			case $kind in
+			dir | sdir) in=$D/photos ;;
 			tar) in=$D/photos.tar ;;
-			tgz) in=$D/photos.tgz ;;
-			zip) in=$D/photos.zip ;;
+			tgz | stgz) in=$D/photos.tgz ;;
+			zip | szip) in=$D/photos.zip ;;
 			esac
 			rm -rf "$D/out"
 			mkdir -p "$D/out"
 			sync
 			t=$(wall "$TFREC" convert -q --no-fsync -j 2 --resize-short 256 --crop 224x224 \
-				--shards 4 -o "$D/out/x" "$in")
+				$shuf --shards 4 -o "$D/out/x" "$in")
 			eval "b=\${best_$kind}"
 			if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then
 				eval "best_$kind=$t"
 			fi
 		done
-		echo "round $round: dir $best_dir tar $best_tar tgz $best_tgz zip $best_zip (best so far, s)"
+		echo "round $round: dir $best_dir tar $best_tar tgz $best_tgz zip $best_zip" \
+			"shuffled: dir $best_sdir tgz $best_stgz zip $best_szip (best so far, s)"
 	done
 	echo "images: $count"
 	for kind in tar tgz zip; do
 		eval "b=\${best_$kind}"
 		echo "$kind/folder images per second: $(echo "$best_dir / $b" | bc -l | cut -c1-5)"
+	done
+	for kind in tgz zip; do
+		eval "b=\${best_s$kind}"
+		echo "$kind/folder images per second, both --shuffle: $(echo "$best_sdir / $b" | bc -l | cut -c1-5)"
 	done
 }
 
