@@ -122,6 +122,27 @@ assert b["dropped_by_crop"] > 0 and b["annotation_problems"] == 0, b
 assert m["labels"] == ["blue", "green", "red", "yellow"], m["labels"]
 PYEOF
 
+# A --resume that keeps shards counts their boxes as when they were made:
+# the state holds each shard's counts beside its checksum.
+RES="--annotations $G/csv/boxes.csv --images $G/csv/images --resize-short 64 --crop 32x32 --random-crop --min-box-visible 0.5 --copies 4 --shards 3"
+# shellcheck disable=SC2086
+$CONV $RES -o "$TMP/cnt/a"
+# shellcheck disable=SC2086
+$CONV $RES -o "$TMP/cnt/b"
+rm "$TMP/cnt/b-00001-of-00003.tfrecord"
+# shellcheck disable=SC2086
+check "--resume rebuilds one shard of three" $CONV -q $RES --resume -o "$TMP/cnt/b"
+cp "$TMP/cnt/b.json" "$TMP/cnt/b1.json"
+# shellcheck disable=SC2086
+check "--resume again keeps all three" $CONV -q $RES --resume -o "$TMP/cnt/b"
+check "... the manifests' box counts equal the uninterrupted run's, both times" \
+	$PY - "$TMP/cnt/a.json" "$TMP/cnt/b1.json" "$TMP/cnt/b.json" <<'PYEOF'
+import json, sys
+a, b, c = (json.load(open(p)) for p in sys.argv[1:])
+assert a["boxes"]["kept"] > 0, a["boxes"]
+assert a["boxes"] == b.get("boxes") == c.get("boxes"), (a["boxes"], b.get("boxes"), c.get("boxes"))
+PYEOF
+
 # Retries keep a box when one can be kept.
 mkdir -p "$TMP/retry0" "$TMP/retry"
 $CONV --annotations "$G/csv/boxes.csv" --images "$G/csv/images" --resize-short 64 --crop 32x32 --random-crop \

@@ -74,6 +74,8 @@ static int run_once(const char *key, int resume, uint32_t fail_at, uint32_t *kep
 	rc = tfr_output_run_plan(run, &plan, &s0, &s1, &err);
 	for (s = s0; !rc && s < s1; s++) {
 		struct tfr_problem skip = { "bad.jpg", TFR_NO_POS, TFR_NO_POS, "not an image", 0 };
+		uint64_t counts[TFR_OUTPUT_NCOUNTS] = { s + 1, 2 * (uint64_t)s, UINT64_MAX - s };
+		uint64_t back[TFR_OUTPUT_NCOUNTS] = { 0, 0, 0 };
 		struct tfr_writer *w;
 		char rec[16];
 		int k;
@@ -82,10 +84,11 @@ static int run_once(const char *key, int resume, uint32_t fail_at, uint32_t *kep
 			rc = TFR_ERR_FORMAT;
 			break;
 		}
-		rc = tfr_output_run_resumed(run, s, &err);
+		rc = tfr_output_run_resumed(run, s, back, &err);
 		if (rc == 1) {
+			/* a kept shard gives back the counts it was made with */
 			(*kept)++;
-			rc = 0;
+			rc = memcmp(back, counts, sizeof(counts)) ? -200 : 0;
 			continue;
 		}
 		if (!rc)
@@ -95,7 +98,7 @@ static int run_once(const char *key, int resume, uint32_t fail_at, uint32_t *kep
 			rc = tfr_writer_write(w, rec, strlen(rec), &err);
 		}
 		if (!rc)
-			rc = tfr_output_run_commit(run, s, w, &skip, s == 1, &err);
+			rc = tfr_output_run_commit(run, s, w, &skip, s == 1, counts, &err);
 	}
 	memset(&res, 0, sizeof(res));
 	rc = tfr_output_run_end(run, rc, &m, &res, &err);

@@ -52,6 +52,9 @@ struct worker {
 struct shard_state {
 	struct tfr_problems skips; /* items left out of this shard */
 	struct tfr_stats stats;    /* of its records, in any order (stats.h) */
+	/* boxes kept, boxes dropped by the crop, records with boxes: made
+	 * here (atomic sums, any order) or kept by --resume */
+	uint64_t counts[TFR_OUTPUT_NCOUNTS];
 };
 
 struct run {
@@ -75,8 +78,6 @@ struct run {
 	struct tfr_dataset_reader prd;
 	struct tfr_features pfs;
 	struct tfr_label_specs pls;
-	uint64_t boxes_kept, boxes_dropped; /* atomic: summed over workers */
-	int detection;
 	struct tfr_convert_opts oc;  /* o with --normalize dataset's values */
 	uint64_t norm_sample;
 	double norm_mean[3], norm_std[3];
@@ -176,14 +177,15 @@ static void build_specs(struct specs *s, const struct run *r, size_t item,
 		s->f[s->n++] = x->spec[k];
 }
 
-/* A record made: its boxes join the run's counts (sums: any order). */
-static void count_boxes(struct run *r, const struct worker *wk)
+/* A record made for shard st (NULL: for the statistics' sample only):
+ * its boxes join the shard's counts. */
+static void count_boxes(struct shard_state *st, const struct worker *wk)
 {
-	if (!(wk->fs.flags & TFR_FEATURE_GEOMETRIC))
+	if (!st || !(wk->fs.flags & TFR_FEATURE_GEOMETRIC))
 		return;
-	__atomic_store_n(&r->detection, 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&r->boxes_kept, wk->kept, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&r->boxes_dropped, wk->dropped, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&st->counts[0], wk->kept, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&st->counts[1], wk->dropped, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&st->counts[2], 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -249,10 +251,11 @@ static int move_features(struct worker *wk, const struct tfr_features *fs, int e
 	return TFR_OK;
 }
 
-/* Make the record for unit u into out.  Item-level failures return the
- * status with err naming the file. */
-static int make_record(struct run *r, struct worker *wk, uint64_t u,
-		       struct tfr_buf *out, struct tfr_error *err)
+/* Make the record for unit u into out, for shard st (NULL: for the
+ * statistics' sample).  Item-level failures return the status with err
+ * naming the file. */
+static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
+		       uint64_t u, struct tfr_buf *out, struct tfr_error *err)
 {
 	const struct tfr_convert_opts *o = r->o;
 	size_t item = (size_t)(u / o->copies);
@@ -373,7 +376,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 			rc = tfr_example_encode(sp.f, sp.n, out, &e);
 			if (rc)
 				return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-			count_boxes(r, wk);
+			count_boxes(st, wk);
 			return TFR_OK;
 		}
 		/* The Example is written first with a hole where the pixels
@@ -388,7 +391,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 					  out->data + hole, nbytes, &ow, &oh, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-		count_boxes(r, wk);
+		count_boxes(st, wk);
 		return TFR_OK;
 	}
 	if (sp.oom)
@@ -396,7 +399,7 @@ static int make_record(struct run *r, struct worker *wk, uint64_t u,
 	rc = tfr_example_encode(sp.f, sp.n, out, &e);
 	if (rc)
 		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-	count_boxes(r, wk);
+	count_boxes(st, wk);
 	return TFR_OK;
 }
 
@@ -458,16 +461,16 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 static int finish_shard(struct run *r, uint32_t s, struct shard_state *st,
 			struct tfr_writer *w, struct tfr_error *err)
 {
-	return tfr_output_run_commit(r->orun, s, w, st->skips.v, st->skips.n, err);
+	return tfr_output_run_commit(r->orun, s, w, st->skips.v, st->skips.n, st->counts, err);
 }
 
 /* Shard s is kept by --resume (1), or opened in *w (0), or failed.  A
- * kept shard's statistics are read back from it: they are a function of
- * its records alone. */
+ * kept shard's statistics are read back from it (they are a function of
+ * its records alone), its counts from the resume state. */
 static int start_shard(struct run *r, uint32_t s, struct tfr_writer **w,
 		       struct tfr_error *err)
 {
-	int rc = tfr_output_run_resumed(r->orun, s, err);
+	int rc = tfr_output_run_resumed(r->orun, s, r->st[s - r->s0].counts, err);
 
 	if (rc == 1 && !r->o->no_stats) {
 		char *path = tfr_shard_name(r->o->out.prefix, s, r->plan.nshards, r->o->out.compression);
@@ -507,7 +510,7 @@ static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 		}
 		uint64_t u = unit_at(r, p);
 
-		rc = make_record(r, wk, u, &wk->rec, &e);
+		rc = make_record(r, wk, st, u, &wk->rec, &e);
 		rc = settle(r, st, w, &wk->rd, u, rc, &wk->rec, &e, err);
 		if (rc) {
 			tfr_writer_abort(w);
@@ -521,6 +524,7 @@ static int shard_task(void *ctx, size_t i, int wid, const int *stop,
 /* Batch mode: records of one shard made in parallel into slots. */
 struct batch {
 	struct run *r;
+	struct shard_state *st;
 	uint64_t base;            /* first position of the batch */
 	struct tfr_buf *slot;
 	int *status;
@@ -533,7 +537,7 @@ static int slot_task(void *ctx, size_t i, int wid, const int *stop,
 	struct batch *b = ctx;
 
 	(void)stop;
-	b->status[i] = make_record(b->r, &b->r->workers[wid],
+	b->status[i] = make_record(b->r, &b->r->workers[wid], b->st,
 				   unit_at(b->r, b->base + i), &b->slot[i], &b->errs[i]);
 	/* Item failures are settled in order by the writer, so that the
 	 * first failure reported is the first in output order; a fatal one
@@ -551,7 +555,7 @@ static int batch_shard(struct run *r, size_t i, struct tfr_buf *slots,
 	uint32_t s = r->s0 + (uint32_t)i;
 	struct shard_state *st = &r->st[i];
 	struct tfr_writer *w;
-	struct batch b = { r, 0, slots, status, errs };
+	struct batch b = { r, st, 0, slots, status, errs };
 	uint64_t p, end = r->plan.first[s + 1];
 	int rc;
 
@@ -759,7 +763,7 @@ static int sample_task(void *ctx, size_t i, int wid, const int *stop,
 	int rc;
 
 	(void)stop;
-	rc = make_record(&sp->view, wk, item * sp->o.copies, &wk->rec, &e);
+	rc = make_record(&sp->view, wk, NULL, item * sp->o.copies, &wk->rec, &e);
 	if (rc) {
 		if (sp->o.skip_errors && !fatal(rc))
 			return TFR_OK; /* skipped later, in its shard */
@@ -896,7 +900,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 				  .nlabels = ds->nclasses ? ds->nclasses : ds->nobject_classes };
 	struct tfr_buf sj;        /* the "stats" object */
 	struct run r;
-	uint32_t fw, fh;
+	uint32_t fw, fh, s;
 	size_t i;
 	int rc = TFR_OK, need_probe;
 
@@ -1028,12 +1032,18 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	for (i = 0; i < ds->nbad && !rc; i++)
 		rc = tfr_output_run_problem(r.orun, TFR_NO_POS, ds->bad[i].file, ds->bad[i].record,
 					    ds->bad[i].offset, 0, ds->bad[i].reason, err);
-	res->boxes_kept = r.boxes_kept;
-	res->boxes_dropped = r.boxes_dropped;
-	res->detection = r.detection;
-	m.boxes = r.detection;
-	m.boxes_kept = r.boxes_kept;
-	m.boxes_dropped = r.boxes_dropped;
+	res->boxes_kept = res->boxes_dropped = 0;
+	res->detection = 0;
+	for (s = r.s0; s < r.s1; s++) {
+		const uint64_t *cnt = r.st[s - r.s0].counts;
+
+		res->boxes_kept += cnt[0];
+		res->boxes_dropped += cnt[1];
+		res->detection |= cnt[2] > 0;
+	}
+	m.boxes = res->detection;
+	m.boxes_kept = res->boxes_kept;
+	m.boxes_dropped = res->boxes_dropped;
 	m.annotation_problems = ds->nbad;
 	if (!rc && !o->no_stats) {
 		rc = stats_json(&r, &sj, err);

@@ -145,6 +145,7 @@ void tfr_output_result_release(struct tfr_output_result *res)
 struct prev_shard {
 	int have;
 	uint64_t records, bytes;
+	uint64_t counts[TFR_OUTPUT_NCOUNTS];
 	unsigned char sha[32];
 	char *skipped;            /* the state line's skip list, as written */
 	char *line;               /* the whole state line */
@@ -629,9 +630,9 @@ static int read_state(struct tfr_output_run *run, struct tfr_buf *keep,
 	}
 	for (line = (char *)b.data; line && *line; line = next) {
 		unsigned s;
-		unsigned long long rec, bytes;
+		unsigned long long rec, bytes, cnt[TFR_OUTPUT_NCOUNTS];
 		char key[65], sha[65];
-		int at = 0;
+		int at = 0, i;
 		size_t len;
 		struct prev_shard *p;
 
@@ -654,8 +655,9 @@ static int read_state(struct tfr_output_run *run, struct tfr_buf *keep,
 		}
 		at = 0;
 		if (sscanf(line, "{\"shard\": %u, \"key\": \"%64[0-9a-f]\", \"records\": %llu, "
-			   "\"bytes\": %llu, \"sha256\": \"%64[0-9a-f]\", \"skipped\": [%n",
-			   &s, key, &rec, &bytes, sha, &at) != 5 || !at ||
+			   "\"bytes\": %llu, \"sha256\": \"%64[0-9a-f]\", "
+			   "\"counts\": [%llu, %llu, %llu], \"skipped\": [%n",
+			   &s, key, &rec, &bytes, sha, &cnt[0], &cnt[1], &cnt[2], &at) != 8 || !at ||
 		    len < 2 || strcmp(line + len - 2, "]}") || strcmp(key, run->key) ||
 		    strlen(sha) != 64 || s < run->s0 || s >= run->s1)
 			continue;
@@ -674,6 +676,8 @@ static int read_state(struct tfr_output_run *run, struct tfr_buf *keep,
 		p->have = 1;
 		p->records = rec;
 		p->bytes = bytes;
+		for (i = 0; i < TFR_OUTPUT_NCOUNTS; i++)
+			p->counts[i] = cnt[i];
 		if (tfr_buf_printf(keep, "%s\n", line)) {
 			rc = nomem(err);
 			break;
@@ -826,7 +830,7 @@ static int rebuild_index(struct tfr_output_run *run, const char *path,
 }
 
 int tfr_output_run_resumed(struct tfr_output_run *run, uint32_t s,
-			   struct tfr_error *err)
+			   uint64_t counts[TFR_OUTPUT_NCOUNTS], struct tfr_error *err)
 {
 	const struct prev_shard *p = &run->prev[s - run->s0];
 	struct shard_done *d = &run->sh[s - run->s0];
@@ -864,6 +868,8 @@ int tfr_output_run_resumed(struct tfr_output_run *run, uint32_t s,
 	d->records = p->records;
 	d->bytes = p->bytes;
 	memcpy(d->sha, p->sha, 32);
+	if (counts)
+		memcpy(counts, p->counts, sizeof(p->counts));
 	d->skips = skips;
 	d->nskips = nskips;
 	d->resumed = 1;
@@ -967,8 +973,10 @@ static int hex_str(struct tfr_buf *b, const char *s)
 
 int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
 			  struct tfr_writer *w, const struct tfr_problem *skips,
-			  size_t nskips, struct tfr_error *err)
+			  size_t nskips, const uint64_t counts[TFR_OUTPUT_NCOUNTS],
+			  struct tfr_error *err)
 {
+	static const uint64_t zeros[TFR_OUTPUT_NCOUNTS];
 	struct shard_done *d = &run->sh[s - run->s0];
 	struct tfr_problems copy = { NULL, 0, 0 };
 	struct tfr_buf b;
@@ -995,10 +1003,14 @@ int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
 	/* From here on the shard is under its final name. */
 	tfr_hex32(d->sha, hex);
 	tfr_buf_init(&b, 0);
+	if (!counts)
+		counts = zeros;
 	rc = tfr_buf_printf(&b, "{\"shard\": %u, \"key\": \"%s\", \"records\": %llu, "
-			    "\"bytes\": %llu, \"sha256\": \"%s\", \"skipped\": [",
+			    "\"bytes\": %llu, \"sha256\": \"%s\", \"counts\": [%llu, %llu, %llu], "
+			    "\"skipped\": [",
 			    s, run->key, (unsigned long long)d->records,
-			    (unsigned long long)d->bytes, hex);
+			    (unsigned long long)d->bytes, hex, (unsigned long long)counts[0],
+			    (unsigned long long)counts[1], (unsigned long long)counts[2]);
 	for (i = 0; i < nskips && !rc; i++) {
 		rc = tfr_buf_puts(&b, i ? ", \"" : "\"");
 		rc |= hex_str(&b, skips[i].file);

@@ -176,23 +176,33 @@ int tfr_output_run_plan(struct tfr_output_run *run, const struct tfr_plan *plan,
 			uint32_t *s0, uint32_t *s1, struct tfr_error *err);
 
 /*
+ * Counts a driver keeps per shard beside its records, so that a kept
+ * shard adds to the manifest what it added when it was made (convert:
+ * boxes kept, boxes dropped by the crop, records with boxes).
+ */
+#define TFR_OUTPUT_NCOUNTS 3
+
+/*
  * --resume: 1 when shard s is kept: the state holds it with this run's
  * key, records + skipped == the plan's count for it, and the file has
- * the recorded size and SHA-256 (its .idx is rebuilt when asked for).
+ * the recorded size and SHA-256 (its .idx is rebuilt when asked for);
+ * its counts, as committed, are then stored in counts (when not NULL).
  * 0 when it must be made, or a negative status.  Its progress is ticked.
  */
 int tfr_output_run_resumed(struct tfr_output_run *run, uint32_t s,
-			   struct tfr_error *err);
+			   uint64_t counts[TFR_OUTPUT_NCOUNTS], struct tfr_error *err);
 
 /* Start writing shard s under a temporary name. */
 int tfr_output_run_open(struct tfr_output_run *run, uint32_t s,
 			struct tfr_writer **w, struct tfr_error *err);
 
 /* Commit shard s (w is consumed, also on failure) with the items skipped
- * in it (copied), and record it in the resume state. */
+ * in it (copied) and the driver's counts for it (NULL: zeros), and record
+ * it in the resume state. */
 int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
 			  struct tfr_writer *w, const struct tfr_problem *skips,
-			  size_t nskips, struct tfr_error *err);
+			  size_t nskips, const uint64_t counts[TFR_OUTPUT_NCOUNTS],
+			  struct tfr_error *err);
 
 void tfr_output_run_tick(struct tfr_output_run *run, uint64_t n);
 

@@ -259,7 +259,7 @@ static int sink_open(struct sink *k, struct tfr_error *err)
 
 static int sink_close(struct sink *k, struct tfr_error *err)
 {
-	int rc = tfr_output_run_commit(k->r->orun, k->cur, k->w, NULL, 0, err);
+	int rc = tfr_output_run_commit(k->r->orun, k->cur, k->w, NULL, 0, NULL, err);
 
 	k->w = NULL;
 	return rc;
