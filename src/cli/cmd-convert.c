@@ -701,53 +701,28 @@ int cmd_convert(int argc, char **argv)
 	cli_install_signals();
 	so.max_file = o.max_file;
 	tfr_dataset_init(&ds);
+	status = 1;
 	for (i = optind; i < argc; i++)
-		if (tfr_dataset_add_path(&ds, argv[i], &so, &err)) {
-			cli_error_lib(&err);
-			tfr_dataset_release(&ds);
-			free(spool);
-			return 1;
-		}
+		if (tfr_dataset_add_path(&ds, argv[i], &so, &err))
+			goto lib_error;
 	det.max_file = so.max_file;
-	if (annotations && tfr_dataset_add_kind(&ds, "annotations", annotations, &det, &err)) {
-		cli_error_lib(&err);
-		tfr_dataset_release(&ds);
-		free(spool);
-		return 1;
-	}
-	if (list && tfr_dataset_add_kind(&ds, "list", list, &so, &err)) {
-		cli_error_lib(&err);
-		tfr_dataset_release(&ds);
-		free(spool);
-		return 1;
-	}
-	if (table && tfr_dataset_add_kind(&ds, "table", table, &so, &err)) {
-		cli_error_lib(&err);
-		tfr_dataset_release(&ds);
-		free(spool);
-		return 1;
-	}
+	if ((annotations && tfr_dataset_add_kind(&ds, "annotations", annotations, &det, &err)) ||
+	    (list && tfr_dataset_add_kind(&ds, "list", list, &so, &err)) ||
+	    (table && tfr_dataset_add_kind(&ds, "table", table, &so, &err)))
+		goto lib_error;
 	if (ds.nbad && !o.skip_errors) {
 		cli_error("cannot read '%s': %s", ds.bad[0].file, ds.bad[0].reason);
-		tfr_dataset_release(&ds);
-		free(spool);
-		return 1;
+		goto done;
 	}
-	if (tfr_dataset_finish(&ds, classes, add_classes, &err)) {
-		cli_error_lib(&err);
-		tfr_dataset_release(&ds);
-		free(spool);
-		return 1;
-	}
+	if (tfr_dataset_finish(&ds, classes, add_classes, &err))
+		goto lib_error;
 	for (ci = ds.nclasses - ds.nadded; ci < ds.nclasses; ci++)
 		cli_error("warning: class '%s' is not in '%s'; added as id %zu",
 			  ds.classes[ci], classes, ci);
 	if (ds.n == 0) {
 		cli_error("no images found in the inputs (looked for names ending as JPEG, PNG, WebP, TIFF, "
 			  "GIF, BMP, PNM and JPEG 2000 files do: see tfrec-convert(1))");
-		tfr_dataset_release(&ds);
-		free(spool);
-		return 1;
+		goto done;
 	}
 
 	o.noptions = option_list(opts, &o, &st, on_error);
@@ -761,9 +736,13 @@ int cmd_convert(int argc, char **argv)
 		fprintf(stderr, "tfrec: %" PRIu64 " boxes kept, %" PRIu64
 			" dropped by the crop\n", res.boxes_kept, res.boxes_dropped);
 	tfr_convert_result_release(&res); /* on failure too: what it gathered, e.g. skips */
-	tfr_dataset_release(&ds);
-	free(spool);
 	if (cli_close_stdout())
 		status = 1;
+	goto done;
+lib_error:
+	cli_error_lib(&err);
+done:
+	tfr_dataset_release(&ds);
+	free(spool);
 	return status;
 }

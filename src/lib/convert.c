@@ -357,42 +357,35 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 				   &view, &fx, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-		if (o->store) {
-			/* uint8 HWC pixels, encoded, then the Example. */
-			if (tfr_buf_reserve(&wk->pix, nbytes))
-				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-			rc = tfr_augment_run_into(&o->aug, &wk->img, rnd, &wk->aug,
-						  wk->pix.data, nbytes, &ow, &oh, &e);
-			if (!rc)
-				rc = tfr_store_encode((enum tfr_store)o->store, o->store_quality,
-						      wk->pix.data, ow, oh, o->aug.channels,
-						      &wk->enc, &e);
-			if (rc)
-				return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-			build_specs(&sp, r, item, wk->enc.data, wk->enc.len, ow, oh, info.format,
-				    &wk->ls, fx);
+		if (!o->store) {
+			/* The Example is written first with a hole where the
+			 * pixels go, and the tensor is made in place: no copy
+			 * of it. */
+			build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format, &wk->ls, fx);
 			if (sp.oom)
 				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-			rc = tfr_example_encode(sp.f, sp.n, out, &e);
+			rc = tfr_example_encode_at(sp.f, sp.n, out, &hole, &e);
+			if (rc)
+				return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			rc = tfr_augment_run_into(&o->aug, &wk->img, rnd, &wk->aug,
+						  out->data + hole, nbytes, &ow, &oh, &e);
 			if (rc)
 				return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 			count_boxes(st, wk);
 			return TFR_OK;
 		}
-		/* The Example is written first with a hole where the pixels
-		 * go, and the tensor is made in place: no copy of it. */
-		build_specs(&sp, r, item, NULL, nbytes, ow, oh, info.format, &wk->ls, fx);
-		if (sp.oom)
+		/* --store: uint8 HWC pixels, encoded, then the Example below. */
+		if (tfr_buf_reserve(&wk->pix, nbytes))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		rc = tfr_example_encode_at(sp.f, sp.n, out, &hole, &e);
-		if (rc)
-			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
 		rc = tfr_augment_run_into(&o->aug, &wk->img, rnd, &wk->aug,
-					  out->data + hole, nbytes, &ow, &oh, &e);
+					  wk->pix.data, nbytes, &ow, &oh, &e);
+		if (!rc)
+			rc = tfr_store_encode((enum tfr_store)o->store, o->store_quality,
+					      wk->pix.data, ow, oh, o->aug.channels, &wk->enc, &e);
 		if (rc)
 			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
-		count_boxes(st, wk);
-		return TFR_OK;
+		build_specs(&sp, r, item, wk->enc.data, wk->enc.len, ow, oh, info.format,
+			    &wk->ls, fx);
 	}
 	if (sp.oom)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");

@@ -1,6 +1,7 @@
 /* masks.c - masks drawn, coded as PNG and moved; see masks.h. */
 #include "config.h"
 #include "masks.h"
+#include "store.h"
 
 #include <math.h>
 #include <png.h>
@@ -131,22 +132,14 @@ int tfr_mask_draw(const struct tfr_annot_set *set, const struct tfr_annot_object
 int tfr_mask_encode(const unsigned char *px, uint32_t w, uint32_t h, struct tfr_buf *out,
 		    struct tfr_error *err)
 {
-	png_image im;
-	png_alloc_size_t size = 0;
+	struct tfr_error e;
+	int rc = tfr_store_png_append(px, w, h, 1, out, &e);
 
-	memset(&im, 0, sizeof(im));
-	im.version = PNG_IMAGE_VERSION;
-	im.width = w;
-	im.height = h;
-	im.format = PNG_FORMAT_GRAY;
-	if (!png_image_write_to_memory(&im, NULL, &size, 0, px, 0, NULL))
-		return tfr_error_set(err, TFR_ERR_INVALID, "cannot encode a mask: %s", im.message);
-	if (tfr_buf_reserve(out, size))
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (!png_image_write_to_memory(&im, out->data + out->len, &size, 0, px, 0, NULL))
-		return tfr_error_set(err, TFR_ERR_INVALID, "cannot encode a mask: %s", im.message);
-	out->len += size;
-	return TFR_OK;
+	if (rc == TFR_ERR_FORMAT)
+		return tfr_error_set(err, TFR_ERR_INVALID, "cannot encode a mask: %s", e.msg);
+	if (rc)
+		*err = e;
+	return rc;
 }
 
 int tfr_mask_png(const struct tfr_annot_set *set, const struct tfr_annot_object *o,

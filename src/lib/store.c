@@ -75,8 +75,8 @@ static int encode_jpeg(int quality, const uint8_t *pix, uint32_t w, uint32_t h,
 	return rc;
 }
 
-static int encode_png(const uint8_t *pix, uint32_t w, uint32_t h, unsigned ch,
-		      struct tfr_buf *out, struct tfr_error *err)
+int tfr_store_png_append(const uint8_t *pix, uint32_t w, uint32_t h, unsigned ch,
+			 struct tfr_buf *out, struct tfr_error *err)
 {
 	png_image img;
 	png_alloc_size_t size = 0;
@@ -87,14 +87,28 @@ static int encode_png(const uint8_t *pix, uint32_t w, uint32_t h, unsigned ch,
 	img.height = h;
 	img.format = ch == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
 	if (!png_image_write_to_memory(&img, NULL, &size, 0, pix, 0, NULL))
-		return tfr_error_set(err, TFR_ERR_FORMAT, "PNG encoding failed: %s", img.message);
-	out->len = 0;
+		return tfr_error_set(err, TFR_ERR_FORMAT, "%s", img.message);
 	if (tfr_buf_reserve(out, size))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (!png_image_write_to_memory(&img, out->data, &size, 0, pix, 0, NULL))
-		return tfr_error_set(err, TFR_ERR_FORMAT, "PNG encoding failed: %s", img.message);
-	out->len = size;
+	if (!png_image_write_to_memory(&img, out->data + out->len, &size, 0, pix, 0, NULL))
+		return tfr_error_set(err, TFR_ERR_FORMAT, "%s", img.message);
+	out->len += size;
 	return TFR_OK;
+}
+
+static int encode_png(const uint8_t *pix, uint32_t w, uint32_t h, unsigned ch,
+		      struct tfr_buf *out, struct tfr_error *err)
+{
+	struct tfr_error e;
+	int rc;
+
+	out->len = 0;
+	rc = tfr_store_png_append(pix, w, h, ch, out, &e);
+	if (rc == TFR_ERR_FORMAT)
+		return tfr_error_set(err, rc, "PNG encoding failed: %s", e.msg);
+	if (rc)
+		*err = e;
+	return rc;
 }
 
 static int encode_webp(int quality, const uint8_t *pix, uint32_t w, uint32_t h,

@@ -41,4 +41,10 @@ int tfr_store_encode(enum tfr_store fmt, int quality, const uint8_t *pix,
 		     uint32_t w, uint32_t h, unsigned channels,
 		     struct tfr_buf *out, struct tfr_error *err);
 
+/* A PNG of w x h pixels of 1 or 3 interleaved 8-bit channels, appended
+ * to out (also for instance masks, masks.c).  On failure err holds
+ * libpng's reason alone (TFR_ERR_FORMAT), or TFR_ERR_NOMEM. */
+int tfr_store_png_append(const uint8_t *pix, uint32_t w, uint32_t h, unsigned ch,
+			 struct tfr_buf *out, struct tfr_error *err);
+
 #endif

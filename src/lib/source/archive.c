@@ -573,7 +573,7 @@ static int take_member(struct lister *l, const char *name, struct tfr_error *err
 	int spooled = !plain && l->src->opts->spool_dir;
 	struct mkey m;
 	uint64_t here;
-	int is_cls, is_image, rc;
+	int is_cls, is_image, want, rc;
 
 	if (spooled && !l->src->priv && (rc = spool_open(l->src, err)))
 		return rc;
@@ -584,6 +584,7 @@ static int take_member(struct lister *l, const char *name, struct tfr_error *err
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	is_cls = m.is_cls;
 	is_image = m.is_image;
+	want = !is_image && !is_cls && wanted(l->src, m.ext);
 	if (!g->key.len || strcmp((char *)g->key.data, (char *)l->tmp.data) ||
 	    (is_image && g->has_image) || (is_cls && g->has_cls)) {
 		if ((rc = flush(l, err)))
@@ -616,7 +617,7 @@ static int take_member(struct lister *l, const char *name, struct tfr_error *err
 	}
 	if (!is_image) {
 		l->ds->ignored++;
-		if (wanted(l->src, m.ext)) {
+		if (want) {
 			g->has_feat = 1;
 			if (spooled && (rc = spool_member(l, name, max, err)))
 				return rc;
@@ -642,8 +643,7 @@ static int take_member(struct lister *l, const char *name, struct tfr_error *err
 	rc = TFR_OK;
 spool:
 	if (spooled && !rc) {
-		const char *suffix = is_image ? "jpg" : is_cls ? "cls" :
-				     wanted(l->src, m.ext) ? m.ext : NULL;
+		const char *suffix = is_image ? "jpg" : is_cls ? "cls" : want ? m.ext : NULL;
 
 		l->sname.len = 0;
 		if (tfr_buf_printf(&l->sname, "%llu%s%s", (unsigned long long)l->ngroups,
