@@ -21,7 +21,7 @@ data=${TESTDATA:-$top/../shared/testdata}/dataset/dali-coco
 PY=/usr/bin/python3
 W=$(mktemp -d "${TMPDIR:-/tmp}/tfrec-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-"$B/tfrec" convert -q --no-fsync --resize-short 256 --crop 224x224 --copies 8 --shards 16 \
+"$B/tfrec" convert -q --no-fsync --resize-short 256 --crop 224x224 --random-crop --flip --copies 8 --shards 16 \
 	--index -o "$W/b" "$data"
 export PYTHONPATH="$top/python" PYTHONDONTWRITEBYTECODE=1
 [ -f "$B/libtfrec.so.0" ] && export TFREC_LIBRARY="$B/libtfrec.so.0"

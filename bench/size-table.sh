@@ -29,7 +29,7 @@ trap 'rm -rf "$work"' EXIT
 # A flat input needs a class folder; link the photos into one.
 mkdir -p "$work/in/photos"
 for f in "$photos"/*; do ln -s "$f" "$work/in/photos/"; done
-COMMON="-q --no-fsync -j 1 --resize-short 256 --crop 224x224 --copies $copies --shards 4"
+COMMON="-q --no-fsync -j 1 --resize-short 256 --crop 224x224 --random-crop --flip --copies $copies --shards 4"
 CHOICES="float16 uint8 jpeg:90 webp:90"
 opts_of() {
 	case $1 in

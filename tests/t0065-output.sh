@@ -70,7 +70,7 @@ done
 
 # --- in-place reshard is refused, inputs intact --------------------------------
 mkdir -p "$TMP/ip"
-$CONV $SMALL --copies 5 --shards 3 -o "$TMP/ip/x" "$PHOTOS"
+$CONV $SMALL --flip --copies 5 --shards 3 -o "$TMP/ip/x" "$PHOTOS"
 (cd "$TMP/ip" && sha256sum x-*.tfrecord >../ip.sum)
 check_exit 1 "shard -o x over x-* is refused" $SH --shards 3 -o "$TMP/ip/x" "$TMP"/ip/x-*.tfrecord
 err_has "saying which input is an output" "an output file of prefix"

@@ -5,7 +5,7 @@
 # or unwritable output directories and /dev/full are clear errors.
 . "${TOP_SRCDIR}/tests/lib.sh"
 PHOTOS=$TOP_SRCDIR/sample-data/photos
-SLOW="--resize-short 256 --crop 224x224 --copies 40 --shards 24"
+SLOW="--resize-short 256 --crop 224x224 --random-crop --copies 40 --shards 24"
 mkdir -p "$TMP/ref" "$TMP/k" "$TMP/s"
 
 "$TFREC" convert -q --no-fsync -j 1 $SLOW -o "$TMP/ref/p" "$PHOTOS"
@@ -38,7 +38,7 @@ rm -f "$TMP"/k/*.tmp-*
 check "--resume output equals an uninterrupted run" diff -r "$TMP/k" "$TMP/ref"
 
 # --- SIGKILL and rerun (shard) -------------------------------------------------
-"$TFREC" convert -q --no-fsync --resize 64x64 --copies 60 --shards 1 -o "$TMP/s/in" "$PHOTOS"
+"$TFREC" convert -q --no-fsync --resize 64x64 --flip --copies 60 --shards 1 -o "$TMP/s/in" "$PHOTOS"
 "$TFREC" shard -q --no-fsync --shuffle --shards 40 -o "$TMP/s/ref" "$TMP/s/in-00000-of-00001.tfrecord"
 mkdir -p "$TMP/s/k"
 "$TFREC" shard -q --shuffle --shards 40 -j 1 -o "$TMP/s/k/ref" "$TMP/s/in-00000-of-00001.tfrecord" &
@@ -100,7 +100,7 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$TMP/full" 2>/dev/nul
 	# a later shard hits the full disk while other threads write: the
 	# real error, not the other workers' "stopped", must be reported
 	for j in 2 4; do
-		check_exit 1 "-j $j, 8 shards onto a full disk fails" "$TFREC" convert -q -j $j --resize 64x64 --copies 4 --shards 8 -o "$TMP/full/p" "$PHOTOS"
+		check_exit 1 "-j $j, 8 shards onto a full disk fails" "$TFREC" convert -q -j $j --resize 64x64 --flip --copies 4 --shards 8 -o "$TMP/full/p" "$PHOTOS"
 		err_has "-j $j: the shard and the reason are named" "No space left on device"
 		if grep -q "stopped" "$TMP/.err"; then not_ok "-j $j: not a bare 'stopped'"; else ok "-j $j: not a bare 'stopped'"; fi
 	done

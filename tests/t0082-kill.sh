@@ -54,7 +54,7 @@ pick_opts() {
 	3) O="--resize 96x96 --shards 4 --compression gzip" ;;
 	esac
 	case $(rnd 3) in 0) O="$O --resume" ;; esac
-	O="$O --copies 40 -j $(($(rnd 2) + 1))"
+	O="$O --flip --copies 40 -j $(($(rnd 2) + 1))"
 }
 
 bad=0
@@ -85,7 +85,7 @@ done
 	not_ok "after $ROUNDS re-runs, final names agree with the manifest ($bad problems)"
 [ "$killed" -ge 1 ] && ok "some runs were killed mid-way ($killed of $ROUNDS)" || not_ok "no run was killed mid-way"
 
-FINAL="--resize 96x96 --shards 4 --shuffle --seed 2 --copies 40"
+FINAL="--resize 96x96 --shards 4 --shuffle --seed 2 --flip --copies 40"
 check "--resume with the final options" "$TFREC" convert -q --no-fsync $FINAL --resume -o "$TMP/o/p" "$PHOTOS"
 check "an uninterrupted run" "$TFREC" convert -q --no-fsync $FINAL -o "$TMP/ref/p" "$PHOTOS"
 check "the resumed output has the bytes of the uninterrupted run" diff -r "$TMP/o" "$TMP/ref"
@@ -100,7 +100,7 @@ wait_locked() {
 	while [ ! -s "$1" ] && [ $i -lt 400 ]; do sleep 0.02; i=$((i + 1)); done
 }
 mkdir -p "$TMP/c" "$TMP/cref"
-SLOW="--resize-short 128 --crop 112x112 --copies 30 --shards 6 -j 1"
+SLOW="--resize-short 128 --crop 112x112 --random-crop --copies 30 --shards 6 -j 1"
 "$TFREC" convert -q --no-fsync $SLOW -o "$TMP/cref/p" "$PHOTOS"
 "$TFREC" convert -q --no-fsync $SLOW -o "$TMP/c/p" "$PHOTOS" &
 a=$!

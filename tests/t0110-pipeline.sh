@@ -35,10 +35,10 @@ check "after the fix make succeeds" $MK -j2 "$OPTS"
 check "and all is up to date" $MK -q "$OPTS"
 
 # The progress bar: only on a terminal.
-"$TFREC" convert --no-fsync --resize 32x32 --copies 20 --shards 1 -o "$TMP/out/pipe" "$TMP/data/train" 2>"$TMP/pipe.err"
+"$TFREC" convert --no-fsync --resize 32x32 --flip --copies 20 --shards 1 -o "$TMP/out/pipe" "$TMP/data/train" 2>"$TMP/pipe.err"
 if grep -q '\[#' "$TMP/pipe.err"; then not_ok "no progress bar in a pipe"; else ok "no progress bar in a pipe"; fi
 if command -v script >/dev/null 2>&1; then
-	script -qec "'$TFREC' convert --no-fsync --resize 32x32 --copies 20 --shards 1 -o '$TMP/out/tty' '$TMP/data/train'" /dev/null >"$TMP/tty.out" 2>&1
+	script -qec "'$TFREC' convert --no-fsync --resize 32x32 --flip --copies 20 --shards 1 -o '$TMP/out/tty' '$TMP/data/train'" /dev/null >"$TMP/tty.out" 2>&1
 	if grep -q 'images' "$TMP/tty.out" && grep -q '\[#' "$TMP/tty.out"; then ok "a progress bar on a terminal"; else not_ok "a progress bar on a terminal"; sed 's/^/# /' "$TMP/tty.out" | head; fi
 	script -qec "'$TFREC' convert -q --no-fsync --resize 32x32 --shards 1 -o '$TMP/out/tty2' '$TMP/data/train'" /dev/null >"$TMP/tty2.out" 2>&1
 	[ -s "$TMP/tty2.out" ] && not_ok "-q silences the terminal" || ok "-q silences the terminal"

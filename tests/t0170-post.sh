@@ -7,7 +7,7 @@
 . "${TOP_SRCDIR}/tests/lib.sh"
 PHOTOS=$TOP_SRCDIR/sample-data/photos
 mkdir -p "$TMP/o" "$TMP/up" "$TMP/o2" "$TMP/up2" "$TMP/ref"
-OPTS="-q --no-fsync --resize-short 48 --crop 32x32 --copies 3 --shards 6"
+OPTS="-q --no-fsync --resize-short 48 --crop 32x32 --random-crop --copies 3 --shards 6"
 # shellcheck disable=SC2086
 "$TFREC" convert $OPTS -o "$TMP/ref/t" "$TOP_SRCDIR/sample-data/photos"
 

@@ -632,6 +632,12 @@ int cmd_convert(int argc, char **argv)
 	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || o.aug.rrc || norm_given ||
 			  st.nmean || o.copies > 1))
 		return cli_usage("convert", "--encoded keeps the original bytes: augment options do not apply");
+	/* Copies differ only by the random choices of the crop and flip
+	 * (augment.h); without one they are byte-identical records, which
+	 * bias training and are never what was meant (issue 21). */
+	if (o.copies > 1 && !o.aug.random_crop && !o.aug.flip && !o.aug.rrc)
+		return cli_usage("convert", "--copies %" PRIu32 " would write identical copies: add "
+				 "--random-crop (with --crop), --flip or --random-resized-crop", o.copies);
 	if (o.out.index && o.out.compression != TFR_COMP_NONE)
 		return cli_usage("convert", "--index needs uncompressed shards (DALI seeks by offset)");
 	/* One limit for writing and reading: no record past what tfrec's

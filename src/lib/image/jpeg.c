@@ -29,7 +29,7 @@ struct jerr {
 	struct jpeg_error_mgr pub;
 	struct jpeg_progress_mgr progress;
 	jmp_buf jb;
-	int truncated, too_many_scans, warned_marker;
+	int truncated, too_many_scans, lost;
 };
 
 static void jpeg_fail(j_common_ptr c)
@@ -39,17 +39,46 @@ static void jpeg_fail(j_common_ptr c)
 	longjmp(e->jb, 1);
 }
 
+/*
+ * Whether a libjpeg warning (jerror.h, libjpeg-turbo 2.1) means entropy-
+ * coded data was missing or corrupt, so that libjpeg filled blocks with
+ * zeros or grey and carried on.  Such an image is not the one in the
+ * file: an error, as a truncated file is.  The other warnings lose no
+ * pixel data: JWRN_EXTRANEOUS_DATA (bytes before a marker, skipped;
+ * common in real photo sets), JWRN_ADOBE_XFORM, JWRN_JFIF_MAJOR,
+ * JWRN_BOGUS_ICC (we never read the ICC profile), JWRN_NOT_SEQUENTIAL
+ * (odd SOS fields, decoded as sequential anyway) and JWRN_TOO_MUCH_DATA
+ * (the caller's mistake, never ours).  man/tfrec-convert.1 lists both.
+ */
+static int jpeg_warning_loses_data(int code)
+{
+	switch (code) {
+	case JWRN_HIT_MARKER:        /* premature end of data segment */
+	case JWRN_HUFF_BAD_CODE:     /* bad Huffman code */
+	case JWRN_ARITH_BAD_CODE:    /* bad arithmetic code */
+	case JWRN_MUST_RESYNC:       /* marker instead of RSTn: a lost interval */
+	case JWRN_BOGUS_PROGRESSION: /* a refinement without its first scan */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void jpeg_note(j_common_ptr c, int level)
 {
 	struct jerr *e = (struct jerr *)c->err;
 
-	/* Warnings about corrupt data are tolerated (TensorFlow decodes
-	 * such files too), but data that simply ends is an error: libjpeg
-	 * would otherwise pad the image with grey. */
-	if (level < 0 && e->pub.msg_code == JWRN_JPEG_EOF)
+	if (level >= 0)
+		return; /* trace messages */
+	/* Data that simply ends keeps its own message (and the read loop
+	 * stops on it); other lost data stops the decode here, from inside
+	 * libjpeg, as error_exit does. */
+	if (e->pub.msg_code == JWRN_JPEG_EOF) {
 		e->truncated = 1;
-	if (level < 0 && e->pub.msg_code == JWRN_HIT_MARKER)
-		e->warned_marker = 1;
+	} else if (jpeg_warning_loses_data(e->pub.msg_code)) {
+		e->lost = 1;
+		longjmp(e->jb, 1);
+	}
 }
 
 /* libjpeg-turbo 2.1 has no scan limit in the libjpeg API (TurboJPEG 3
@@ -80,6 +109,8 @@ static int jpeg_message(j_common_ptr c, struct tfr_error *err)
 				     "--max-pixels (a progressive file holds every coefficient, "
 				     "6 bytes a pixel at 4:4:4)");
 	c->err->format_message(c, msg);
+	if (e->lost)
+		return tfr_error_set(err, TFR_ERR_CORRUPT, "invalid JPEG: %s", msg);
 	return tfr_error_set(err, TFR_ERR_FORMAT, "invalid JPEG: %s", msg);
 }
 
