@@ -18,6 +18,8 @@ if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS python3-torch python3-pip python3-setuptools python3-venv"
 	# t0190-slurm brings up a one-node Slurm cluster.
 	PKGS="$PKGS slurm-wlm munge"
+	# t0150 counts the spool's opens with strace.
+	PKGS="$PKGS strace"
 fi
 missing=
 for p in $PKGS; do

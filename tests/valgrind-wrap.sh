@@ -12,6 +12,8 @@
 # pass of scripts/test.sh keeps the SIMD paths covered.
 JSIMD_FORCENONE=1
 export JSIMD_FORCENONE
-exec valgrind -q --error-exitcode=99 --leak-check=full \
+# --vgdb=no: no vgdb FIFOs in /tmp, which a killed run (t0082) would
+# leave behind.
+exec valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 	--track-fds=no "$TFREC_REAL" "$@"
