@@ -233,12 +233,33 @@ def hostile(d):
         f.write(bytes(b[:sos_end]) + b"\xff\xd9")
     with open(os.path.join(d, "nosos.jpg"), "wb") as f:
         f.write(bytes(b[:segs[-1][1]]) + b"\xff\xd9")
-    # JPEG: a progressive file whose last scan is repeated to make 150.
+    # JPEG: a progressive file with one of its first-pass AC scans (Ah 0)
+    # repeated, with the Huffman tables sent before it, to make 150.
+    # Such a scan decodes again to the same coefficients (libjpeg warns
+    # of an inconsistent progression, which loses nothing); a repeated
+    # refinement scan would be corrupt data, an error of its own.
     buf = io.BytesIO()
     picture("RGB", 64, 64).save(buf, "JPEG", progressive=True, quality=90)
     b = buf.getvalue()
-    last = b.rfind(b"\xff\xda")
-    scan = b[last:-2]
+
+    def data_end(i):  # the marker after the entropy-coded data from i
+        while True:
+            i = b.index(b"\xff", i)
+            if b[i + 1] != 0 and not 0xD0 <= b[i + 1] <= 0xD7:
+                return i
+            i += 2
+
+    soss = [i for i in range(len(b) - 1) if b[i:i + 2] == b"\xff\xda"]
+    scan = None
+    for k in range(1, len(soss)):
+        n = b[soss[k] + 4]
+        hdr_end = soss[k] + 2 + struct.unpack(">H", b[soss[k] + 2:soss[k] + 4])[0]
+        ss, ah = b[hdr_end - 3], b[hdr_end - 1] >> 4
+        if ss > 0 and ah == 0 and n == 1:
+            start = data_end(soss[k - 1] + 2 + struct.unpack(">H", b[soss[k - 1] + 2:soss[k - 1] + 4])[0])
+            scan = b[start:data_end(hdr_end)]
+            break
+    assert scan, "no first-pass AC scan"
     nscans = b.count(b"\xff\xda")
     with open(os.path.join(d, "scans.jpg"), "wb") as f:
         f.write(b[:-2] + scan * (150 - nscans) + b"\xff\xd9")

@@ -16,8 +16,8 @@ for d in s j1 j2 j4 b1 b2 b4 parts seed12 px ref rps ss ss2 ssv gz enc list list
 done
 
 # --- sample data, labels, manifest ---------------------------------------
-check_exit 1 "a missing output directory is an error" $CONV -o "$TMP/nodir/p" "$PHOTOS"
-err_has "the missing directory is named" "output directory '$TMP/nodir' does not exist"
+check "a missing output directory is made, with its parents" $CONV -o "$TMP/nodir/a/p" "$PHOTOS"
+check "... holding the shard" test -f "$TMP/nodir/a/p-00000-of-00001.tfrecord"
 check "convert sample-data" $CONV --resize-short 256 --crop 224x224 --shards 2 --index -o "$TMP/s/photos" "$PHOTOS"
 printf 'cat\ngoat\n' >"$TMP/want-labels"
 check "labels file lists classes in sorted order" cmp "$TMP/s/photos.labels.txt" "$TMP/want-labels"

@@ -144,4 +144,16 @@ n=$(cd "$TMP/g" && ls -d p-*.tfrecord | wc -l)
 n=$(cd "$TMP/g" && ls -d p-* | grep -vc '\.tfrecord\(\.idx\)\{0,1\}$' || true)
 [ "$n" -eq 0 ] && ok "PREFIX-* matches only shards and their .idx" || not_ok "PREFIX-* matches only shards and their .idx ($n others)"
 
+# --- -o makes its folder, with parents, for every command (issue 25) ------------
+mkdir -p "$TMP/fresh"
+check "convert -o new/a/b/p in a fresh folder" sh -c "cd '$TMP/fresh' && $CONV $SMALL -o new/a/b/p '$PHOTOS'"
+check "... made the folders and the shard" test -f "$TMP/fresh/new/a/b/p-00000-of-00001.tfrecord"
+check "shard -o s/t/p" $SH --shards 2 -o "$TMP/fresh/s/t/p" "$TMP/fresh/new/a/b/p-00000-of-00001.tfrecord"
+check "... made the folders and the shards" test -f "$TMP/fresh/s/t/p-00001-of-00002.tfrecord"
+check "index -o i/j/p.idx" "$TFREC" index -o "$TMP/fresh/i/j/p.idx" "$TMP/fresh/new/a/b/p-00000-of-00001.tfrecord"
+check "... made the folders and the index" test -s "$TMP/fresh/i/j/p.idx"
+: >"$TMP/fresh/file"
+check_exit 1 "a folder under a file is an error" $CONV $SMALL -o "$TMP/fresh/file/x/p" "$PHOTOS"
+err_has "... naming it" "output directory '$TMP/fresh/file/x'"
+
 done_testing

@@ -72,8 +72,8 @@ for sig in INT TERM; do
 done
 
 # --- bad output places -------------------------------------------------------------
-check_exit 1 "missing output directory" "$TFREC" convert -o "$TMP/nope/p" "$PHOTOS"
-err_has "named" "output directory '$TMP/nope' does not exist"
+check_exit 1 "an output directory under a file" "$TFREC" convert -o "$TMP/ref/p.json/sub/p" "$PHOTOS"
+err_has "named" "output directory '$TMP/ref/p.json/sub'"
 check_exit 1 "output directory is a file" "$TFREC" shard -o "$TMP/ref/p.json/x" "$TMP/ref/p-00000-of-00024.tfrecord"
 mkdir -p "$TMP/ro" && chmod 555 "$TMP/ro"
 if [ ! -w "$TMP/ro" ]; then

@@ -177,6 +177,15 @@ int main(void)
 			bad++;
 	}
 	ok(bad == 0, "agrees with _Float16 conversion (%d bad)", bad);
+#else
+	/* Say so rather than vanish: the count differs by compiler. */
+	printf("ok %d - agrees with _Float16 conversion # SKIP %s\n", ++tap_count,
+#ifdef __clang__
+	       "not compared under clang"
+#else
+	       "this compiler has no _Float16"
+#endif
+	);
 #endif
 	return tap_done();
 }

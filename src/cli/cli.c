@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "lib/plan.h"
+#include "lib/fileio.h"
 #include "lib/output.h"
 #include "lib/tmpfile.h"
 
@@ -231,9 +232,17 @@ int cli_check_output_dir(const char *prefix)
 		return 1;
 	}
 	if (stat(dir, &st)) {
-		if (errno == ENOENT)
-			cli_error("output directory '%s' does not exist", dir);
-		else
+		struct tfr_error err;
+
+		/* A missing folder is made, with its parents (mkdir -p), so
+		 * that every example works in a fresh directory (issue 25). */
+		if (errno == ENOENT) {
+			tfr_error_clear(&err);
+			if (tfr_mkdirs(dir, &err))
+				cli_error_lib(&err);
+			else
+				rc = 0;
+		} else
 			cli_error("cannot use output directory '%s': %s", dir, strerror(errno));
 	} else if (!S_ISDIR(st.st_mode)) {
 		cli_error("output directory '%s' is not a directory", dir);

@@ -68,6 +68,8 @@ int cmd_index(int argc, char **argv)
 	    same_file(output, argv[optind]))
 		return cli_usage("index", "--output '%s' is the input: the index would replace it",
 				 output);
+	if (output && strcmp(output, "-") && (i = cli_check_output_dir(output)) != 0)
+		return i;
 	cli_install_signals();
 	tfr_buf_init(&b, 0);
 	for (i = optind; i < argc; i++) {

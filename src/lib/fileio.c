@@ -251,3 +251,38 @@ int tfr_file_write_atomic(const char *path, const void *p, size_t n,
 	tfr_atomic_abort(&a);
 	return rc;
 }
+
+int tfr_mkdirs(const char *dir, struct tfr_error *err)
+{
+	char *p = strdup(dir), *q;
+	int rc = TFR_OK;
+
+	if (!p)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	/* Each parent in turn, then dir itself; EEXIST is checked below
+	 * with stat, since the existing thing may be a file. */
+	for (q = p + 1;; q++) {
+		struct stat st;
+		char c = *q;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0777) && errno != EEXIST) {
+			rc = tfr_error_sys(err, errno, "cannot create directory '%s'", p);
+			goto out;
+		}
+		if (stat(p, &st) || !S_ISDIR(st.st_mode)) {
+			rc = tfr_error_sys(err, ENOTDIR, "cannot create directory '%s'", p);
+			goto out;
+		}
+		*q = c;
+		if (!c)
+			break;
+		while (q[1] == '/') /* "a//b" */
+			q++;
+	}
+out:
+	free(p);
+	return rc;
+}

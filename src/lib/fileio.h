@@ -71,4 +71,12 @@ int tfr_file_write_atomic(const char *path, const void *p, size_t n,
 /* Lowercase hex of a 32-byte digest into out[65]. */
 void tfr_hex32(const unsigned char sha[32], char out[65]);
 
+/* Create directory dir and any missing parents, as mkdir -p does (mode
+ * 0777 less the umask); a directory already there is fine.  dir must not
+ * be NULL.  TFR_ERR_IO with the failing path's reason otherwise (a parent
+ * that is a file: "not a directory").  Output folders are made on demand
+ * so that '-o out/train' works in a fresh folder, as tarp and LitData do.
+ * Thread-safe (two callers racing for the same path both succeed). */
+int tfr_mkdirs(const char *dir, struct tfr_error *err);
+
 #endif

@@ -44,8 +44,10 @@ static void jpeg_fail(j_common_ptr c)
  * coded data was missing or corrupt, so that libjpeg filled blocks with
  * zeros or grey and carried on.  Such an image is not the one in the
  * file: an error, as a truncated file is.  The other warnings lose no
- * pixel data: JWRN_EXTRANEOUS_DATA (bytes before a marker, skipped;
- * common in real photo sets), JWRN_ADOBE_XFORM, JWRN_JFIF_MAJOR,
+ * data: JWRN_EXTRANEOUS_DATA (bytes before a marker, skipped; common in
+ * real photo sets), JWRN_BOGUS_PROGRESSION (a progressive scan sent out
+ * of order or twice: its data is there and decoded, and t0140's 90-scan
+ * file is one), JWRN_ADOBE_XFORM, JWRN_JFIF_MAJOR,
  * JWRN_BOGUS_ICC (we never read the ICC profile), JWRN_NOT_SEQUENTIAL
  * (odd SOS fields, decoded as sequential anyway) and JWRN_TOO_MUCH_DATA
  * (the caller's mistake, never ours).  man/tfrec-convert.1 lists both.
@@ -57,7 +59,6 @@ static int jpeg_warning_loses_data(int code)
 	case JWRN_HUFF_BAD_CODE:     /* bad Huffman code */
 	case JWRN_ARITH_BAD_CODE:    /* bad arithmetic code */
 	case JWRN_MUST_RESYNC:       /* marker instead of RSTn: a lost interval */
-	case JWRN_BOGUS_PROGRESSION: /* a refinement without its first scan */
 		return 1;
 	default:
 		return 0;
@@ -75,7 +76,10 @@ static void jpeg_note(j_common_ptr c, int level)
 	 * libjpeg, as error_exit does. */
 	if (e->pub.msg_code == JWRN_JPEG_EOF) {
 		e->truncated = 1;
-	} else if (jpeg_warning_loses_data(e->pub.msg_code)) {
+	} else if (!e->truncated && jpeg_warning_loses_data(e->pub.msg_code)) {
+		/* (After the end of the data, libjpeg's inserted EOI marker
+		 * makes a "premature end of data segment" too: the
+		 * truncation is the cause, and is reported as such.) */
 		e->lost = 1;
 		longjmp(e->jb, 1);
 	}

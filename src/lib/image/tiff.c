@@ -93,6 +93,9 @@ static void tiff_unmap(thandle_t h, void *base, toff_t size)
 	(void)size;
 }
 
+/* fmt is libtiff's own format string: the attribute tells the compiler
+ * so (and silences -Wformat-nonliteral). */
+__attribute__((format(printf, 4, 0)))
 static int tiff_on_error(TIFF *t, void *user, const char *module, const char *fmt, va_list ap)
 {
 	struct tiff_mem *m = user;
