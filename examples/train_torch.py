@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """train_torch.py - train a small CNN on tfrec shards for a few steps.
 
-    tfrec convert --resize 32x32 --shards 16 --index -o out/train photos/
+    tfrec convert --resize 32x32 --shards 16 --index -o out/train sample-data/photos
     python3 examples/train_torch.py --steps 100 'out/train-*.tfrecord'
-    torchrun --nproc_per_node 3 examples/train_torch.py 'out/train-*.tfrecord'   # DDP, gloo
+    # DDP over gloo, 3 ranks (torchrun's entry point is not on Debian's PATH):
+    python3 -m torch.distributed.run --nproc_per_node 3 examples/train_torch.py 'out/train-*.tfrecord'
 
 The dataset batches inside the DataLoader workers (batch_size= on the
 dataset, batch_size=None on the loader), so a worker passes one tensor
