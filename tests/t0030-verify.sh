@@ -50,6 +50,13 @@ err_has "short .idx says so" "index lists 5 records, the file has 20"
 check_exit 1 "one bad file among good ones gives 1" "$TFREC" verify "$TMP/a.tfrecord.gz" "$TMP/bad.tfrecord" "$TMP/a.tfrecord.gz"
 out_has "later good files still checked" "a.tfrecord.gz: ok"
 
+# A glob that caught an .idx or a manifest: named as what it is not.
+"$TFREC" index -o "$TMP/a.idx" "$TMP/a.tfrecord"
+check_exit 1 "verify on an .idx file fails" "$TFREC" verify "$TMP/a.idx"
+err_has "... saying it is not a TFRecord file" "a.idx': record 0 at offset 0: length CRC mismatch: not a TFRecord file"
+printf '{"records": 20}\n' >"$TMP/a.json"
+check_exit 1 "verify on a JSON manifest fails" "$TFREC" verify "$TMP/a.json"
+err_has "... saying it is not a TFRecord file" "a.json': record 0 at offset 0: length CRC mismatch: not a TFRecord file"
 if have_testdata tfrecord "checks on the shared TFRecord files"; then
 	td=$TESTDATA/tfrecord
 	check "TF-written Examples verify" "$TFREC" verify "$td/pytorch-data/example.tfrecord" "$td/pytorch-data/sequence_example.tfrecord" "$td/pwnall-tfrecord/singles.tfrecords"

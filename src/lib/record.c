@@ -536,6 +536,13 @@ again:
 				return rc;
 			goto again;
 		}
+		/* A file whose very first header is wrong is most likely not
+		 * a TFRecord file at all (an .idx or .json a glob caught). */
+		if (r->index == 0 && off == 0)
+			return tfr_error_at(err, TFR_ERR_CORRUPT, r->index, off,
+					    "'%s': record 0 at offset 0%s: length CRC mismatch: "
+					    "not a TFRecord file, or its first header is damaged",
+					    r->name, where(r));
 		return tfr_error_at(err, TFR_ERR_CORRUPT, r->index, off,
 				    "'%s': record %llu at offset %llu%s: length CRC mismatch",
 				    r->name, (unsigned long long)r->index,
