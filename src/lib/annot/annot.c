@@ -183,24 +183,62 @@ int64_t tfr_annot_add_seg(struct tfr_annot_set *set, const void *data, size_t le
 	return (int64_t)at;
 }
 
-const char *tfr_annot_box(double x0, double y0, double x1, double y1, uint32_t w,
-			  uint32_t h, struct tfr_annot_object *o)
+/*
+ * The edge rule: corners up to slack_x / slack_y (half a pixel, in the
+ * units of w and h) outside the image are rounding, as every exporter
+ * writes them (YOLO's 6 decimals, COCO's x + w = width + 0.5), and are
+ * clipped; anything further out is a problem.  Clipping only moves
+ * corners that are out, so a box inside gives the same bytes as before
+ * the rule.
+ */
+static const char *box_check(double x0, double y0, double x1, double y1, double w,
+			     double h, double slack_x, double slack_y,
+			     struct tfr_annot_object *o)
 {
 	if (!isfinite(x0) || !isfinite(y0) || !isfinite(x1) || !isfinite(y1))
 		return "a box coordinate is not a finite number";
-	if (!w || !h)
+	if (!(w > 0) || !(h > 0))
 		return "the image has no size";
-	if (x0 < 0 || y0 < 0)
-		return "the box has a negative coordinate";
+	if (x0 < -slack_x || y0 < -slack_y)
+		return "the box has a negative coordinate (more than half a pixel out)";
 	if (!(x0 < x1) || !(y0 < y1))
 		return "the box is degenerate (no width or no height)";
-	if (x1 > w || y1 > h)
-		return "the box reaches outside the image";
+	if (x1 > w + slack_x || y1 > h + slack_y)
+		return "the box reaches outside the image (more than half a pixel out)";
+	x0 = x0 < 0 ? 0 : x0;
+	y0 = y0 < 0 ? 0 : y0;
+	x1 = x1 > w ? w : x1;
+	y1 = y1 > h ? h : y1;
+	/* Within half a pixel of an edge: nothing left inside. */
+	if (!(x0 < x1) || !(y0 < y1))
+		return "the box lies on the image's edge (no width or no height inside it)";
 	o->xmin = x0 / w;
 	o->ymin = y0 / h;
 	o->xmax = x1 / w;
 	o->ymax = y1 / h;
 	return NULL;
+}
+
+const char *tfr_annot_box(double x0, double y0, double x1, double y1, uint32_t w,
+			  uint32_t h, struct tfr_annot_object *o)
+{
+	return box_check(x0, y0, x1, y1, w, h, 0.5, 0.5, o);
+}
+
+const char *tfr_annot_box_norm(double x0, double y0, double x1, double y1, uint32_t w,
+			       uint32_t h, struct tfr_annot_object *o)
+{
+	return box_check(x0, y0, x1, y1, 1, 1, w ? 0.5 / w : 0, h ? 0.5 / h : 0, o);
+}
+
+double tfr_annot_box_area(double x0, double y0, double x1, double y1, uint32_t w,
+			  uint32_t h)
+{
+	x0 = x0 < 0 ? 0 : x0;
+	y0 = y0 < 0 ? 0 : y0;
+	x1 = x1 > w ? w : x1;
+	y1 = y1 > h ? h : y1;
+	return (x1 - x0) * (y1 - y0);
 }
 
 int tfr_annot_slurp(const char *path, size_t max, unsigned char **data, size_t *len,

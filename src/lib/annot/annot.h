@@ -22,10 +22,17 @@
  * and CSV xmin / width and xmax / width (VOC's 1-based corners taken as
  * they are, as create_pascal_tf_record.py does); YOLO cx - w/2, cx + w/2.
  *
+ * Edges: a corner up to half a pixel outside the image is rounding and
+ * is clipped to the image (tfr_annot_box); COCO's and CSV's x + w and
+ * xmax are pixel edges, VOC's 1-based xmax is the edge after its last
+ * pixel (xmax = width is the right edge, width + 1 a column beyond the
+ * image), and YOLO's size is read from the image's header only when a
+ * corner falls outside 0..1.
+ *
  * Problems: a malformed file (truncated JSON or XML, nesting deeper than
  * TFR_ANNOT_MAX_DEPTH, a DOCTYPE or entity declaration, a line too long)
  * is an error naming the file and byte offset.  A bad entry (a box
- * outside the image, a degenerate or non-finite box, an unknown class,
+ * further than half a pixel outside the image, a degenerate or non-finite box, an unknown class,
  * an annotation of a missing image, a missing image size) is not: it is
  * left out and recorded in problems (file, entry index, byte offset,
  * reason), and the boxes it held are counted in dropped.  The caller
@@ -163,11 +170,23 @@ int64_t tfr_annot_add_seg(struct tfr_annot_set *set, const void *data, size_t le
 			  struct tfr_error *err);
 /*
  * Check a pixel box against its image and normalize it: x0, y0, x1, y1
- * in pixels, the image w x h.  Returns NULL and fills why (a reason) when
- * the box is non-finite, degenerate, or outside the image.
+ * pixel edges (x1, y1 exclusive), the image w x h.  Corners at most half
+ * a pixel outside the image are clipped to it (the edge rule,
+ * tfrec-convert(1) DETECTION); returns NULL and fills o's box, or returns
+ * a reason when the box is non-finite, degenerate, further out, or has
+ * nothing left inside once clipped.
  */
 const char *tfr_annot_box(double x0, double y0, double x1, double y1, uint32_t w,
 			  uint32_t h, struct tfr_annot_object *o);
+/* The same for a box already normalized (YOLO): corners in 0..1 of an
+ * image of w x h pixels, so half a pixel is 0.5 / w and 0.5 / h; a size
+ * of 0 (not known) allows no slack. */
+const char *tfr_annot_box_norm(double x0, double y0, double x1, double y1, uint32_t w,
+			       uint32_t h, struct tfr_annot_object *o);
+/* The area in pixels of a pixel box clipped to w x h (VOC's and CSV's
+ * area of a box tfr_annot_box accepted). */
+double tfr_annot_box_area(double x0, double y0, double x1, double y1, uint32_t w,
+			  uint32_t h);
 /*
  * The label of class name, adding it when new (labels in order of first
  * appearance until tfr_annot_sort_classes).  Names are held in a sorted
