@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "lib/annot/annot.h"
+#include "lib/buf.h"
 
 static struct tfr_annot_opts opts;
 
@@ -162,9 +163,13 @@ static void test_rle(void)
 	rc = parse(&tfr_annot_coco, &s, good, &err);
 	ok(!rc && s.nobjects == 1 && s.objects[0].seg >= 0, "rle: a compressed string decodes");
 	if (!rc && s.nobjects == 1) {
-		uint32_t rec[8];
+		uint32_t rec[8] = { 0 };
+		struct tfr_buf b;
 
-		memcpy(rec, s.seg + s.objects[0].seg, sizeof(rec));
+		tfr_buf_init(&b, 0);
+		if (!tfr_annot_seg_read(&s, s.objects[0].seg, &b, &err) && b.len >= sizeof(rec))
+			memcpy(rec, b.data, sizeof(rec));
+		tfr_buf_release(&b);
 		ok(rec[0] == TFR_SEG_RLE && rec[1] == 3 && rec[2] == 4 && rec[3] == 4 &&
 		   rec[4] == 5 && rec[5] == 3 && rec[6] == 2 && rec[7] == 2,
 		   "rle: size and runs 5, 3, 2, 2 (%u %u %u %u %u %u %u %u)",

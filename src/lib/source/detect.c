@@ -79,6 +79,7 @@ static int detect_open(struct tfr_source *src, struct tfr_error *err)
 	ao.skip_empty = so->skip_empty;
 	ao.classes_file = so->annot_classes;
 	ao.images = d->images;
+	ao.spool_dir = so->spool_dir; /* the masks' segmentations */
 	tfr_annot_init(&d->set);
 	rc = tfr_annot_load(&d->set, src->path, fmt, &ao, err);
 	return rc;

@@ -96,7 +96,9 @@ struct tfr_source_opts {
 	/* Compressed tars and zips: copy their members, while they are
 	 * listed, to an unnamed plain tar in this folder, so that reads in
 	 * any order cost a pread each (convert --shuffle); NULL: read them
-	 * again by a forward pass, cheap only in listing order. */
+	 * again by a forward pass, cheap only in listing order.  The
+	 * annotations source spools its masks' segmentations there
+	 * (annot.h; NULL: $TMPDIR). */
 	const char *spool_dir;
 	/* WebDataset: extensions (without the dot) whose members become
 	 * bytes features on request; NULL for none */
