@@ -220,7 +220,7 @@ int64_t tfr_annot_add_seg(struct tfr_annot_set *set, const void *data, size_t le
 	static const unsigned char zeros[8];
 	uint64_t at = set->seg_len, n = len;
 
-	if (len > TFR_ANNOT_MAX_SEG || at > ((uint64_t)1 << 46)) {
+	if (len > TFR_ANNOT_MAX_SEG || at > ((uint64_t)1 << 40)) {
 		tfr_error_set(err, TFR_ERR_LIMIT, "segmentations too large");
 		return -1;
 	}
