@@ -316,8 +316,9 @@ static int detect_identity(const struct tfr_source *src, const char *name, uint6
 
 	(void)name;
 	(void)loc;
-	if (tfr_buf_append(out, src->ident, sizeof(src->ident)))
-		return -1;
+	/* Not the identity of the annotation path itself: for VOC and YOLO
+	 * it is a folder, whose time changes with any file made in it (an
+	 * output beside the labels); each image's own file is keyed. */
 	if (extra >= d->set.nimages)
 		return 0;
 	im = &d->set.images[extra];
