@@ -397,8 +397,9 @@ static void test_edges(void)
 	   s.nobjects, (unsigned long long)s.dropped);
 	if (s.nobjects == 2)
 		ok(s.objects[0].xmax == 1 && s.objects[0].ymax == 1 && s.objects[0].xmin == 0.75 &&
-		   s.objects[1].xmin == 0 && s.objects[1].xmax == 9.5 / 200,
-		   "edges: coco clipped to the image");
+		   s.objects[1].xmin == 0 && s.objects[1].xmax == 9.5 / 200 &&
+		   s.objects[0].area == 50 * 50 && s.objects[1].area == 9.5f * 10,
+		   "edges: coco clipped to the image, area (none in the file) the clipped box's");
 	tfr_annot_release(&s);
 
 	/* VOC's 1-based xmax: width is the right edge, width + 1 beyond. */

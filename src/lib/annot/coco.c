@@ -553,7 +553,8 @@ static int end_annotation(struct coco *c)
 	o->ymin = c->bbox[1];
 	o->xmax = c->bbox[2];
 	o->ymax = c->bbox[3];
-	o->area = (float)(c->has_area ? c->area : c->bbox[2] * c->bbox[3]);
+	/* No 'area': the box's, once resolve knows the image (-2 until). */
+	o->area = c->has_area ? (float)c->area : -2.0f;
 	o->crowd = (uint8_t)c->crowd;
 	o->entry = at;
 	if (c->seg_kind == TFR_SEG_POLYGONS) {
@@ -752,6 +753,18 @@ static int resolve(struct coco *c)
 
 			why = tfr_annot_box(s->xmin, s->ymin, s->xmin + s->xmax, s->ymin + s->ymax,
 					    img->width, img->height, &t);
+			if (!why && t.area == -2.0f) {
+				/* w * h as ever, or the clipped box's (edge rule). */
+				int clipped = s->xmin < 0 || s->ymin < 0 ||
+					      s->xmin + s->xmax > img->width ||
+					      s->ymin + s->ymax > img->height;
+
+				t.area = (float)(clipped ? tfr_annot_box_area(s->xmin, s->ymin,
+									      s->xmin + s->xmax,
+									      s->ymin + s->ymax,
+									      img->width, img->height)
+							 : s->xmax * s->ymax);
+			}
 			/* Only RLE records are read back: their size. */
 			if (!why && t.seg >= 0 && t.seg_kind == TFR_SEG_RLE) {
 				uint32_t hw[2];
