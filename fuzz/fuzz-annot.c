@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/annot/annot.h"
+#include "lib/buf.h"
 #include "lib/boxes.h"
 #include "lib/masks.h"
 
@@ -37,13 +38,16 @@ static void walk(const struct tfr_annot_set *s)
 		if (tfr_box_map(&g, &b, 0.3, &m))
 			sink += m.xmin + m.ymax;
 		if (o->seg >= 0) {
+			struct tfr_buf rec;
 			uint32_t kind;
 
-			if ((size_t)o->seg + 8 > s->seg_len)
+			tfr_buf_init(&rec, 0);
+			if (tfr_annot_seg_read(s, o->seg, &rec, NULL) || rec.len < 8)
 				abort();
-			memcpy(&kind, s->seg + o->seg, 4);
-			if (kind != TFR_SEG_POLYGONS && kind != TFR_SEG_RLE)
+			memcpy(&kind, rec.data, 4);
+			if ((kind != TFR_SEG_POLYGONS && kind != TFR_SEG_RLE) || kind != o->seg_kind)
 				abort();
+			tfr_buf_release(&rec);
 		}
 		{
 			const struct tfr_annot_image *im = &s->images[o->image];

@@ -258,6 +258,61 @@ printf 'filename,width,height,class,xmin,ymin,xmax,ymax\nimg000.png,10,10,red,na
 check_exit 1 "a NaN corner fails" $CONV --annotations "$B/nan.csv" -o "$B/o3/r"
 err_has "... named by line" "nan.csv': line 2: a corner is not a finite number"
 
+# Box edges: corners up to half a pixel outside the image are clipped,
+# further out is an error naming the file and line (or entry).  The real
+# raccoon-164 YOLO line ends at y = 184.0001 of 184.
+E=$TMP/edge
+mkdir -p "$E/yolo" "$E/o"
+$PY - "$E" <<'PYEOF'
+import json, os, struct, sys
+e = sys.argv[1]
+def bmp(path, w, h):
+    row = (w * 3 + 3) // 4 * 4
+    data = bytes((i * 7) & 255 for i in range(row * h))
+    hdr = b"BM" + struct.pack("<IHHI", 54 + len(data), 0, 0, 54) + \
+        struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(data), 2835, 2835, 0, 0)
+    open(path, "wb").write(hdr + data)
+bmp(os.path.join(e, "yolo", "raccoon-164.bmp"), 274, 184)
+bmp(os.path.join(e, "r.bmp"), 274, 184)
+open(os.path.join(e, "yolo", "raccoon-164.txt"), "w").write("0 0.343066 0.573370 0.613139 0.853261\n")
+open(os.path.join(e, "yolo", "classes.txt"), "w").write("raccoon\n")
+def coco(name, boxes):
+    json.dump({"images": [{"id": 1, "file_name": "r.bmp", "width": 274, "height": 184}],
+               "categories": [{"id": 1, "name": "raccoon"}],
+               "annotations": [{"id": i + 1, "image_id": 1, "category_id": 1, "bbox": b}
+                               for i, b in enumerate(boxes)]},
+              open(os.path.join(e, name), "w"))
+coco("edge.json", [[10, 20, 264.5, 164.5], [-0.5, -0.5, 20, 20]])
+coco("far.json", [[10, 20, 264.5, 164.5], [10, 20, 265, 10]])
+def voc(name, xmax):
+    open(os.path.join(e, name), "w").write(
+        "<annotation><filename>r.bmp</filename><size><width>274</width><height>184</height>"
+        "<depth>3</depth></size><object><name>raccoon</name><bndbox><xmin>1</xmin><ymin>1</ymin>"
+        "<xmax>%s</xmax><ymax>184</ymax></bndbox></object></annotation>" % xmax)
+voc("edge.xml", "274.5")
+voc("far.xml", "275")
+for name, xmax in (("edge.csv", "274.4"), ("far.csv", "276")):
+    open(os.path.join(e, name), "w").write(
+        "filename,width,height,class,xmin,ymin,xmax,ymax\nr.bmp,274,184,raccoon,0,0,%s,184\n" % xmax)
+PYEOF
+check "edges: raccoon-164's YOLO line converts" $CONV --annotations "$E/yolo" --encoded -o "$E/o/y"
+check "edges: ... its ymax clipped to 1" sh -c "$TFREC inspect -d '$E/o/y-00000-of-00001.tfrecord' | grep -q '\"image/object/bbox/ymax\":{\"float\":\\[1\\]}'"
+printf '0 0.343066 0.573370 0.613139 0.853261\n0 0.5 0.51 0.2 0.99\n' >"$E/yolo/raccoon-164.txt"
+check_exit 1 "edges: a YOLO box 0.9 px below the image fails" $CONV --annotations "$E/yolo" --encoded -o "$E/o/y2"
+err_has "... naming the file and line" "raccoon-164.txt': line 2: the box reaches outside the image"
+for x in json xml csv; do
+	check "edges: $x corners half a pixel out convert" \
+		$CONV --annotations "$E/edge.$x" --images "$E" --encoded -o "$E/o/$x"
+	check "edges: ... clipped into 0..1" sh -c "$TFREC inspect -d '$E/o/$x-00000-of-00001.tfrecord' | grep -q '\"image/object/bbox/xmax\":{\"float\":\\[1[],]'"
+	check_exit 1 "edges: $x a box a pixel or more out fails" \
+		$CONV --annotations "$E/far.$x" --images "$E" --encoded -o "$E/o/f$x"
+done
+err_has "... the CSV one named by line" "far.csv': line 2: the box reaches outside the image"
+$CONV --annotations "$E/far.json" --images "$E" --encoded -o "$E/o/fj" 2>"$TMP/.err"
+err_has "... the COCO one by entry" "annotations[1]: the box reaches outside the image"
+$CONV --annotations "$E/far.xml" --images "$E" --encoded -o "$E/o/fx" 2>"$TMP/.err"
+err_has "... the VOC one (xmax = width + 1) by object" "far.xml': object 0: the box reaches outside"
+
 # Usage errors.
 check_exit 2 "--random-resized-crop with --crop is a usage error" \
 	$CONV --annotations "$B/boxes.csv" --random-resized-crop 32x32 --crop 16x16 -o "$B/o3/r"

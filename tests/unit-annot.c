@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "lib/annot/annot.h"
+#include "lib/buf.h"
 
 static struct tfr_annot_opts opts;
 
@@ -162,9 +163,13 @@ static void test_rle(void)
 	rc = parse(&tfr_annot_coco, &s, good, &err);
 	ok(!rc && s.nobjects == 1 && s.objects[0].seg >= 0, "rle: a compressed string decodes");
 	if (!rc && s.nobjects == 1) {
-		uint32_t rec[8];
+		uint32_t rec[8] = { 0 };
+		struct tfr_buf b;
 
-		memcpy(rec, s.seg + s.objects[0].seg, sizeof(rec));
+		tfr_buf_init(&b, 0);
+		if (!tfr_annot_seg_read(&s, s.objects[0].seg, &b, &err) && b.len >= sizeof(rec))
+			memcpy(rec, b.data, sizeof(rec));
+		tfr_buf_release(&b);
 		ok(rec[0] == TFR_SEG_RLE && rec[1] == 3 && rec[2] == 4 && rec[3] == 4 &&
 		   rec[4] == 5 && rec[5] == 3 && rec[6] == 2 && rec[7] == 2,
 		   "rle: size and runs 5, 3, 2, 2 (%u %u %u %u %u %u %u %u)",
@@ -331,6 +336,182 @@ static void test_yolo_csv(void)
 	tfr_annot_release(&s);
 }
 
+/*
+ * The edge rule (annot.h): corners up to half a pixel outside the image
+ * are clipped, further out is a problem naming the entry, in every
+ * format; boxes inside are untouched.
+ */
+static void test_edges(void)
+{
+	struct tfr_annot_object o;
+	struct tfr_annot_set s;
+	struct tfr_error err;
+	const char *why;
+	FILE *f;
+	int rc;
+
+	/* Pixel edges (COCO, CSV, VOC). */
+	memset(&o, 0, sizeof(o));
+	why = tfr_annot_box(10, 20, 50, 60, 200, 100, &o);
+	ok(!why && o.xmin == 10.0 / 200 && o.ymin == 20.0 / 100 && o.xmax == 50.0 / 200 &&
+	   o.ymax == 60.0 / 100, "edges: a box inside is x / width as before");
+	why = tfr_annot_box(-0.5, -0.25, 200.5, 100.5, 200, 100, &o);
+	ok(!why && o.xmin == 0 && o.ymin == 0 && o.xmax == 1 && o.ymax == 1,
+	   "edges: half a pixel out on every side is clipped to the image");
+	why = tfr_annot_box(0, 0, 200.5001, 100, 200, 100, &o);
+	ok(why && strstr(why, "reaches outside the image"), "edges: past half a pixel: %s",
+	   why ? why : "accepted");
+	why = tfr_annot_box(0, 0, 201, 100, 200, 100, &o);
+	ok(why && strstr(why, "reaches outside"), "edges: x + w = width + 1 is refused");
+	why = tfr_annot_box(-0.51, 0, 10, 10, 200, 100, &o);
+	ok(why && strstr(why, "negative coordinate"), "edges: x = -0.51 is refused");
+	why = tfr_annot_box(200.1, 0, 200.4, 10, 200, 100, &o);
+	ok(why && strstr(why, "on the image's edge"), "edges: a box only in the slack has no area");
+	ok(tfr_annot_box_area(-0.5, 0, 200.5, 10, 200, 100) == 2000 &&
+	   tfr_annot_box_area(10, 20, 50, 60, 200, 100) == 1600, "edges: area of the clipped box");
+
+	/* Normalized (YOLO): half a pixel is 0.5 / size. */
+	{
+		double cx = 0.343066, cy = 0.573370, w = 0.613139, h = 0.853261;
+
+		why = tfr_annot_box_norm(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, 274, 184, &o);
+		ok(!why && o.ymax == 1 && o.ymin == cy - h / 2 && o.xmin == cx - w / 2,
+		   "edges: raccoon-164's box (y = 184.0001 of 184) is clipped: %s", why ? why : "ok");
+		why = tfr_annot_box_norm(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, 0, 0, &o);
+		ok(why && strstr(why, "reaches outside"), "edges: without the image's size, no slack");
+		why = tfr_annot_box_norm(0.1, 0.1, 0.5, 1 + 0.6 / 184, 274, 184, &o);
+		ok(why && strstr(why, "reaches outside"), "edges: 0.6 px below the image is refused");
+	}
+
+	/* COCO: x + w = width + 0.5 kept and clipped, width + 1 refused. */
+	rc = parse(&tfr_annot_coco, &s,
+		   "{\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\", \"width\": 200, \"height\": 100}],"
+		   " \"categories\": [{\"id\": 1, \"name\": \"x\"}], \"annotations\": ["
+		   " {\"id\": 1, \"image_id\": 1, \"category_id\": 1, \"bbox\": [150, 50, 50.5, 50.5]},"
+		   " {\"id\": 2, \"image_id\": 1, \"category_id\": 1, \"bbox\": [150, 50, 51, 10]},"
+		   " {\"id\": 3, \"image_id\": 1, \"category_id\": 1, \"bbox\": [-0.5, 0, 10, 10]}]}",
+		   &err);
+	ok(!rc && s.nobjects == 2 && s.dropped == 1 &&
+	   has_problem(&s, "annotations[1]: the box reaches outside"),
+	   "edges: coco width + 0.5 and x = -0.5 kept, width + 1 refused by entry (%zu, %llu)",
+	   s.nobjects, (unsigned long long)s.dropped);
+	if (s.nobjects == 2)
+		ok(s.objects[0].xmax == 1 && s.objects[0].ymax == 1 && s.objects[0].xmin == 0.75 &&
+		   s.objects[1].xmin == 0 && s.objects[1].xmax == 9.5 / 200 &&
+		   s.objects[0].area == 50 * 50 && s.objects[1].area == 9.5f * 10,
+		   "edges: coco clipped to the image, area (none in the file) the clipped box's");
+	tfr_annot_release(&s);
+
+	/* VOC's 1-based xmax: width is the right edge, width + 1 beyond. */
+	rc = parse(&tfr_annot_voc, &s,
+		   "<annotation><filename>v.jpg</filename><size><width>100</width><height>50</height></size>"
+		   "<object><name>a</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>100</xmax><ymax>50</ymax></bndbox></object>"
+		   "<object><name>a</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>100.5</xmax><ymax>50</ymax></bndbox></object>"
+		   "<object><name>a</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>101</xmax><ymax>50</ymax></bndbox></object>"
+		   "</annotation>", &err);
+	ok(!rc && s.nobjects == 2 && s.dropped == 1 && has_problem(&s, "object 2: the box reaches outside"),
+	   "edges: voc xmax = width and width + 0.5 kept, width + 1 refused by object");
+	if (s.nobjects == 2)
+		ok(s.objects[0].xmax == 1 && s.objects[1].xmax == 1 && s.objects[1].area == 99 * 49,
+		   "edges: voc clipped, area of the clipped box");
+	tfr_annot_release(&s);
+
+	/* CSV. */
+	rc = parse(&tfr_annot_csv, &s,
+		   "filename,width,height,class,xmin,ymin,xmax,ymax\n"
+		   "a.jpg,200,100,c,0,0,200.4,100\n"
+		   "a.jpg,200,100,c,0,-0.3,10,10\n"
+		   "a.jpg,200,100,c,0,0,202,100\n", &err);
+	ok(!rc && s.nobjects == 2 && s.dropped == 1 && has_problem(&s, "line 4: the box reaches outside"),
+	   "edges: csv 0.4 px out kept, 2 px out refused by line");
+	if (s.nobjects == 2)
+		ok(s.objects[0].xmax == 1 && s.objects[0].area == 20000 && s.objects[1].ymin == 0,
+		   "edges: csv clipped");
+	tfr_annot_release(&s);
+
+	/* YOLO through load: the image's header gives its size. */
+	rc = system("rm -rf unit-annot-yolo && mkdir unit-annot-yolo");
+	f = fopen("unit-annot-yolo/r.bmp", "wb");
+	if (f) {
+		/* A 274 x 184 24-bit BMP: 54 header bytes, rows of 824. */
+		static const unsigned char hdr[54] = {
+			'B', 'M', 0x76, 0x50, 0x02, 0, 0, 0, 0, 0, 54, 0, 0, 0,
+			40, 0, 0, 0, 0x12, 0x01, 0, 0, 0xb8, 0, 0, 0, 1, 0, 24, 0,
+			0, 0, 0, 0, 0x40, 0x50, 0x02, 0, 0x13, 0x0b, 0, 0, 0x13, 0x0b, 0, 0,
+			0, 0, 0, 0, 0, 0, 0, 0,
+		};
+
+		fwrite(hdr, 1, sizeof(hdr), f);
+		for (rc = 0; rc < 824 * 184; rc++)
+			fputc(rc & 0xff, f);
+		fclose(f);
+	}
+	f = fopen("unit-annot-yolo/r.txt", "w");
+	if (f) {
+		fputs("0 0.343066 0.573370 0.613139 0.853261\n0 0.5 0.51 0.2 0.99\n", f);
+		fclose(f);
+	}
+	f = fopen("unit-annot-yolo/classes.txt", "w");
+	if (f) {
+		fputs("raccoon\n", f);
+		fclose(f);
+	}
+	tfr_annot_init(&s);
+	rc = tfr_annot_load(&s, "unit-annot-yolo", &tfr_annot_yolo, &opts, &err);
+	ok(!rc && s.nobjects == 1 && s.dropped == 1 && s.objects[0].ymax == 1 &&
+	   has_problem(&s, "line 2: the box reaches outside") &&
+	   !strcmp(s.problems[0].file, "unit-annot-yolo/r.txt"),
+	   "edges: yolo raccoon line clipped with the size from r.bmp, 0.9 px out refused by file and line (%s)",
+	   rc ? err.msg : "ok");
+	tfr_annot_release(&s);
+	rc = system("rm -rf unit-annot-yolo");
+	(void)rc;
+}
+
+/*
+ * The segmentation spool: records of any size (one over the 1 MiB write
+ * buffer, so that it straddles a flush) read back as written, from the
+ * file and from the buffer; a spool folder that is not there is an error
+ * naming it.
+ */
+static void test_spool(void)
+{
+	struct tfr_annot_set s;
+	struct tfr_error err;
+	struct tfr_buf b;
+	size_t len[3] = { 100, (size_t)3 << 20, 52 }, i, k;
+	int64_t at[3];
+	unsigned char *rec[3];
+	int same = 1;
+
+	tfr_annot_init(&s);
+	tfr_buf_init(&b, 0);
+	for (i = 0; i < 3; i++) {
+		rec[i] = malloc(len[i]);
+		for (k = 0; rec[i] && k < len[i]; k++)
+			rec[i][k] = (unsigned char)(k * 31 + i);
+		at[i] = rec[i] ? tfr_annot_add_seg(&s, rec[i], len[i], &err) : -1;
+	}
+	ok(at[0] >= 0 && at[1] > at[0] && at[2] > at[1] && s.seg_fd >= 0 && s.seg_flushed > 0,
+	   "spool: three records in an unnamed file, the buffer flushed");
+	for (i = 0; i < 3; i++)
+		if (at[i] < 0 || tfr_annot_seg_read(&s, at[i], &b, &err) || b.len != len[i] ||
+		    memcmp(b.data, rec[i], len[i]))
+			same = 0;
+	ok(same, "spool: each record reads back as written (file and buffer)");
+	ok(tfr_annot_seg_read(&s, at[2] + 8, &b, &err) == TFR_ERR_IO,
+	   "spool: a handle that is no record is an error, not a read past the end");
+	tfr_annot_release(&s);
+	tfr_annot_init(&s);
+	s.seg_dir = "/nonexistent-spool-dir";
+	ok(tfr_annot_add_seg(&s, rec[0], len[0], &err) < 0 && strstr(err.msg, "/nonexistent-spool-dir"),
+	   "spool: a missing folder is named: %s", err.msg);
+	tfr_annot_release(&s);
+	for (i = 0; i < 3; i++)
+		free(rec[i]);
+	tfr_buf_release(&b);
+}
+
 /* The documented limits (tfrec(1) RESOURCES), each refused by name. */
 static void test_limits(void)
 {
@@ -406,6 +587,8 @@ int main(void)
 	hostile_json();
 	test_voc();
 	test_yolo_csv();
+	test_edges();
+	test_spool();
 	test_limits();
 	test_sniff();
 	return tap_done();

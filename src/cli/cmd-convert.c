@@ -699,12 +699,14 @@ int cmd_convert(int argc, char **argv)
 	if ((c = cli_check_output_dir(o.out.prefix)) != 0)
 		return c;
 	/* Shuffled reads (and a sample's) go through a spool of compressed
-	 * archives, kept beside the output (source.h). */
-	if ((o.shuffle || o.stats_sample) && !(spool = cli_output_dir(o.out.prefix))) {
+	 * archives, kept beside the output (source.h); so do the instance
+	 * masks' segmentations (annot.h). */
+	if ((o.shuffle || o.stats_sample || det.masks) && !(spool = cli_output_dir(o.out.prefix))) {
 		cli_error("out of memory");
 		return 1;
 	}
-	so.spool_dir = spool;
+	so.spool_dir = o.shuffle || o.stats_sample ? spool : NULL;
+	det.spool_dir = det.masks ? spool : NULL;
 	cli_install_signals();
 	so.max_file = o.max_file;
 	tfr_dataset_init(&ds);

@@ -892,6 +892,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 								 : ds->object_classes),
 				  .nlabels = ds->nclasses ? ds->nclasses : ds->nobject_classes };
 	struct tfr_buf sj;        /* the "stats" object */
+	struct tfr_buf idb;       /* an item's identity (the run key) */
 	struct run r;
 	uint32_t fw, fh, s;
 	size_t i;
@@ -900,6 +901,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	memset(res, 0, sizeof(*res));
 	memset(&r, 0, sizeof(r));
 	tfr_buf_init(&sj, 0);
+	tfr_buf_init(&idb, 0);
 	r.ds = ds;
 	r.o = o;
 	if (o->copies < 1 || o->out.part_i < 1 || o->out.part_i > o->out.part_n)
@@ -937,9 +939,22 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		}
 		tfr_output_run_key_file(r.orun, file);
 		tfr_output_run_key_add(r.orun, &label, sizeof(label));
+		/* An archive member or a record has no stat of its own: its
+		 * source adds what identifies it (tfrec-convert(1) RESUME). */
+		if (tfr_dataset_identity(ds, i, &idb)) {
+			tfr_buf_release(&idb);
+			tfr_dataset_reader_release(ds, &r.prd);
+			tfr_output_run_free(r.orun, 0);
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		}
+		tfr_output_run_key_add(r.orun, idb.data, idb.len);
 	}
+	tfr_buf_release(&idb);
 	for (i = 0; i < ds->nclasses; i++)
 		tfr_output_run_key_add(r.orun, ds->classes[i], strlen(ds->classes[i]) + 1);
+	for (i = 0; i < ds->nobject_classes; i++)
+		tfr_output_run_key_add(r.orun, ds->object_classes[i],
+				       strlen(ds->object_classes[i]) + 1);
 	r.nthreads = tfr_parallel_threads(o->threads);
 	r.workers = calloc((size_t)r.nthreads, sizeof(*r.workers));
 	if (!r.workers) {

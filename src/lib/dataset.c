@@ -751,6 +751,19 @@ const char *tfr_dataset_where(const struct tfr_dataset *ds, size_t i,
 	return (const char *)rd->where.data;
 }
 
+int tfr_dataset_identity(const struct tfr_dataset *ds, size_t i, struct tfr_buf *out)
+{
+	const struct tfr_dsitem *it = item_at(ds, i);
+	const struct tfr_source *src = ds->src[it->src];
+	const uint64_t *x = ds->xchunks[i >> TFR_DS_CHUNK_BITS];
+
+	out->len = 0;
+	if (!src->ops->identity)
+		return 0;
+	return src->ops->identity(src, tfr_dataset_name(ds, i), it->loc,
+				  x ? x[i & (TFR_DS_CHUNK - 1)] : TFR_NO_EXTRA, out);
+}
+
 static int reader_cursors(const struct tfr_dataset *ds, struct tfr_dataset_reader *rd,
 			  struct tfr_error *err)
 {

@@ -151,6 +151,13 @@ void tfr_dataset_reader_release(const struct tfr_dataset *ds,
  * valid until the next call with rd; NULL when out of memory. */
 const char *tfr_dataset_where(const struct tfr_dataset *ds, size_t i,
 			      struct tfr_dataset_reader *rd);
+/*
+ * What --resume keys item i on besides its where() name and that path's
+ * stat (output.h tfr_output_run_key_file): replace out's contents with
+ * the bytes the item's source adds (source.h ops->identity), empty for
+ * an item that is a file of its own.  0, or -1 when out of memory.
+ */
+int tfr_dataset_identity(const struct tfr_dataset *ds, size_t i, struct tfr_buf *out);
 /* Add item i's extra features (source.h) to fs, after resetting it. */
 struct tfr_features;
 int tfr_dataset_features(const struct tfr_dataset *ds, size_t i,

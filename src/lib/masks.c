@@ -58,6 +58,7 @@ int tfr_mask_draw(const struct tfr_annot_set *set, const struct tfr_annot_object
 {
 	unsigned char *px;
 	uint32_t kind = TFR_SEG_NONE;
+	struct tfr_buf rec;
 
 	*pxp = NULL;
 	if (!w || !h)
@@ -69,10 +70,20 @@ int tfr_mask_draw(const struct tfr_annot_set *set, const struct tfr_annot_object
 	px = calloc((size_t)w * h, 1);
 	if (!px)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (o->seg >= 0)
-		memcpy(&kind, set->seg + o->seg, 4);
+	tfr_buf_init(&rec, 0);
+	if (o->seg >= 0) {
+		/* The record, from the spool (annot.h). */
+		int rc = tfr_annot_seg_read(set, o->seg, &rec, err);
+
+		if (rc) {
+			free(px);
+			tfr_buf_release(&rec);
+			return rc;
+		}
+		memcpy(&kind, rec.data, 4);
+	}
 	if (kind == TFR_SEG_POLYGONS) {
-		const unsigned char *p = set->seg + o->seg;
+		const unsigned char *p = rec.data;
 		uint32_t np, k;
 		size_t at = 8;
 
@@ -87,6 +98,7 @@ int tfr_mask_draw(const struct tfr_annot_set *set, const struct tfr_annot_object
 			pt = malloc(cnt ? (size_t)cnt * sizeof(float) : 1);
 			if (!pt) {
 				free(px);
+				tfr_buf_release(&rec);
 				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 			}
 			memcpy(pt, p + at, (size_t)cnt * sizeof(float));
@@ -94,12 +106,13 @@ int tfr_mask_draw(const struct tfr_annot_set *set, const struct tfr_annot_object
 			if (cnt >= 6 && fill_polygon(pt, cnt / 2, w, h, px)) {
 				free(pt);
 				free(px);
+				tfr_buf_release(&rec);
 				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 			}
 			free(pt);
 		}
 	} else if (kind == TFR_SEG_RLE) {
-		const unsigned char *p = set->seg + o->seg;
+		const unsigned char *p = rec.data;
 		uint32_t hw[3], i, v = 0;
 		uint64_t pos = 0, total = (uint64_t)w * h;
 
@@ -125,6 +138,7 @@ int tfr_mask_draw(const struct tfr_annot_set *set, const struct tfr_annot_object
 				if (x + 0.5 >= x0 && x + 0.5 < x1 && y + 0.5 >= y0 && y + 0.5 < y1)
 					px[(size_t)y * w + x] = 1;
 	}
+	tfr_buf_release(&rec);
 	*pxp = px;
 	return TFR_OK;
 }

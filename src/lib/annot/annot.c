@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "../buf.h"
+#include "../fileio.h"
+#include "../tmpfile.h"
 
 const struct tfr_annot_format *const tfr_annot_formats[] = {
 	&tfr_annot_coco, &tfr_annot_voc, &tfr_annot_yolo, &tfr_annot_csv, NULL,
@@ -28,6 +33,7 @@ const struct tfr_annot_format *tfr_annot_find(const char *name)
 void tfr_annot_init(struct tfr_annot_set *set)
 {
 	memset(set, 0, sizeof(*set));
+	set->seg_fd = -1;
 }
 
 void tfr_annot_release(struct tfr_annot_set *set)
@@ -51,11 +57,22 @@ void tfr_annot_release(struct tfr_annot_set *set)
 		free(set->problems[i].reason);
 	}
 	free(set->problems);
-	free(set->seg);
+	if (set->seg_fd >= 0)
+		close(set->seg_fd);
+	free(set->seg_wbuf);
 	free(set->by_file);
 	free(set->class_order);
 	free(set->hash);
 	memset(set, 0, sizeof(*set));
+	set->seg_fd = -1;
+}
+
+/* Where the masks' spool goes when the caller names no folder. */
+static const char *spool_default(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && *t ? t : "/tmp";
 }
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
@@ -154,53 +171,172 @@ struct tfr_annot_object *tfr_annot_add_object(struct tfr_annot_set *set,
 	return o;
 }
 
+/*
+ * The segmentation spool.  Each record is an 8-byte length, then the
+ * record, padded to 8 bytes; a handle is the offset of its length.
+ * Writes go through a buffer of SEG_WBUF bytes (one pwrite each time it
+ * fills); reads take what is in the file with pread and what is still
+ * in the buffer (a set parsed, never loaded) from there.
+ */
+#define SEG_WBUF ((size_t)1 << 20)
+
+static int seg_flush(struct tfr_annot_set *set, struct tfr_error *err)
+{
+	if (!set->seg_wlen)
+		return TFR_OK;
+	/* The spool is only appended to: the file offset is its end. */
+	if (tfr_write_all(set->seg_fd, set->seg_wbuf, set->seg_wlen))
+		return tfr_error_sys(err, errno, "cannot write the masks' spool in '%s'",
+				     set->seg_dir ? set->seg_dir : spool_default());
+	set->seg_flushed += set->seg_wlen;
+	set->seg_wlen = 0;
+	return TFR_OK;
+}
+
+static int seg_put(struct tfr_annot_set *set, const void *data, size_t len,
+		   struct tfr_error *err)
+{
+	const unsigned char *p = data;
+
+	while (len) {
+		size_t k = SEG_WBUF - set->seg_wlen;
+
+		if (k > len)
+			k = len;
+		memcpy(set->seg_wbuf + set->seg_wlen, p, k);
+		set->seg_wlen += k;
+		set->seg_len += k;
+		p += k;
+		len -= k;
+		if (set->seg_wlen == SEG_WBUF && seg_flush(set, err))
+			return -1;
+	}
+	return 0;
+}
+
 int64_t tfr_annot_add_seg(struct tfr_annot_set *set, const void *data, size_t len,
 			  struct tfr_error *err)
 {
-	size_t at = (set->seg_len + 7) & ~(size_t)7, need = at + len;
+	static const unsigned char zeros[8];
+	uint64_t at = set->seg_len, n = len;
 
-	if (need < at || need > ((size_t)1 << 40)) {
+	if (len > TFR_ANNOT_MAX_SEG || at > ((uint64_t)1 << 40)) {
 		tfr_error_set(err, TFR_ERR_LIMIT, "segmentations too large");
 		return -1;
 	}
-	if (need > set->seg_cap) {
-		size_t ncap = set->seg_cap ? set->seg_cap : 4096;
-		unsigned char *q;
+	if (set->seg_fd < 0) {
+		const char *dir = set->seg_dir ? set->seg_dir : spool_default();
 
-		while (ncap < need)
-			ncap *= 2;
-		q = realloc(set->seg, ncap);
-		if (!q) {
+		if (!set->seg_wbuf && !(set->seg_wbuf = malloc(SEG_WBUF))) {
 			tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 			return -1;
 		}
-		set->seg = q;
-		set->seg_cap = ncap;
+		set->seg_fd = tfr_tmpfile_unnamed(dir);
+		if (set->seg_fd < 0) {
+			tfr_error_sys(err, errno, "cannot make the masks' spool in '%s'", dir);
+			return -1;
+		}
 	}
-	memset(set->seg + set->seg_len, 0, at - set->seg_len);
-	memcpy(set->seg + at, data, len);
-	set->seg_len = need;
+	if (seg_put(set, &n, 8, err) || seg_put(set, data, len, err) ||
+	    seg_put(set, zeros, (8 - len % 8) % 8, err))
+		return -1;
 	return (int64_t)at;
 }
 
-const char *tfr_annot_box(double x0, double y0, double x1, double y1, uint32_t w,
-			  uint32_t h, struct tfr_annot_object *o)
+/* Bytes [at, at + n) of the spool into p. */
+static int seg_get(const struct tfr_annot_set *set, uint64_t at, void *p, size_t n)
+{
+	unsigned char *d = p;
+
+	if (at + n < at || at + n > set->seg_len)
+		return -1;
+	if (at < set->seg_flushed) {
+		size_t k = set->seg_flushed - at < n ? (size_t)(set->seg_flushed - at) : n;
+
+		if (tfr_pread_all(set->seg_fd, d, k, at))
+			return -1;
+		d += k;
+		at += k;
+		n -= k;
+	}
+	if (n)
+		memcpy(d, set->seg_wbuf + (at - set->seg_flushed), n);
+	return 0;
+}
+
+int tfr_annot_seg_read(const struct tfr_annot_set *set, int64_t seg, struct tfr_buf *out,
+		       struct tfr_error *err)
+{
+	uint64_t n;
+
+	out->len = 0;
+	if (seg < 0 || seg_get(set, (uint64_t)seg, &n, 8) || n > TFR_ANNOT_MAX_SEG)
+		return tfr_error_set(err, TFR_ERR_IO, "cannot read a segmentation back from its spool");
+	if (tfr_buf_reserve(out, (size_t)n + 1))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (seg_get(set, (uint64_t)seg + 8, out->data, (size_t)n))
+		return tfr_error_sys(err, errno ? errno : EIO,
+				     "cannot read a segmentation back from its spool");
+	out->len = (size_t)n;
+	return TFR_OK;
+}
+
+/*
+ * The edge rule: corners up to slack_x / slack_y (half a pixel, in the
+ * units of w and h) outside the image are rounding, as every exporter
+ * writes them (YOLO's 6 decimals, COCO's x + w = width + 0.5), and are
+ * clipped; anything further out is a problem.  Clipping only moves
+ * corners that are out, so a box inside gives the same bytes as before
+ * the rule.
+ */
+static const char *box_check(double x0, double y0, double x1, double y1, double w,
+			     double h, double slack_x, double slack_y,
+			     struct tfr_annot_object *o)
 {
 	if (!isfinite(x0) || !isfinite(y0) || !isfinite(x1) || !isfinite(y1))
 		return "a box coordinate is not a finite number";
-	if (!w || !h)
+	if (!(w > 0) || !(h > 0))
 		return "the image has no size";
-	if (x0 < 0 || y0 < 0)
-		return "the box has a negative coordinate";
+	if (x0 < -slack_x || y0 < -slack_y)
+		return "the box has a negative coordinate (more than half a pixel out)";
 	if (!(x0 < x1) || !(y0 < y1))
 		return "the box is degenerate (no width or no height)";
-	if (x1 > w || y1 > h)
-		return "the box reaches outside the image";
+	if (x1 > w + slack_x || y1 > h + slack_y)
+		return "the box reaches outside the image (more than half a pixel out)";
+	x0 = x0 < 0 ? 0 : x0;
+	y0 = y0 < 0 ? 0 : y0;
+	x1 = x1 > w ? w : x1;
+	y1 = y1 > h ? h : y1;
+	/* Within half a pixel of an edge: nothing left inside. */
+	if (!(x0 < x1) || !(y0 < y1))
+		return "the box lies on the image's edge (no width or no height inside it)";
 	o->xmin = x0 / w;
 	o->ymin = y0 / h;
 	o->xmax = x1 / w;
 	o->ymax = y1 / h;
 	return NULL;
+}
+
+const char *tfr_annot_box(double x0, double y0, double x1, double y1, uint32_t w,
+			  uint32_t h, struct tfr_annot_object *o)
+{
+	return box_check(x0, y0, x1, y1, w, h, 0.5, 0.5, o);
+}
+
+const char *tfr_annot_box_norm(double x0, double y0, double x1, double y1, uint32_t w,
+			       uint32_t h, struct tfr_annot_object *o)
+{
+	return box_check(x0, y0, x1, y1, 1, 1, w ? 0.5 / w : 0, h ? 0.5 / h : 0, o);
+}
+
+double tfr_annot_box_area(double x0, double y0, double x1, double y1, uint32_t w,
+			  uint32_t h)
+{
+	x0 = x0 < 0 ? 0 : x0;
+	y0 = y0 < 0 ? 0 : y0;
+	x1 = x1 > w ? w : x1;
+	y1 = y1 > h ? h : y1;
+	return (x1 - x0) * (y1 - y0);
 }
 
 int tfr_annot_slurp(const char *path, size_t max, unsigned char **data, size_t *len,
@@ -454,10 +590,18 @@ int tfr_annot_load(struct tfr_annot_set *set, const char *path,
 		if (!fmt)
 			return err ? err->status : TFR_ERR_FORMAT;
 	}
+	set->seg_dir = o->spool_dir;
 	rc = fmt->load(set, path, o, err);
-	if (rc)
-		return rc;
-	return finish(set, o, err);
+	if (!rc)
+		rc = finish(set, o, err);
+	/* Loaded: the rest of the spool to the file, and its buffer freed,
+	 * so that reads are preads only (thread-safe). */
+	if (!rc && set->seg_fd >= 0)
+		rc = seg_flush(set, err);
+	free(set->seg_wbuf);
+	set->seg_wbuf = NULL;
+	set->seg_dir = NULL;
+	return rc;
 }
 
 static int cmp_class(const struct tfr_annot_set *set, uint32_t i, const char *name)

@@ -22,10 +22,17 @@
  * and CSV xmin / width and xmax / width (VOC's 1-based corners taken as
  * they are, as create_pascal_tf_record.py does); YOLO cx - w/2, cx + w/2.
  *
+ * Edges: a corner up to half a pixel outside the image is rounding and
+ * is clipped to the image (tfr_annot_box); COCO's and CSV's x + w and
+ * xmax are pixel edges, VOC's 1-based xmax is the edge after its last
+ * pixel (xmax = width is the right edge, width + 1 a column beyond the
+ * image), and YOLO's size is read from the image's header only when a
+ * corner falls outside 0..1.
+ *
  * Problems: a malformed file (truncated JSON or XML, nesting deeper than
  * TFR_ANNOT_MAX_DEPTH, a DOCTYPE or entity declaration, a line too long)
  * is an error naming the file and byte offset.  A bad entry (a box
- * outside the image, a degenerate or non-finite box, an unknown class,
+ * further than half a pixel outside the image, a degenerate or non-finite box, an unknown class,
  * an annotation of a missing image, a missing image size) is not: it is
  * left out and recorded in problems (file, entry index, byte offset,
  * reason), and the boxes it held are counted in dropped.  The caller
@@ -34,9 +41,13 @@
  *
  * Memory: no document tree.  JSON is parsed by yajl as a stream of
  * 64 KiB reads, XML by expat; what stays is O(images + objects) compact
- * records (about 64 bytes an object, file names once per image) and,
- * with masks, the segmentation (polygon vertices as floats, RLE counts
- * as 32-bit runs).  Limits: TFR_ANNOT_MAX_DEPTH nesting, a string or key
+ * records: TFR_ANNOT_OBJECT_BYTES (64) an object, plus 24 bytes an
+ * object while a COCO file is read (its image and category ids, joined
+ * at the end), and per image its record (48 bytes) and three strings
+ * (file name, source, id).  With masks, the segmentations (polygon
+ * vertices as floats, RLE counts as 32-bit runs) go to an unnamed spool
+ * file in spool_dir and cost no memory; a record is read back when its
+ * mask is drawn.  Limits: TFR_ANNOT_MAX_DEPTH nesting, a string or key
  * of at most TFR_ANNOT_MAX_STRING bytes, a text line of at most
  * TFR_ANNOT_MAX_LINE bytes, at most TFR_ANNOT_MAX_OBJECTS objects and
  * images (tfrec(1) RESOURCES).
@@ -64,16 +75,21 @@ enum tfr_seg_kind {
 	TFR_SEG_RLE = 2,      /* h, w, n, then n run lengths (uint32), column-major, first run 0s */
 };
 
+/* 64 bytes an object (TFR_ANNOT_OBJECT_BYTES); its segmentation, if
+ * any, lives in the spool, not here. */
 struct tfr_annot_object {
 	double xmin, ymin, xmax, ymax; /* normalized, 0..1 */
-	double area;                   /* pixels: the file's (COCO), else the box's;
-					  -1 when the size is unknown (YOLO) */
-	uint32_t label;                /* 1-based; classes[label - 1] */
-	uint8_t difficult, truncated, crowd;
 	uint64_t entry;                /* index of the entry in its file */
-	uint64_t image;                /* index of its image in images */
-	int64_t seg;                   /* offset in seg of its segmentation, or -1 */
+	int64_t seg;                   /* its segmentation in the spool, or -1 */
+	float area;                    /* pixels: the file's (COCO), else the box's;
+					  -1 when the size is unknown (YOLO); a float,
+					  as the record stores it */
+	uint32_t label;                /* 1-based; classes[label - 1] */
+	uint32_t image;                /* index of its image in images */
+	uint8_t difficult, truncated, crowd;
+	uint8_t seg_kind;              /* enum tfr_seg_kind of seg */
 };
+#define TFR_ANNOT_OBJECT_BYTES 64
 
 struct tfr_annot_image {
 	char *file;        /* relative to the images folder; owned */
@@ -94,8 +110,16 @@ struct tfr_annot_set {
 	size_t nproblems, problems_cap;
 	uint64_t dropped;  /* boxes in those entries */
 	uint64_t empty;    /* images without objects (kept unless skip_empty) */
-	unsigned char *seg; /* segmentations, 8-byte aligned records */
-	size_t seg_len, seg_cap;
+	/* Segmentations (masks): records of the layout of enum
+	 * tfr_seg_kind, spooled to an unnamed file in seg_dir (made at the
+	 * first one) through a write buffer, and read back with pread
+	 * (tfr_annot_seg_read), so that memory does not grow with them. */
+	int seg_fd;         /* -1 until the first record */
+	uint64_t seg_len;   /* bytes spooled: in the file, then in seg_wbuf */
+	uint64_t seg_flushed; /* bytes in the file */
+	unsigned char *seg_wbuf;
+	size_t seg_wlen;
+	const char *seg_dir; /* borrowed from the opts while loading */
 	size_t *by_file;   /* image indexes sorted by file name, after load */
 	uint32_t *class_order; /* label - 1 of classes, sorted by name */
 	size_t *hash;      /* image index + 1 by file name, while loading */
@@ -108,6 +132,8 @@ struct tfr_annot_opts {
 	const char *classes_file; /* YOLO class names; NULL: look beside */
 	const char *images;       /* images folder (YOLO finds each image's
 				     extension there); NULL: beside */
+	const char *spool_dir;    /* folder of the segmentations' unnamed
+				     spool; NULL: $TMPDIR, else /tmp */
 };
 
 struct tfr_annot_format {
@@ -135,6 +161,8 @@ const struct tfr_annot_format *tfr_annot_find(const char *name);
 /* The best bidder for a file or directory, or NULL with err set. */
 const struct tfr_annot_format *tfr_annot_sniff(const char *path, struct tfr_error *err);
 
+/* init: an empty set (no spool yet); release: everything, the spool
+ * closed (it has no name, so it is gone). */
 void tfr_annot_init(struct tfr_annot_set *set);
 void tfr_annot_release(struct tfr_annot_set *set);
 
@@ -142,6 +170,16 @@ void tfr_annot_release(struct tfr_annot_set *set);
 int tfr_annot_load(struct tfr_annot_set *set, const char *path,
 		   const struct tfr_annot_format *fmt, const struct tfr_annot_opts *o,
 		   struct tfr_error *err);
+
+/*
+ * Replace out's contents with the segmentation record seg (an object's
+ * seg, >= 0): kind first, as enum tfr_seg_kind lays it out; out->data
+ * is malloc'd, so aligned for any type.  Thread-safe once the set is
+ * loaded (pread on the spool); a short or failed read is TFR_ERR_IO.
+ */
+struct tfr_buf;
+int tfr_annot_seg_read(const struct tfr_annot_set *set, int64_t seg, struct tfr_buf *out,
+		       struct tfr_error *err);
 
 /* The image whose file is name (bytes equal), or NULL.  After load. */
 const struct tfr_annot_image *tfr_annot_image_by_file(const struct tfr_annot_set *set,
@@ -158,16 +196,31 @@ int tfr_annot_add_image(struct tfr_annot_set *set, const char *file, const char 
 /* A new object, zeroed but for seg (-1); the caller fills it in. */
 struct tfr_annot_object *tfr_annot_add_object(struct tfr_annot_set *set,
 					      struct tfr_error *err);
-/* Append len bytes of segmentation; returns its offset or -1. */
+/* Spool a segmentation record of len bytes (at most
+ * TFR_ANNOT_MAX_SEG); returns its handle for the object's seg, or -1
+ * with err set (the spool cannot be made or written: errno's reason). */
+#define TFR_ANNOT_MAX_SEG ((size_t)64 << 20)
 int64_t tfr_annot_add_seg(struct tfr_annot_set *set, const void *data, size_t len,
 			  struct tfr_error *err);
 /*
  * Check a pixel box against its image and normalize it: x0, y0, x1, y1
- * in pixels, the image w x h.  Returns NULL and fills why (a reason) when
- * the box is non-finite, degenerate, or outside the image.
+ * pixel edges (x1, y1 exclusive), the image w x h.  Corners at most half
+ * a pixel outside the image are clipped to it (the edge rule,
+ * tfrec-convert(1) DETECTION); returns NULL and fills o's box, or returns
+ * a reason when the box is non-finite, degenerate, further out, or has
+ * nothing left inside once clipped.
  */
 const char *tfr_annot_box(double x0, double y0, double x1, double y1, uint32_t w,
 			  uint32_t h, struct tfr_annot_object *o);
+/* The same for a box already normalized (YOLO): corners in 0..1 of an
+ * image of w x h pixels, so half a pixel is 0.5 / w and 0.5 / h; a size
+ * of 0 (not known) allows no slack. */
+const char *tfr_annot_box_norm(double x0, double y0, double x1, double y1, uint32_t w,
+			       uint32_t h, struct tfr_annot_object *o);
+/* The area in pixels of a pixel box clipped to w x h (VOC's and CSV's
+ * area of a box tfr_annot_box accepted). */
+double tfr_annot_box_area(double x0, double y0, double x1, double y1, uint32_t w,
+			  uint32_t h);
 /*
  * The label of class name, adding it when new (labels in order of first
  * appearance until tfr_annot_sort_classes).  Names are held in a sorted

@@ -553,7 +553,8 @@ static int end_annotation(struct coco *c)
 	o->ymin = c->bbox[1];
 	o->xmax = c->bbox[2];
 	o->ymax = c->bbox[3];
-	o->area = c->has_area ? c->area : c->bbox[2] * c->bbox[3];
+	/* No 'area': the box's, once resolve knows the image (-2 until). */
+	o->area = c->has_area ? (float)c->area : -2.0f;
 	o->crowd = (uint8_t)c->crowd;
 	o->entry = at;
 	if (c->seg_kind == TFR_SEG_POLYGONS) {
@@ -566,6 +567,7 @@ static int end_annotation(struct coco *c)
 		memcpy(c->seg.data + 4, hw, 12);
 	}
 	if (c->seg_kind != TFR_SEG_NONE) {
+		o->seg_kind = (uint8_t)c->seg_kind;
 		o->seg = tfr_annot_add_seg(c->set, c->seg.data, c->seg.len, c->err);
 		if (o->seg < 0) {
 			c->rc = c->err ? c->err->status : TFR_ERR_NOMEM;
@@ -751,16 +753,31 @@ static int resolve(struct coco *c)
 
 			why = tfr_annot_box(s->xmin, s->ymin, s->xmin + s->xmax, s->ymin + s->ymax,
 					    img->width, img->height, &t);
-			if (!why && t.seg >= 0) {
-				uint32_t kind, hw[2];
+			if (!why && t.area == -2.0f) {
+				/* w * h as ever, or the clipped box's (edge rule). */
+				int clipped = s->xmin < 0 || s->ymin < 0 ||
+					      s->xmin + s->xmax > img->width ||
+					      s->ymin + s->ymax > img->height;
 
-				memcpy(&kind, set->seg + t.seg, 4);
-				memcpy(hw, set->seg + t.seg + 4, 8);
-				if (kind == TFR_SEG_RLE && (hw[0] != img->height || hw[1] != img->width))
+				t.area = (float)(clipped ? tfr_annot_box_area(s->xmin, s->ymin,
+									      s->xmin + s->xmax,
+									      s->ymin + s->ymax,
+									      img->width, img->height)
+							 : s->xmax * s->ymax);
+			}
+			/* Only RLE records are read back: their size. */
+			if (!why && t.seg >= 0 && t.seg_kind == TFR_SEG_RLE) {
+				uint32_t hw[2];
+
+				rc = tfr_annot_seg_read(set, t.seg, &c->seg, c->err);
+				if (rc)
+					return rc;
+				memcpy(hw, c->seg.data + 4, 8);
+				if (hw[0] != img->height || hw[1] != img->width)
 					why = "the RLE mask's size is not the image's";
 			}
 			if (!why) {
-				t.image = im->idx;
+				t.image = (uint32_t)im->idx;
 				t.label = (uint32_t)ct->idx;
 				set->objects[k++] = t;
 				continue;

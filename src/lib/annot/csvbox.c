@@ -191,7 +191,9 @@ static int csv_parse(struct tfr_annot_set *set, const char *name, const void *da
 					ob->ymin = t.ymin;
 					ob->xmax = t.xmax;
 					ob->ymax = t.ymax;
-					ob->area = (v[C_X1] - v[C_X0]) * (v[C_Y1] - v[C_Y0]);
+					ob->area = tfr_annot_box_area(v[C_X0], v[C_Y0], v[C_X1],
+								      v[C_Y1], (uint32_t)v[C_W],
+								      (uint32_t)v[C_H]);
 					ob->entry = lineno;
 					ob->image = idx;
 					rc = tfr_annot_class(set, f[col[C_CLASS]], &ob->label, err);

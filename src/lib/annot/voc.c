@@ -302,7 +302,8 @@ static int commit(struct voc *v, struct tfr_annot_set *set)
 		o->ymin = t.ymin;
 		o->xmax = t.xmax;
 		o->ymax = t.ymax;
-		o->area = (s->v[2] - s->v[0]) * (s->v[3] - s->v[1]);
+		o->area = tfr_annot_box_area(s->v[0], s->v[1], s->v[2], s->v[3],
+					     (uint32_t)v->width, (uint32_t)v->height);
 		o->difficult = (uint8_t)s->difficult;
 		o->truncated = (uint8_t)s->truncated;
 		o->entry = i;

@@ -6,10 +6,13 @@
  * The images folder decides the items: each image (by extension) whose
  * stem has a .txt in the labels folder takes its boxes from it, one
  * without is an image with no objects, and a .txt without an image is a
- * problem.  Sizes are unknown here (area -1, width and height 0).
+ * problem.  Sizes are unknown here (area -1, width and height 0), but
+ * for a label file with a corner outside 0..1, whose image's header is
+ * read for the half-pixel edge rule (annot.h).
  */
 #include "config.h"
 #include "annot.h"
+#include "../image.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -49,12 +52,41 @@ static int num(const char *s, double *d)
 	return *end || !isfinite(*d) ? -1 : 0;
 }
 
-/* The lines of one label file for image idx (or a problem per bad line). */
+/* Bytes of an image read for its size: headers sit well inside this
+ * (a JPEG's SOF after an EXIF block of at most 64 KiB). */
+#define HEADER_BYTES ((size_t)1 << 20)
+
+/* The upright size of the image at path from its header, or 0 x 0 when
+ * it cannot be read.  Only for a box with a corner outside 0..1, so
+ * that the half-pixel edge rule has pixels to count in (annot.h). */
+static void image_size(const char *path, uint32_t *w, uint32_t *h)
+{
+	struct tfr_image_info info;
+	unsigned char *buf;
+	size_t n;
+	FILE *f;
+
+	*w = *h = 0;
+	if (!path || !(f = fopen(path, "rb")))
+		return;
+	buf = malloc(HEADER_BYTES);
+	if (buf) {
+		n = fread(buf, 1, HEADER_BYTES, f);
+		if (!tfr_image_probe(buf, n, 0, &info, NULL))
+			tfr_image_upright(&info, w, h);
+		free(buf);
+	}
+	fclose(f);
+}
+
+/* The lines of one label file for image idx (or a problem per bad line);
+ * image: its path, NULL when there is none (a file parsed alone). */
 static int yolo_lines(struct tfr_annot_set *set, const char *name, unsigned char *data,
-		      size_t len, size_t idx, struct tfr_error *err)
+		      size_t len, size_t idx, const char *image, struct tfr_error *err)
 {
 	size_t pos = 0, line = 0;
-	int rc = TFR_OK;
+	uint32_t iw = 0, ih = 0;
+	int rc = TFR_OK, sized = 0;
 
 	while (!rc && pos < len) {
 		size_t start = pos, end;
@@ -93,9 +125,17 @@ static int yolo_lines(struct tfr_annot_set *set, const char *name, unsigned char
 		if (!why) {
 			struct tfr_annot_object t, *o;
 
+			double x0 = v[1] - v[3] / 2, y0 = v[2] - v[4] / 2;
+			double x1 = v[1] + v[3] / 2, y1 = v[2] + v[4] / 2;
+
 			memset(&t, 0, sizeof(t));
-			why = tfr_annot_box(v[1] - v[3] / 2, v[2] - v[4] / 2, v[1] + v[3] / 2,
-					    v[2] + v[4] / 2, 1, 1, &t);
+			/* A corner outside 0..1: the image's size tells
+			 * rounding (half a pixel) from a box that is out. */
+			if (!sized && (x0 < 0 || y0 < 0 || x1 > 1 || y1 > 1)) {
+				image_size(image, &iw, &ih);
+				sized = 1;
+			}
+			why = tfr_annot_box_norm(x0, y0, x1, y1, iw, ih, &t);
 			if (!why) {
 				o = tfr_annot_add_object(set, err);
 				if (!o)
@@ -260,7 +300,13 @@ static int yolo_load(struct tfr_annot_set *set, const char *path,
 			set->images[idx].source = full;
 			rc = tfr_annot_slurp(full, (size_t)64 << 20, &data, &len, err);
 			if (!rc) {
-				rc = yolo_lines(set, full, data, len, idx, err);
+				char *image = join(imgdir, imgs[i]);
+
+				if (!image)
+					rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+				else
+					rc = yolo_lines(set, full, data, len, idx, image, err);
+				free(image);
 				free(data);
 			}
 		}
@@ -313,7 +359,7 @@ static int yolo_parse(struct tfr_annot_set *set, const char *name, const void *d
 	}
 	rc = tfr_annot_add_image(set, name, name, name, 0, 0, &idx, err);
 	if (!rc)
-		rc = yolo_lines(set, name, copy, len, idx, err);
+		rc = yolo_lines(set, name, copy, len, idx, NULL, err);
 	free(copy);
 	return rc;
 }

@@ -1024,5 +1024,6 @@ const struct tfr_source_ops tfr_source_archive = {
 	.features = archive_features,
 	.cursor_free = archive_cursor_free,
 	.where = archive_where,
+	.identity = tfr_source_identity_in,
 	.close = archive_close,
 };

@@ -79,6 +79,7 @@ static int detect_open(struct tfr_source *src, struct tfr_error *err)
 	ao.skip_empty = so->skip_empty;
 	ao.classes_file = so->annot_classes;
 	ao.images = d->images;
+	ao.spool_dir = so->spool_dir; /* the masks' segmentations */
 	tfr_annot_init(&d->set);
 	rc = tfr_annot_load(&d->set, src->path, fmt, &ao, err);
 	return rc;
@@ -131,12 +132,24 @@ static int detect_where(const struct tfr_source *src, const char *name,
 	return tfr_source_join(out, d->images, name);
 }
 
+/* path = DIR/STEM.png, the semantic mask file of im (--segmentation). */
+static int segmentation_path(const struct tfr_source *src, const struct tfr_annot_image *im,
+			     struct tfr_buf *name, struct tfr_buf *path)
+{
+	const char *dot = strrchr(im->file, '.'), *slash = strrchr(im->file, '/');
+	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - im->file) : strlen(im->file);
+
+	name->len = 0;
+	if (tfr_buf_append(name, im->file, stem) || tfr_buf_append(name, ".png", 5) ||
+	    tfr_source_join(path, src->opts->segmentation, (const char *)name->data))
+		return -1;
+	return 0;
+}
+
 /* The semantic mask of im, when DIR/STEM.png exists. */
 static int add_segmentation(const struct tfr_source *src, const struct tfr_annot_image *im,
 			    struct tfr_features *fs, struct tfr_error *err)
 {
-	const char *dot = strrchr(im->file, '.'), *slash = strrchr(im->file, '/');
-	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - im->file) : strlen(im->file);
 	struct tfr_buf name, path, data;
 	struct tfr_bytes b, fmt = { 3, (const unsigned char *)"png" };
 	struct stat st;
@@ -145,8 +158,7 @@ static int add_segmentation(const struct tfr_source *src, const struct tfr_annot
 	tfr_buf_init(&name, 0);
 	tfr_buf_init(&path, 0);
 	tfr_buf_init(&data, 0);
-	if (tfr_buf_append(&name, im->file, stem) || tfr_buf_append(&name, ".png", 5) ||
-	    tfr_source_join(&path, src->opts->segmentation, (const char *)name.data)) {
+	if (segmentation_path(src, im, &name, &path)) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -290,6 +302,41 @@ out:
 	return rc;
 }
 
+/* The boxes and masks of an image come from its annotation file (the
+ * COCO JSON, its VOC XML, its YOLO .txt, the CSV), and with
+ * --segmentation from DIR/STEM.png: their identities, beside the
+ * image's own (keyed by the caller from where()). */
+static int detect_identity(const struct tfr_source *src, const char *name, uint64_t loc,
+			   uint64_t extra, struct tfr_buf *out)
+{
+	const struct detect *d = src->priv;
+	const struct tfr_annot_image *im;
+	struct tfr_buf sname, path;
+	int rc = 0;
+
+	(void)name;
+	(void)loc;
+	/* Not the identity of the annotation path itself: for VOC and YOLO
+	 * it is a folder, whose time changes with any file made in it (an
+	 * output beside the labels); each image's own file is keyed. */
+	if (extra >= d->set.nimages)
+		return 0;
+	im = &d->set.images[extra];
+	if (tfr_buf_append(out, im->source, strlen(im->source) + 1) ||
+	    tfr_source_identity_file(out, im->source))
+		return -1;
+	if (!src->opts->segmentation)
+		return 0;
+	tfr_buf_init(&sname, 0);
+	tfr_buf_init(&path, 0);
+	if (segmentation_path(src, im, &sname, &path) ||
+	    tfr_source_identity_file(out, (const char *)path.data))
+		rc = -1;
+	tfr_buf_release(&sname);
+	tfr_buf_release(&path);
+	return rc;
+}
+
 static void detect_close(struct tfr_source *src)
 {
 	struct detect *d = src->priv;
@@ -309,5 +356,6 @@ const struct tfr_source_ops tfr_source_annotations = {
 	.read = tfr_source_read_path,
 	.features = detect_features,
 	.where = detect_where,
+	.identity = detect_identity,
 	.close = detect_close,
 };

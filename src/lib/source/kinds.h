@@ -33,4 +33,11 @@ int tfr_source_image_name(const char *name);
 int tfr_source_where_in(struct tfr_buf *out, const char *path, const char *sep,
 			const char *name);
 
+/* identity() for items inside the INPUT (archive members, TFRecord
+ * records) or whose features come from it (label table rows): the
+ * INPUT's identity (tfr_source.ident) and the locator.  The name is
+ * keyed beside it. */
+int tfr_source_identity_in(const struct tfr_source *src, const char *name,
+			   uint64_t loc, uint64_t extra, struct tfr_buf *out);
+
 #endif

@@ -28,6 +28,28 @@ const struct tfr_source_ops *const tfr_source_table[] = {
 
 #define HEAD 4096
 
+static void stat_identity(const char *path, uint64_t v[5])
+{
+	struct stat st;
+
+	memset(v, 0, 5 * sizeof(*v));
+	if (stat(path, &st))
+		return;
+	v[0] = (uint64_t)st.st_dev;
+	v[1] = (uint64_t)st.st_ino;
+	v[2] = (uint64_t)st.st_size;
+	v[3] = (uint64_t)st.st_mtim.tv_sec;
+	v[4] = (uint64_t)st.st_mtim.tv_nsec;
+}
+
+int tfr_source_identity_file(struct tfr_buf *out, const char *path)
+{
+	uint64_t v[5];
+
+	stat_identity(path, v);
+	return tfr_buf_append(out, v, sizeof(v)) ? -1 : 0;
+}
+
 static int new_source(struct tfr_source **srcp, const struct tfr_source_ops *ops,
 		      const char *path, const struct tfr_source_opts *o,
 		      struct tfr_error *err)
@@ -43,6 +65,7 @@ static int new_source(struct tfr_source **srcp, const struct tfr_source_ops *ops
 	}
 	src->ops = ops;
 	src->opts = o ? o : &none;
+	stat_identity(path, src->ident);
 	rc = ops->open ? ops->open(src, err) : TFR_OK;
 	if (rc) {
 		tfr_source_free(src);
@@ -400,4 +423,15 @@ int tfr_features_view(struct tfr_features *fs, struct tfr_error *err)
 		}
 	}
 	return TFR_OK;
+}
+
+int tfr_source_identity_in(const struct tfr_source *src, const char *name,
+			   uint64_t loc, uint64_t extra, struct tfr_buf *out)
+{
+	(void)name;
+	(void)extra;
+	if (tfr_buf_append(out, src->ident, sizeof(src->ident)) ||
+	    tfr_buf_append(out, &loc, sizeof(loc)))
+		return -1;
+	return 0;
 }

@@ -96,7 +96,9 @@ struct tfr_source_opts {
 	/* Compressed tars and zips: copy their members, while they are
 	 * listed, to an unnamed plain tar in this folder, so that reads in
 	 * any order cost a pread each (convert --shuffle); NULL: read them
-	 * again by a forward pass, cheap only in listing order. */
+	 * again by a forward pass, cheap only in listing order.  The
+	 * annotations source spools its masks' segmentations there
+	 * (annot.h; NULL: $TMPDIR). */
 	const char *spool_dir;
 	/* WebDataset: extensions (without the dot) whose members become
 	 * bytes features on request; NULL for none */
@@ -225,6 +227,20 @@ struct tfr_source_ops {
 	 * "a.tar:inner.tar:x.jpg") into out, NUL-terminated. */
 	int (*where)(const struct tfr_source *src, const char *name,
 		     struct tfr_buf *out);
+	/*
+	 * --resume's identity of an item beyond its where() name and that
+	 * file's stat (dataset.h tfr_dataset_identity): append to out bytes
+	 * that change whenever the item's bytes or features may have
+	 * changed.  NULL for kinds whose items are files of their own and
+	 * take their bytes from them alone.  Items inside an INPUT (archive
+	 * members, TFRecord records) append the INPUT's identity as taken
+	 * before it was listed (tfr_source.ident) and their locator; a
+	 * source whose features come from another file (a label table, an
+	 * annotation) appends that file's identity.  Returns 0, or -1 when
+	 * out of memory.
+	 */
+	int (*identity)(const struct tfr_source *src, const char *name, uint64_t loc,
+			uint64_t extra, struct tfr_buf *out);
 	void (*close)(struct tfr_source *src);
 };
 
@@ -233,7 +249,17 @@ struct tfr_source {
 	char *path;                 /* the INPUT as the user gave it */
 	const struct tfr_source_opts *opts;
 	void *priv;                 /* the kind's state */
+	/* The INPUT's identity, stat(2) of path taken before the kind opens
+	 * it: device, inode, size, mtime seconds and nanoseconds (zeros when
+	 * it cannot be stat'ed).  Taken before the listing, so a write
+	 * while the run lists or reads it leaves a newer mtime behind, and
+	 * the next --resume sees a different identity. */
+	uint64_t ident[5];
 };
+
+/* Append a file's identity (ident's five numbers, zeros when it cannot
+ * be stat'ed) to out; 0, or -1 when out of memory. */
+int tfr_source_identity_file(struct tfr_buf *out, const char *path);
 
 /* The table of every kind, NULL-terminated (source.c).  Kinds with a
  * bid are offered every INPUT; the others are opened by name. */

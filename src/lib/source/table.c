@@ -763,5 +763,7 @@ const struct tfr_source_ops tfr_source_csv = {
 	.features = table_features,
 	.cursor_free = table_cursor_free,
 	.where = table_where,
+	/* Extra columns become features: the table's identity with the row. */
+	.identity = tfr_source_identity_in,
 	.close = table_close,
 };

@@ -339,4 +339,5 @@ const struct tfr_source_ops tfr_source_tfrecord = {
 	.features = tfrecord_features,
 	.cursor_free = tfrecord_cursor_free,
 	.where = tfrecord_where,
+	.identity = tfr_source_identity_in,
 };
