@@ -113,7 +113,7 @@ if "$PY" -m venv --system-site-packages "$TMP/v1" >"$TMP/venv.log" 2>&1; then
 	check "then crc_backend() is the C one, from the package, with no variable set" sh -c "cd '$TMP/elsewhere' && '$TMP/v1/bin/python' -W error::RuntimeWarning -c '$read_check' '$TMP/shards'"
 	check "pip wheel ./python -w dist/" sh -c "cd '$TMP' && '$PY' -m pip wheel -q --no-deps --no-build-isolation '$TOP_SRCDIR/python' -w '$TMP/dist'"
 	W=$(ls "$TMP"/dist/tfrec-*.whl 2>/dev/null | head -1)
-	check "the wheel holds libtfrec.so.0, exporting only the C API" sh -c "unzip -o -q '$W' tfrec/libtfrec.so.0 -d '$TMP/unz' && ! nm -D --defined-only '$TMP/unz/tfrec/libtfrec.so.0' | grep -v ' tfrec_' | grep ' T '"
+	check "the wheel holds libtfrec.so.0, exporting only the C API" sh -c "'$PY' -m zipfile -e '$W' '$TMP/unz' && ! nm -D --defined-only '$TMP/unz/tfrec/libtfrec.so.0' | grep -v ' tfrec_' | grep ' T '"
 	mv "$W" "$TMP/elsewhere/" && W=$TMP/elsewhere/$(basename "$W")
 	"$PY" -m venv --system-site-packages "$TMP/v2" >/dev/null 2>&1
 	check "the wheel installs into a fresh venv, from another directory" sh -c "cd '$TMP/elsewhere' && '$TMP/v2/bin/python' -m pip install -q '$W'"

@@ -12,6 +12,10 @@
 . "${TOP_SRCDIR}/tests/lib.sh"
 B=${TOP_BUILDDIR:-}
 [ -n "$B" ] && [ -f "$B/Makefile" ] || skip_all "no build tree"
+# The sanitizer pass of scripts/test.sh runs every test again: the
+# packages do not depend on that build, and the plain pass tested them.
+grep -q '^SAN_CFLAGS = .*-fsanitize' "$B/Makefile" &&
+	skip_all "a sanitizer build: the plain build's pass builds and tests the packages"
 why=
 if [ "$(id -u)" -ne 0 ]; then
 	why="not root: the packages are installed into the system"
