@@ -125,7 +125,8 @@ def capi():
                            "checkout (pip install ./python), not from an sdist" % am)
     x86 = re.match(r"^(x86_64|amd64|i\d86)$", platform.machine().lower()) is not None
     values = read_makefile_am(am, {"TFR_X86": x86, "HAVE_PYTHON": True})
-    srcs = expand(values["CAPI_SRC"], values).split()
+    # (headers may be listed as prerequisites; only .c files are compiled)
+    srcs = [w for w in expand(values["CAPI_SRC"], values).split() if w.endswith(".c")]
     cflags, libs = pkg_flags(expand(values.get("CAPI_LIBS", ""), values).split(),
                              pkg_modules(ac))
     return srcs, cflags, libs, x86
