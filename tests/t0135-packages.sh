@@ -16,6 +16,8 @@ B=${TOP_BUILDDIR:-}
 # packages do not depend on that build, and the plain pass tested them.
 grep -q '^SAN_CFLAGS = .*-fsanitize' "$B/Makefile" &&
 	skip_all "a sanitizer build: the plain build's pass builds and tests the packages"
+[ "${TFREC_IN_PACKAGE_BUILD:-0}" = 1 ] &&
+	skip_all "inside a Debian package build (debian/rules): no packages within packages"
 why=
 if [ "$(id -u)" -ne 0 ]; then
 	why="not root: the packages are installed into the system"
