@@ -22,12 +22,14 @@ a local directory in place.  The wheel needs the whole tfrec checkout
 sdist of python/ alone.
 """
 import atexit
+import json
 import os
 import platform
 import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 
 from setuptools import Extension, setup
@@ -125,8 +127,11 @@ def capi():
                            "checkout (pip install ./python), not from an sdist" % am)
     x86 = re.match(r"^(x86_64|amd64|i\d86)$", platform.machine().lower()) is not None
     values = read_makefile_am(am, {"TFR_X86": x86, "HAVE_PYTHON": True})
+    for d in ("srcdir", "top_srcdir", "builddir", "top_builddir"):
+        values[d] = "."  # paths are taken from the top of the checkout
     # (headers may be listed as prerequisites; only .c files are compiled)
-    srcs = [w for w in expand(values["CAPI_SRC"], values).split() if w.endswith(".c")]
+    srcs = [os.path.normpath(w) for w in expand(values["CAPI_SRC"], values).split()
+            if w.endswith(".c")]
     cflags, libs = pkg_flags(expand(values.get("CAPI_LIBS", ""), values).split(),
                              pkg_modules(ac))
     return srcs, cflags, libs, x86
@@ -201,4 +206,8 @@ def main():
     )
 
 
-main()
+if sys.argv[1:] == ["--tfrec-capi"]:
+    # What the build would compile and link, for tests/t0130-install.sh.
+    print(json.dumps(dict(zip(("sources", "cflags", "libs", "x86"), capi()))))
+else:
+    main()

@@ -124,6 +124,56 @@ fi
 listing >"$TMP/after"
 check "pip left nothing in the source tree (python/)" cmp "$TMP/before" "$TMP/after"
 
+# setup.py compiles what Makefile.am's CAPI_SRC lists (+= lines, if/else
+# blocks, continuation lines, $(VAR)s, headers left out) and links what
+# CAPI_LIBS names, through configure.ac's PKG_CHECK_MODULES and pkg-config:
+# a longer list than today's, as the library grows.
+mkdir -p "$TMP/am/python"
+cp "$TOP_SRCDIR/configure.ac" "$TMP/am/"
+cp "$TOP_SRCDIR/python/setup.py" "$TMP/am/python/"
+cat >"$TMP/am/Makefile.am" <<'AMEOF'
+DEPS = $(ZLIB_LIBS) -lm
+CAPI_SRC = src/capi/tfrec.c src/lib/crc32c.c \
+	src/lib/record.h src/lib/record.c
+if TFR_X86
+CAPI_SRC += src/lib/x86/crc32c_sse42.c
+if !TFR_X86
+CAPI_SRC += never.c
+endif
+else
+CAPI_SRC += src/lib/portable-only.c
+endif
+CAPI_SRC += $(top_srcdir)/src/lib/example.pb-c.c
+other_SOURCES = not-this.c
+CAPI_LIBS = $(DEPS) $(PNG_LIBS) $(OPENMP_CFLAGS)
+libtfrec.so.0: $(CAPI_SRC)
+	$(CC) -o $@ $(CAPI_SRC) # a recipe, not an assignment: CAPI_SRC = x.c
+AMEOF
+if command -v pkg-config >/dev/null && pkg-config --exists zlib libpng; then
+	x86=$("$PY" -c 'import platform, re; print(str(re.match(r"^(x86_64|amd64|i\d86)$", platform.machine().lower()) is not None).lower())')
+	check "setup.py reads CAPI_SRC and CAPI_LIBS from Makefile.am" sh -c "'$PY' '$TMP/am/python/setup.py' --tfrec-capi >'$TMP/capi.json'"
+	check "(the sources and flags it found)" "$PY" - "$TMP/capi.json" "$x86" <<'PYEOF'
+import json, subprocess, sys
+got = json.load(open(sys.argv[1]))
+x86 = sys.argv[2] == "true"
+want = ["src/capi/tfrec.c", "src/lib/crc32c.c", "src/lib/record.c"]
+want += ["src/lib/x86/crc32c_sse42.c"] if x86 else ["src/lib/portable-only.c"]
+want += ["src/lib/example.pb-c.c"]
+assert got["sources"] == want, got["sources"]
+pc = lambda *a: subprocess.run(["pkg-config"] + list(a), stdout=subprocess.PIPE,
+                               universal_newlines=True, check=True).stdout.split()
+for flag in pc("--libs", "zlib >= 1.2.5") + pc("--libs", "libpng >= 1.6.31") + ["-lm", "-fopenmp"]:
+    assert flag in got["libs"], (flag, got["libs"])
+for flag in pc("--cflags", "libpng >= 1.6.31") + ["-fopenmp"]:
+    assert flag in got["cflags"], (flag, got["cflags"])
+PYEOF
+else
+	skip "setup.py reads CAPI_SRC and CAPI_LIBS from Makefile.am" "pkg-config, zlib or libpng's .pc is missing"
+fi
+sed -i 's/^CAPI_LIBS = .*/CAPI_LIBS = $(NO_SUCH_LIBS)/' "$TMP/am/Makefile.am"
+check_exit 1 "a CAPI_LIBS name it cannot turn into flags stops the build" "$PY" "$TMP/am/python/setup.py" --tfrec-capi
+err_has "(naming it)" 'CAPI_LIBS names $(NO_SUCH_LIBS)'
+
 # --- the slow path speaks: one RuntimeWarning with the cause and the fix --
 warn_check='import sys, glob, warnings
 with warnings.catch_warnings(record=True) as w:
