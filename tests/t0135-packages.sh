@@ -22,7 +22,7 @@ why=
 if [ "$(id -u)" -ne 0 ]; then
 	why="not root: the packages are installed into the system"
 else
-	for t in apt-get dpkg-buildpackage dpkg-checkbuilddeps lintian pkg-config cc man; do
+	for t in apt-get dpkg-buildpackage dpkg-checkbuilddeps lintian pkg-config cc man flock; do
 		command -v $t >/dev/null 2>&1 || { why="$t is missing (sh scripts/deps.sh --test)"; break; }
 	done
 fi
@@ -58,6 +58,12 @@ sed 's/^/# lintian: /' "$TMP/.err" | head -20
 # The four packages, not the -dbgsym ones.
 debs=
 for p in $PKGS; do debs="$debs $(ls "$TMP/src/"${p}_*.deb)"; done
+# Installed only under this lock: t0130, which may run at the same time,
+# checks the Python package where no libtfrec.so.0 is installed.
+LOCK=/tmp/tfrec-packages.lock
+touch "$LOCK" 2>/dev/null
+exec 9<"$LOCK"
+flock 9
 check "apt-get install ./*.deb" sh -c "$APT install --no-install-recommends $debs >&2"
 check "tfrec --version" /usr/bin/tfrec --version
 check "man -w tfrec-convert finds the page" sh -c "man -w tfrec-convert | grep -q '^/usr/share/man/man1/tfrec-convert.1'"
@@ -77,4 +83,5 @@ while read -r f; do [ -e "$f" ] && { echo "# left: $f"; n=$((n + 1)); }; done <"
 [ "$n" -eq 0 ] && ok "none of their $(wc -l <"$TMP/files") files is left" || not_ok "$n of their files are left"
 check "the Python package's directory is gone" test ! -e /usr/lib/python3/dist-packages/tfrec
 check "and libtfrec.so.0 is not in the linker cache" sh -c "! ldconfig -p | grep -q 'libtfrec\.so\.0 .*=> /usr/lib/'"
+exec 9>&-
 done_testing
