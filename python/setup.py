@@ -120,7 +120,7 @@ def pkg_flags(words, modules):
 
 
 def capi():
-    """(sources relative to TOP, cflags, libs) of libtfrec.so.0."""
+    """(sources relative to TOP, cflags, libs, x86?) of libtfrec.so.0."""
     am, ac = os.path.join(TOP, "Makefile.am"), os.path.join(TOP, "configure.ac")
     if not os.path.exists(am):
         raise RuntimeError("setup.py: %s is missing: build the package from a tfrec "
