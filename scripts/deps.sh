@@ -16,6 +16,9 @@ if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev libomp-dev valgrind parallel bsdutils"
 	# The Python package's tests: torch datasets, pip install into a venv.
 	PKGS="$PKGS python3-torch python3-pip python3-setuptools python3-venv"
+	# t0130 builds a wheel; t0135 builds, lints and installs the Debian
+	# packages (man -w, a pkg-config build).
+	PKGS="$PKGS python3-wheel debhelper dh-python lintian dpkg-dev man-db"
 	# t0190-slurm brings up a one-node Slurm cluster.
 	PKGS="$PKGS slurm-wlm munge"
 	# t0150 counts the spool's opens with strace.

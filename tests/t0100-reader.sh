@@ -244,12 +244,11 @@ assert x.shape == (4, 32, 32, 3) and x.dtype.name == "float16" and x.flags.write
 PYEOF
 
 # pip install ./python, offline, with Debian's setuptools.
-if $PY -c 'import setuptools, pip, venv' 2>/dev/null && $PY -m venv --help >/dev/null 2>&1; then
-	cp -r "$TOP_SRCDIR/python" "$TMP/pysrc"   # pip builds in place: not in the source tree
-	chmod -R u+w "$TMP/pysrc"
+# (From the tree itself: setup.py builds outside it and needs ../src.)
+if $PY -c 'import setuptools, wheel, pip, venv' 2>/dev/null && $PY -m venv --help >/dev/null 2>&1; then
 	if $PY -m venv --system-site-packages "$TMP/venv" >"$TMP/.venv.log" 2>&1; then
 		check "pip install --no-build-isolation --no-index ./python" env -u PYTHONPATH \
-			"$TMP/venv/bin/python" -m pip install -q --no-build-isolation --no-index "$TMP/pysrc"
+			"$TMP/venv/bin/python" -m pip install -q --no-build-isolation --no-index "$TOP_SRCDIR/python"
 		check "the installed package imports and reads, from anywhere" env -u PYTHONPATH sh -c \
 			"cd / && '$TMP/venv/bin/python' -c 'import tfrec, tfrec.numpy, sys; assert \"$TMP/venv\" in tfrec.__file__, tfrec.__file__' && '$TMP/venv/bin/python' -m tfrec '$TMP/o/u8-00000-of-00001.tfrecord.zlib'"
 		out_has "its summary" "13 records"

@@ -38,6 +38,7 @@ del _n, _c
 
 
 def _crc32c_py(data, crc=0):
+    _clib.fallback_warning()  # once: the slow path says so, with the fix
     c = crc ^ 0xFFFFFFFF
     t = _TABLE
     for b in bytes(data):
