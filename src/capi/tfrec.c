@@ -11,6 +11,7 @@
 #include "lib/crc32c.h"
 #include "lib/loader.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,8 +149,14 @@ static int put_error(struct tfrec_error *out, const struct tfr_error *e, int rc)
 	return rc;
 }
 
+/* The lock lets a binding release a batch from any thread (Python
+ * drops the last view wherever the garbage goes), while next() runs in
+ * another: every entry point below takes it.  next() never waits for a
+ * release (it adds a slot when all are held), so holding it through a
+ * fill cannot deadlock. */
 struct tfrec_loader {
 	struct tfr_loader *l;
+	pthread_mutex_t mu;
 };
 
 struct held {
@@ -223,6 +230,7 @@ TFREC_EXPORT int tfrec_loader_open(struct tfrec_loader **out, const char *const 
 		free(h);
 		return put_error(err, &e, rc);
 	}
+	pthread_mutex_init(&h->mu, NULL);
 	*out = h;
 	return 0;
 }
@@ -246,8 +254,11 @@ TFREC_EXPORT int tfrec_loader_set_epoch(struct tfrec_loader *l, uint64_t ep,
 					struct tfrec_error *err)
 {
 	struct tfr_error e;
-	int rc = tfr_loader_set_epoch(l->l, ep, &e);
+	int rc;
 
+	pthread_mutex_lock(&l->mu);
+	rc = tfr_loader_set_epoch(l->l, ep, &e);
+	pthread_mutex_unlock(&l->mu);
 	return rc ? put_error(err, &e, rc) : 0;
 }
 
@@ -256,23 +267,23 @@ TFREC_EXPORT int tfrec_loader_next(struct tfrec_loader *l, struct tfrec_batch **
 {
 	struct tfr_loader_batch *b;
 	struct tfr_error e;
-	struct held *h;
+	struct held *h = NULL;
 	int rc;
 
 	*batch = NULL;
 	tfr_error_clear(&e);
+	pthread_mutex_lock(&l->mu);
 	rc = tfr_loader_next(l->l, &b, &e);
+	if (!rc && !(h = calloc(1, sizeof(*h) + b->nextras * sizeof(h->x[0])))) {
+		tfr_loader_release(l->l, b);
+		rc = tfr_error_set(&e, TFR_ERR_NOMEM, "out of memory");
+	}
+	pthread_mutex_unlock(&l->mu);
 	if (rc == TFR_EOF)
 		return 1;
 	if (rc)
 		return put_error(err, &e, rc);
-	/* one small header per batch, never per record */
-	h = calloc(1, sizeof(*h) + b->nextras * sizeof(h->x[0]));
-	if (!h) {
-		tfr_loader_release(l->l, b);
-		tfr_error_set(&e, TFR_ERR_NOMEM, "out of memory");
-		return put_error(err, &e, TFR_ERR_NOMEM);
-	}
+	/* (h: one small header per batch, never per record) */
 	h->lb = b;
 	h->b.size = sizeof(h->b);
 	h->b.epoch = b->epoch;
@@ -312,7 +323,9 @@ TFREC_EXPORT void tfrec_loader_release(struct tfrec_loader *l, struct tfrec_batc
 	if (!l || !batch)
 		return;
 	h = batch->priv;
+	pthread_mutex_lock(&l->mu);
 	tfr_loader_release(l->l, h->lb);
+	pthread_mutex_unlock(&l->mu);
 	free(h);
 }
 
@@ -324,6 +337,7 @@ TFREC_EXPORT void tfrec_loader_state_get(const struct tfrec_loader *l,
 
 	if (size < sizeof(*s))
 		return; /* version 1 of the state is all or nothing */
+	pthread_mutex_lock((pthread_mutex_t *)&l->mu);
 	memset(s, 0, sizeof(*s));
 	s->size = size;
 	s->version = 1;
@@ -339,6 +353,7 @@ TFREC_EXPORT void tfrec_loader_state_get(const struct tfrec_loader *l,
 	s->shuffle = (uint64_t)p->shuffle;
 	s->shuffle_buffer = p->buffer;
 	s->drop_last = (uint64_t)p->drop_last;
+	pthread_mutex_unlock((pthread_mutex_t *)&l->mu);
 }
 
 TFREC_EXPORT int tfrec_loader_state_set(struct tfrec_loader *l,
@@ -387,7 +402,9 @@ TFREC_EXPORT int tfrec_loader_state_set(struct tfrec_loader *l,
 			      "the shards' record counts changed", s->plan, now.plan);
 		return put_error(err, &e, TFR_ERR_INVALID);
 	}
+	pthread_mutex_lock(&l->mu);
 	rc = tfr_loader_seek(l->l, s->epoch, s->batch, &e);
+	pthread_mutex_unlock(&l->mu);
 	return rc ? put_error(err, &e, rc) : 0;
 }
 
@@ -396,5 +413,6 @@ TFREC_EXPORT void tfrec_loader_close(struct tfrec_loader *l)
 	if (!l)
 		return;
 	tfr_loader_close(l->l);
+	pthread_mutex_destroy(&l->mu);
 	free(l);
 }

@@ -99,9 +99,11 @@ long tfrec_scan(const void *buf, size_t len, int flags, uint64_t max_record,
  * tfrec_error_init do), and the library reads only what is there.
  *
  * Threads: a loader runs options.threads - 1 threads of its own (0: one
- * per core) and the thread calling tfrec_loader_next works too.  One
- * loader must be used from one thread at a time; different loaders are
- * independent.
+ * per core) and the thread calling tfrec_loader_next works too.  The
+ * functions of one loader may be called from any thread: they serialise
+ * on the loader's lock (next() holds it while it fills a batch), so a
+ * binding may release a batch wherever its last reference dies.
+ * Different loaders are independent.
  *
  * Memory: per shard 16 bytes a record (offsets); the plan, 8 bytes a
  * record of the rank; `prefetch` batch slots, each the batch's framed
