@@ -41,7 +41,7 @@ static int write_shard(const char *path, enum tfr_compression comp, uint64_t fir
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t id = first + i;
 		uint32_t h = 2, wd = 3, c = 3;
-		uint16_t px[3 * 5 * 3];
+		uint16_t px[4 * 5 * 3];
 		int64_t shape[3], labels[3], chan = 3;
 		float box[4] = { 0.1f, 0.2f, 0.3f + (float)id, 0.4f };
 		struct tfr_bytes raw, dt = { 7, (const unsigned char *)"float16" }, name;
@@ -54,10 +54,14 @@ static int write_shard(const char *path, enum tfr_compression comp, uint64_t fir
 			h = 2 + (uint32_t)(id % 3);
 			wd = 3 + (uint32_t)(id % 2) * 2;
 		}
-		if (kind == 1) { /* encoded: a 16x12 JPEG that depends on id */
+		if (kind == 1 || kind == 3) { /* encoded: a 16x12 JPEG that depends
+						 * on id (kind 3: odd ids 12x16) */
+			int tall = kind == 3 && id % 2;
+
 			for (size_t p = 0; p < sizeof pix; p++)
 				pix[p] = (unsigned char)(p * 7 + id * 31);
-			if (tfr_store_encode(TFR_STORE_JPEG, 90, pix, 16, 12, 3, &enc, &e))
+			if (tfr_store_encode(TFR_STORE_JPEG, 90, pix, tall ? 12 : 16, tall ? 16 : 12, 3,
+					     &enc, &e))
 				return -1;
 			raw.data = enc.data;
 			raw.len = enc.len;
@@ -541,6 +545,37 @@ int main(void)
 		} else
 			ok(0, "multi-hot: %s", e.msg);
 		tfr_loader_close(l);
+	}
+
+	/* Encoded images of two sizes: padded, or resized to the first. */
+	snprintf(mix, sizeof mix, "%s/mixenc.tfrecord", dir);
+	ok(!write_shard(mix, TFR_COMP_NONE, 0, 4, 3, 0), "JPEG records of two sizes written");
+	{
+		const char *one[1] = { mix };
+		struct tfr_loader *l;
+		struct tfr_loader_batch *b;
+
+		tfr_loader_opts_default(&o);
+		o.batch_size = 4;
+		o.shuffle = TFR_SHUFFLE_NONE;
+		for (int pr = 0; pr < 2; pr++) {
+			o.pad_resize = pr;
+			rc = tfr_loader_open(&l, one, 1, &o, &e);
+			if (!rc)
+				rc = tfr_loader_next(l, &b, &e);
+			if (!rc) {
+				int good = pr ? b->h == 12 && b->w == 16 && b->sizes[2] == 12 && b->sizes[3] == 16 :
+						b->h == 16 && b->w == 16 && b->sizes[0] == 12 && b->sizes[1] == 16 &&
+						b->sizes[2] == 16 && b->sizes[3] == 12 &&
+						((unsigned char *)b->images)[(15 * 16 + 15) * 3] == 0;
+
+				ok(good, pr ? "pad=resize: every image 12 x 16, the first one's size" :
+				   "pad: 16 x 16 with the true sizes, zeros outside");
+				tfr_loader_release(l, b);
+			} else
+				ok(0, "mixed encoded: %s", e.msg);
+			tfr_loader_close(l);
+		}
 	}
 
 	/* A held batch is never overwritten: the loader takes another slot. */

@@ -152,7 +152,9 @@ struct tfrec_loader_options {
 	uint32_t crop_h, crop_w;    /* centre crop; 0: none */
 	int32_t flip;               /* random horizontal flip */
 	uint32_t resize_h, resize_w;/* resize encoded images first; 0: none */
-	int32_t pad_resize;         /* reserved: mixed sizes are padded (0) */
+	int32_t pad_resize;         /* mixed sizes: 0 pad to the batch's largest;
+				       1 resize encoded images to the batch's
+				       first (stored tensors are padded) */
 	int32_t on_error_skip;      /* 1: an image that fails to decode is
 				       left out and counted */
 	int32_t prefetch;           /* batches filled ahead, 2 */

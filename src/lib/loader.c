@@ -996,6 +996,12 @@ static int place_encoded(struct slot *sl, struct rec *r, struct worker *wk, unsi
 
 	a.dtype = (enum tfr_dtype)b->dtype;
 	a.layout = (enum tfr_layout)b->layout;
+	if (l->o.pad_resize && (r->h != b->h || r->w != b->w)) {
+		/* pad="resize": to the size the batch has (see done_a) */
+		a.resize = TFR_RESIZE_EXACT;
+		a.resize_w = b->w;
+		a.resize_h = b->h;
+	}
 	rc = tfr_image_probe(r->pix, r->pixlen, 0, &info, &e);
 	if (rc)
 		goto bad;
@@ -1108,6 +1114,13 @@ static void done_a(void *ctx, int rc, const struct tfr_error *err)
 			b->w = r->w;
 		if (r->c > b->c)
 			b->c = r->c;
+	}
+	if (first && first->encoded && l->o.pad_resize) {
+		/* mixed sizes resized to the first record's, not padded
+		 * (a crop, random resized crop or resize fixes it anyway);
+		 * stored tensors are always padded */
+		b->h = first->h;
+		b->w = first->w;
 	}
 	if (first) {
 		b->dtype = l->o.dtype != TFR_AS_STORED ? l->o.dtype : first->dtype;

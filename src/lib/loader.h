@@ -93,7 +93,9 @@ struct tfr_loader_opts {
 	uint32_t crop_h, crop_w;  /* centre crop, 0: none */
 	int flip;
 	uint32_t resize_h, resize_w; /* 0: none */
-	int pad_resize;           /* mixed sizes: 0 pad to the largest, 1 resize */
+	int pad_resize;           /* mixed sizes: 0 pad to the largest; 1 resize
+				     encoded images to the first one's (tensors
+				     are always padded) */
 	int skip_errors;          /* on_error="skip" */
 	int prefetch;             /* batches filled ahead (>= 1) */
 	uint64_t max_record;      /* 0: TFR_DEFAULT_MAX_RECORD */
