@@ -325,6 +325,29 @@ int main(void)
 	   !memcmp(r.v0, ref.v0 + 5, 7 * sizeof(float)), "resume at batch 1 equals the uninterrupted run");
 	rc = run_epoch(plain, 3, &o, 3, 0, &r, &e);
 	ok(!rc && memcmp(r.ids, ref.ids, 12 * sizeof(uint64_t)), "another epoch, another order");
+	{
+		/* a DataLoader worker 1 of 2: batches 1, 3, ... of the epoch */
+		struct tfr_loader *l;
+		struct tfr_loader_batch *b;
+		uint64_t n = 0, k = 0;
+		int good;
+
+		o.batch_size = 2;
+		rc = tfr_loader_open(&l, plain, 3, &o, &e);
+		good = !rc && !tfr_loader_seek(l, 2, 1, &e);
+		if (good)
+			tfr_loader_set_stride(l, 2);
+		while (good && (rc = tfr_loader_next(l, &b, &e)) == TFR_OK) {
+			good = b->index == 2 * k + 1 && b->n == 2 && (uint64_t)b->ids[0] == ref.ids[4 * k + 2] &&
+			       (uint64_t)b->ids[1] == ref.ids[4 * k + 3];
+			n += b->n;
+			k++;
+			tfr_loader_release(l, b);
+		}
+		ok(good && rc == TFR_EOF && n == 6, "stride 2 from batch 1: batches 1, 3, 5 of the epoch");
+		tfr_loader_close(l);
+		o.batch_size = 5;
+	}
 
 	/* GZIP and ZLIB shards give the same batches. */
 	rc = run_epoch(gz, 3, &o, 2, 0, &r, &e);

@@ -104,6 +104,8 @@ def _setup(lib):
         f.restype = _u64
     lib.tfrec_loader_set_epoch.argtypes = [vp, _u64, P(_Error)]
     lib.tfrec_loader_set_epoch.restype = ctypes.c_int
+    lib.tfrec_loader_set_stride.argtypes = [vp, _u64]
+    lib.tfrec_loader_set_stride.restype = None
     lib.tfrec_loader_next.argtypes = [vp, P(P(_Batch)), P(_Error)]
     lib.tfrec_loader_next.restype = ctypes.c_int
     lib.tfrec_loader_release.argtypes = [vp, P(_Batch)]
@@ -324,6 +326,11 @@ class Engine:
         err = self._err()
         if _LIB.tfrec_loader_set_epoch(self._handle(), int(n), ctypes.byref(err)) != 0:
             _raise(err, self.paths)
+
+    def set_stride(self, stride):
+        """From the next batch on, hand out every stride-th batch only
+        (DataLoader worker w of n: load_state_dict to batch w, stride n)."""
+        _LIB.tfrec_loader_set_stride(self._handle(), max(1, int(stride)))
 
     def state_dict(self):
         s = self._state()

@@ -127,25 +127,20 @@ class Loader:
             start = self._resume[1]
         self._resume = None
         w, nw = _worker()
-        if nw == 1:
-            self._pos = start
-            e.load_state_dict(dict(e.state_dict(), epoch=epoch, batch=start))
-            while True:
-                b = e.next()
-                if b is None:
-                    break
-                self._pos += 1
-                yield self._item(b)
-        else:
-            # worker w of nw: the epoch's batches w, w + nw, ...
-            first = start + ((w - start) % nw)
-            for k in range(first, self._len, nw):
-                e.load_state_dict(dict(e.state_dict(), epoch=epoch, batch=k))
-                b = e.next()
-                if b is None:
-                    break
-                self._pos = k + 1
-                yield self._item(b)
+        # worker w of nw: the epoch's batches w, w + nw, ... (one worker:
+        # all); the engine fills only those
+        first = start + ((w - start) % nw)
+        self._pos = start
+        e.load_state_dict(dict(e.state_dict(), epoch=epoch, batch=min(first, self._len)))
+        e.set_stride(nw)
+        k = first
+        while True:
+            b = e.next()
+            if b is None:
+                break
+            self._pos = k + 1
+            k += nw
+            yield self._item(b)
         self.epoch = epoch + 1
         self._pos = 0
 

@@ -262,6 +262,13 @@ TFREC_EXPORT int tfrec_loader_set_epoch(struct tfrec_loader *l, uint64_t ep,
 	return rc ? put_error(err, &e, rc) : 0;
 }
 
+TFREC_EXPORT void tfrec_loader_set_stride(struct tfrec_loader *l, uint64_t stride)
+{
+	pthread_mutex_lock(&l->mu);
+	tfr_loader_set_stride(l->l, stride);
+	pthread_mutex_unlock(&l->mu);
+}
+
 TFREC_EXPORT int tfrec_loader_next(struct tfrec_loader *l, struct tfrec_batch **batch,
 				   struct tfrec_error *err)
 {

@@ -223,6 +223,10 @@ uint64_t tfrec_loader_records(const struct tfrec_loader *l);  /* records of all 
 uint64_t tfrec_loader_skipped(const struct tfrec_loader *l);
 /* Start epoch e at its first batch. */
 int tfrec_loader_set_epoch(struct tfrec_loader *l, uint64_t e, struct tfrec_error *err);
+/* From the current batch on, hand out every stride-th batch only (a
+ * data-loading worker w of n: state_set to batch w, then stride n);
+ * prefetch then fills only those.  0 or 1: every batch. */
+void tfrec_loader_set_stride(struct tfrec_loader *l, uint64_t stride);
 /* 0 and *batch; 1 at the end of the epoch (the loader then moves to the
  * next epoch); negative on failure (err says where). */
 int tfrec_loader_next(struct tfrec_loader *l, struct tfrec_batch **batch,

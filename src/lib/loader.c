@@ -507,6 +507,7 @@ struct tfr_loader {
 	int have_plan;
 	uint64_t planned;
 	uint64_t epoch, pos;      /* next batch to hand out */
+	uint64_t stride;          /* batches pos advances by (1) */
 	uint64_t queued;          /* next batch to submit */
 	struct slot **slots;
 	size_t nslots;
@@ -1445,12 +1446,14 @@ static struct slot *free_slot(struct tfr_loader *l, int may_grow)
 /* Queue batches up to pos + prefetch where slots are free. */
 static void top_up(struct tfr_loader *l)
 {
-	while (l->queued < l->nbatches && l->queued < l->pos + (uint64_t)l->o.prefetch) {
+	while (l->queued < l->nbatches &&
+	       l->queued < l->pos + (uint64_t)l->o.prefetch * l->stride) {
 		struct slot *sl = free_slot(l, 0);
 
 		if (!sl)
 			break;
-		slot_start(l, sl, l->queued++);
+		slot_start(l, sl, l->queued);
+		l->queued += l->stride;
 	}
 }
 
@@ -1470,6 +1473,7 @@ int tfr_loader_open(struct tfr_loader **lp, const char *const *paths, size_t npa
 	if (!l)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	l->o = *o;
+	l->stride = 1;
 	if (l->o.prefetch < 1)
 		l->o.prefetch = 1;
 	if (!l->o.max_record)
@@ -1617,6 +1621,12 @@ int tfr_loader_seek(struct tfr_loader *l, uint64_t e, uint64_t k, struct tfr_err
 	return TFR_OK;
 }
 
+void tfr_loader_set_stride(struct tfr_loader *l, uint64_t stride)
+{
+	drain(l);
+	l->stride = stride ? stride : 1;
+}
+
 int tfr_loader_set_epoch(struct tfr_loader *l, uint64_t e, struct tfr_error *err)
 {
 	return tfr_loader_seek(l, e, 0, err);
@@ -1646,7 +1656,7 @@ int tfr_loader_next(struct tfr_loader *l, struct tfr_loader_batch **bp,
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory for a batch slot");
 		slot_start(l, sl, l->pos);
 		if (l->queued <= l->pos)
-			l->queued = l->pos + 1;
+			l->queued = l->pos + l->stride;
 	}
 	rc = slot_wait(l, sl, err);
 	if (!rc)
@@ -1661,7 +1671,7 @@ int tfr_loader_next(struct tfr_loader *l, struct tfr_loader_batch **bp,
 	for (size_t i = 0; i < l->nslots; i++)
 		if (l->slots[i] == sl)
 			sl->b.slot = (int)i;
-	l->pos++;
+	l->pos += l->stride;
 	top_up(l);
 	*bp = &sl->b;
 	return TFR_OK;

@@ -152,6 +152,9 @@ uint64_t tfr_loader_skipped(const struct tfr_loader *l);
 int tfr_loader_set_epoch(struct tfr_loader *l, uint64_t e, struct tfr_error *err);
 /* Continue at batch k of epoch e (resume); k <= len. */
 int tfr_loader_seek(struct tfr_loader *l, uint64_t e, uint64_t k, struct tfr_error *err);
+/* Hand out every stride-th batch from the current position on (a
+ * DataLoader worker w of n: seek to batch w, stride n); 0 or 1: all. */
+void tfr_loader_set_stride(struct tfr_loader *l, uint64_t stride);
 void tfr_loader_digest(const struct tfr_loader *l, char hex[17]);
 const struct tfr_plan_params *tfr_loader_plan(const struct tfr_loader *l);
 /*
