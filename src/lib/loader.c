@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <pthread.h>
 
@@ -449,6 +450,8 @@ struct shard {
 	uint64_t *off, *len;      /* plain shards: header offset, payload length */
 	struct tfr_reader *rd;    /* compressed: sequential reader, job R only */
 	uint64_t rd_next;         /* index the reader gives next */
+	uint64_t pred_off;        /* where the last tensor began in its payload
+				     (atomic; a guess for the next record) */
 };
 
 /* Feature slots of a record, in the order of l->fkeys. */
@@ -460,6 +463,8 @@ struct rec {
 	const unsigned char *payload;
 	uint64_t plen;
 	int ok;                   /* 0: skipped under skip_errors */
+	int placed;               /* the tensor was read into its batch place */
+	uint64_t hole;            /* then: where it is missing from raw */
 	int encoded;
 	int dtype, layout;        /* stored tensor */
 	uint32_t h, w, c;         /* stored or augmented size */
@@ -486,6 +491,7 @@ struct slot {
 	struct tfr_loader_extra *extras;
 	struct tfr_buf *xcounts, *xvals;
 	size_t imgsz;             /* bytes of one image in the batch */
+	size_t pred_imgsz;        /* the guess A read tensors in with, or 0 */
 	uint64_t skipped;
 };
 
@@ -522,6 +528,10 @@ struct tfr_loader {
 	struct tfr_augment aug;
 	int aug_fixed;
 	uint32_t out_h, out_w;    /* fixed output size of encoded records */
+	/* The last tensor seen (atomic): slots guess the next batch's
+	 * image size from it, to read tensors straight into place. */
+	uint64_t pred_imgsz;
+	int pred_dtype, pred_layout;
 };
 
 void tfr_loader_opts_default(struct tfr_loader_opts *o)
@@ -784,14 +794,39 @@ static int fill_a(struct slot *sl, struct rec *r, int w, struct tfr_error *err)
 	struct feat all[F_EXTRA];
 	int rc;
 
+	r->placed = 0;
 	if (s->comp == TFR_COMP_NONE) {
 		uint64_t len = s->len[r->index], want = len + TFR_RECORD_OVERHEAD;
+		uint64_t d = __atomic_load_n(&s->pred_off, __ATOMIC_RELAXED), pi = sl->pred_imgsz;
+		size_t at = (size_t)(r - sl->recs);
 		ssize_t got;
-		const unsigned char *p;
+		unsigned char *p;
+		int direct = pi && d && d + pi <= len;
 
-		if (grow(&r->raw, want))
-			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		got = pread(s->fd, r->raw.data, want, (off_t)r->offset);
+		if (r->raw.cap < want) {
+			/* zeroed once, so that a wrong guess below never
+			 * parses uninitialised bytes */
+			if (grow(&r->raw, want))
+				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+			memset(r->raw.data, 0, r->raw.cap);
+		}
+		r->raw.len = want;
+		p = r->raw.data;
+		if (direct) {
+			/* One copy from the page cache: the bytes where the
+			 * last record of this shard had its tensor go straight
+			 * to this record's place in the batch; the rest of the
+			 * record to raw, around a hole (checked below). */
+			struct iovec iov[3] = {
+				{ p, 12 + d },
+				{ (unsigned char *)sl->images.data + at * pi, pi },
+				{ p + 12 + d + pi, want - 12 - d - pi },
+			};
+
+			got = preadv(s->fd, iov, 3, (off_t)r->offset);
+		} else {
+			got = pread(s->fd, p, want, (off_t)r->offset);
+		}
 		if (got < 0)
 			return tfr_error_at(err, TFR_ERR_IO, r->index, r->offset,
 					    "%s: record %llu at offset %llu: %s", s->path,
@@ -799,15 +834,44 @@ static int fill_a(struct slot *sl, struct rec *r, int w, struct tfr_error *err)
 					    (unsigned long long)r->offset, strerror(errno));
 		if ((uint64_t)got != want)
 			return rec_fail(l, r, TFR_ERR_CORRUPT, err, "truncated record", NULL);
-		p = r->raw.data;
 		if (l->o.verify != TFR_VERIFY_NONE &&
 		    (le64(p) != len || tfr_masked_crc32c(p, 8) != le32(p + 8)))
 			return rec_fail(l, r, TFR_ERR_CORRUPT, err, "bad length CRC", NULL);
-		if (l->o.verify == TFR_VERIFY_FULL &&
-		    tfr_masked_crc32c(p + 12, len) != le32(p + 12 + len))
-			return rec_fail(l, r, TFR_ERR_CORRUPT, err, "bad data CRC", NULL);
+		if (l->o.verify == TFR_VERIFY_FULL) {
+			uint32_t c;
+
+			if (direct) {
+				c = tfr_crc32c_extend(0, p + 12, d);
+				c = tfr_crc32c_extend(c, (unsigned char *)sl->images.data + at * pi, pi);
+				c = tfr_crc32c_extend(c, p + 12 + d + pi, len - d - pi);
+			} else {
+				c = tfr_crc32c_extend(0, p + 12, len);
+			}
+			if (tfr_crc_mask(c) != le32(p + 12 + len))
+				return rec_fail(l, r, TFR_ERR_CORRUPT, err, "bad data CRC", NULL);
+		}
 		r->payload = p + 12;
 		r->plen = len;
+		if (direct) {
+			r->placed = 1;
+			r->hole = 12 + d;
+		}
+	}
+	if (r->placed) {
+		/* the guess holds when image/raw's one value is the hole */
+		const char *k1[1] = { l->fkeys[F_RAW] };
+		struct feat f1;
+		struct tfr_span sp = { NULL, 0 };
+
+		if (!example_walk(r->payload, r->plen, k1, 1, &f1) && f1.kind == TFR_EXTRA_BYTES &&
+		    f1.count == 1)
+			feat_bytes(&f1, &sp, 1);
+		if (sp.data != r->raw.data + r->hole || sp.len != sl->pred_imgsz) {
+			memcpy(r->raw.data + r->hole,
+			       (unsigned char *)sl->images.data + (size_t)(r - sl->recs) * sl->pred_imgsz,
+			       sl->pred_imgsz);
+			r->placed = 0;
+		}
 	}
 	(void)w;
 	if (example_walk(r->payload, r->plen, l->fkeys, F_EXTRA, all) ||
@@ -848,8 +912,15 @@ static int fill_a(struct slot *sl, struct rec *r, int w, struct tfr_error *err)
 		if ((uint64_t)r->h * r->w * r->c * tfr_dtype_size((enum tfr_dtype)dt) != sp.len)
 			return rec_fail(l, r, TFR_ERR_FORMAT, err,
 					"image/shape does not match the bytes of image/raw", NULL);
-		r->pix = sp.data;
+		r->pix = r->placed ? (unsigned char *)sl->images.data +
+				     (size_t)(r - sl->recs) * sl->pred_imgsz : sp.data;
 		r->pixlen = sp.len;
+		if (s->comp == TFR_COMP_NONE) {
+			__atomic_store_n(&s->pred_off, (uint64_t)(sp.data - r->payload), __ATOMIC_RELAXED);
+			__atomic_store_n(&l->pred_imgsz, (uint64_t)sp.len, __ATOMIC_RELAXED);
+			__atomic_store_n(&l->pred_dtype, dt, __ATOMIC_RELAXED);
+			__atomic_store_n(&l->pred_layout, r->layout, __ATOMIC_RELAXED);
+		}
 	} else if (r->f[F_ENC].kind == TFR_EXTRA_BYTES && r->f[F_ENC].count >= 1) {
 		struct tfr_span sp;
 		struct tfr_image_info info;
@@ -858,6 +929,7 @@ static int fill_a(struct slot *sl, struct rec *r, int w, struct tfr_error *err)
 
 		feat_bytes(&r->f[F_ENC], &sp, 1);
 		r->encoded = 1;
+		r->placed = 0; /* (never: a hole is image/raw's value) */
 		r->pix = sp.data;
 		r->pixlen = sp.len;
 		rc = tfr_image_probe(sp.data, sp.len, 0, &info, &e);
@@ -936,6 +1008,8 @@ static void place_tensor(struct slot *sl, struct rec *r, unsigned char *dst)
 	float mul[3] = { 1, 1, 1 }, add[3] = { 0, 0, 0 };
 	int norm = r->dtype == TFR_DTYPE_UINT8 && b->dtype != TFR_DTYPE_UINT8;
 
+	if (r->pix == dst)
+		return; /* read there by A */
 	if (r->h == b->h && r->w == b->w && r->c == b->c && r->dtype == b->dtype &&
 	    r->layout == b->layout) {
 		memcpy(dst, r->pix, r->pixlen); /* the common case: one copy */
@@ -1131,6 +1205,20 @@ static void done_a(void *ctx, int rc, const struct tfr_error *err)
 		b->layout = TFR_LAYOUT_HWC;
 	}
 	sl->imgsz = (size_t)b->h * b->w * b->c * tfr_dtype_size((enum tfr_dtype)b->dtype);
+	/* Tensors read straight into place stay only where the guess was
+	 * right for the whole batch; the others go back into their record. */
+	for (uint64_t t = 0; t < n; t++) {
+		struct rec *r = &sl->recs[t];
+
+		if (!r->placed)
+			continue;
+		if (!r->ok || sl->imgsz != sl->pred_imgsz || r->h != b->h || r->w != b->w ||
+		    r->c != b->c || r->dtype != b->dtype || r->layout != b->layout) {
+			memcpy(r->raw.data + r->hole, r->pix, sl->pred_imgsz);
+			r->pix = r->raw.data + r->hole;
+			r->placed = 0;
+		}
+	}
 	if (grow(&sl->images, sl->imgsz * (n ? n : 1) + 1)) {
 		sl->rc = tfr_error_set(&sl->err, TFR_ERR_NOMEM, "out of memory for a batch");
 		return;
@@ -1174,6 +1262,14 @@ static void slot_start(struct tfr_loader *l, struct slot *sl, uint64_t k)
 	sl->k = k;
 	sl->n = hi - lo;
 	sl->rc = 0;
+	/* Guess this batch's image size from the last tensor, so that A
+	 * can read tensors into place (when they stay as stored). */
+	sl->pred_imgsz = __atomic_load_n(&l->pred_imgsz, __ATOMIC_RELAXED);
+	if (sl->pred_imgsz &&
+	    ((l->o.dtype != TFR_AS_STORED && l->o.dtype != __atomic_load_n(&l->pred_dtype, __ATOMIC_RELAXED)) ||
+	     (l->o.layout != TFR_AS_STORED && l->o.layout != __atomic_load_n(&l->pred_layout, __ATOMIC_RELAXED)) ||
+	     grow(&sl->images, sl->pred_imgsz * (sl->n ? sl->n : 1) + 1)))
+		sl->pred_imgsz = 0;
 	for (uint64_t t = 0; t < sl->n; t++)
 		rec_locate(l, &sl->recs[t], l->ids[lo + t]);
 	sl->jr.fn = job_r;
