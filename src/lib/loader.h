@@ -16,9 +16,12 @@
  *     the plan is made), plus 8 bytes per record of the whole dataset
  *     while it is made in "full" mode;
  *   - prefetch batch slots (prefetch + the ones the caller still holds):
- *     each holds batch_size framed records (read straight into the slot
- *     with one pread), the batch's arrays, and grows to the largest batch
- *     seen, then is reused: no allocation per record in the steady state;
+ *     each holds batch_size framed records, the batch's arrays, and grows
+ *     to the largest batch seen, then is reused: no allocation per record
+ *     in the steady state.  A stored tensor that is delivered as stored
+ *     is read by one preadv straight into its place in the batch (the
+ *     rest of its record beside it), so it costs one copy from the page
+ *     cache; the CRC runs over the bytes just read;
  *   - per thread: decode and augment scratch (one image at a time).
  *
  * Threads: `threads` - 1 pool threads (parallel.h); the caller's thread
