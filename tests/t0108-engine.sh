@@ -1,7 +1,8 @@
 #!/bin/sh
 # t0108-engine: the C loader from Python (tfrec._engine, tfrec.loader) on
 # shards that `tfrec convert` made of sample-data/photos: every record
-# once per epoch, the same batches for 1 and 3 threads, resume equals the
+# once per epoch, the same batches for 1 and 3 threads, GZIP counts from
+# the manifest (only when its byte count matches), resume equals the
 # uninterrupted run, GZIP equals plain, --store jpeg shards decoded with
 # a random resized crop (the same per epoch, different across epochs),
 # held batches never overwritten, a corrupt shard raises TFRecordError
@@ -67,6 +68,23 @@ say(len(one) == len(three) and all((a[0] == b[0]).all() and (a[1] == b[1]).all()
 gz = epoch(tmp + "/g-*")
 say(len(gz) == len(one) and all((a[0] == b[0]).all() for a, b in zip(one, gz)),
     "GZIP shards: the same batches as plain ones")
+
+# GZIP shards are counted from the manifest beside them when its bytes
+# match the file (one shard's entry edited to show it is read), else by
+# decompressing them once
+import json, os, shutil
+os.makedirs(tmp + "/m", exist_ok=True)
+for f in os.listdir(tmp):
+    if f.startswith("g-") or f == "g.json":
+        shutil.copy(os.path.join(tmp, f), tmp + "/m/" + f)
+man = json.load(open(tmp + "/m/g.json"))
+n0 = man["shards"][0]["records"]
+man["shards"][0]["records"] = n0 - 1
+json.dump(man, open(tmp + "/m/g.json", "w"), indent=0)
+say(Engine(tmp + "/m/g-*", 2).records == N - 1, "GZIP shard counts come from the manifest")
+man["shards"][0]["bytes"] += 1
+json.dump(man, open(tmp + "/m/g.json", "w"), indent=0)
+say(Engine(tmp + "/m/g-*", 2).records == N, "a manifest whose byte count differs is not trusted")
 
 l = Loader(T, 2, seed=3)
 l.set_epoch(4)

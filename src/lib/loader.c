@@ -621,6 +621,89 @@ static int read_idx(struct shard *s, uint64_t max_record)
 	return 1;
 }
 
+/* The number after "key": inside [p, end), or -1. */
+static long long json_num(const char *p, const char *end, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (; p + kl < end; p++)
+		if (!memcmp(p, key, kl)) {
+			char *e;
+			long long v = strtoll(p + kl, &e, 10);
+
+			return e > p + kl && v >= 0 ? v : -1;
+		}
+	return -1;
+}
+
+/*
+ * The record count of a shard written by tfrec convert or shard, from
+ * the manifest beside it (PREFIX.json for PREFIX-00000-of-00004...), so
+ * that a compressed shard need not be decompressed once at open just to
+ * count it.  Trusted only when the manifest's byte count is the file's
+ * size.  A plain substring search is enough: the manifest is tfrec's own
+ * output, one shard a line.  Returns 1 and *count when found.
+ */
+static int manifest_count(const char *path, uint64_t *count)
+{
+	const char *base = strrchr(path, '/'), *of;
+	char *json = NULL, *text = NULL, *want = NULL;
+	struct stat st;
+	FILE *f = NULL;
+	long size;
+	int found = 0;
+
+	base = base ? base + 1 : path;
+	of = strstr(base, "-of-");
+	if (!of || of - base < 7 || stat(path, &st))
+		return 0;
+	/* back over "-NNNNN" */
+	const char *dash = of - 1;
+
+	while (dash > base && *dash >= '0' && *dash <= '9')
+		dash--;
+	if (*dash != '-' || dash == base)
+		return 0;
+	json = malloc((size_t)(dash - path) + 6);
+	want = malloc(strlen(base) + 16);
+	if (!json || !want)
+		goto out;
+	memcpy(json, path, (size_t)(dash - path));
+	strcpy(json + (dash - path), ".json");
+	sprintf(want, "\"file\": \"%s\"", base);
+	f = fopen(json, "rb");
+	if (!f || fseek(f, 0, SEEK_END) || (size = ftell(f)) <= 0 ||
+	    (uint64_t)size > (UINT64_C(256) << 20) || fseek(f, 0, SEEK_SET))
+		goto out;
+	text = malloc((size_t)size + 1);
+	if (!text || fread(text, 1, (size_t)size, f) != (size_t)size)
+		goto out;
+	text[size] = 0;
+	{
+		const char *at = strstr(text, want), *end;
+		long long rec, bytes;
+
+		if (!at)
+			goto out;
+		end = strchr(at, '}');
+		if (!end)
+			goto out;
+		rec = json_num(at, end, "\"records\": ");
+		bytes = json_num(at, end, "\"bytes\": ");
+		if (rec >= 0 && bytes >= 0 && (uint64_t)bytes == (uint64_t)st.st_size) {
+			*count = (uint64_t)rec;
+			found = 1;
+		}
+	}
+out:
+	if (f)
+		fclose(f);
+	free(text);
+	free(json);
+	free(want);
+	return found;
+}
+
 static int open_shard(struct shard *s, const struct tfr_loader_opts *o, struct tfr_error *err)
 {
 	struct tfr_reader_opts ro = { .compression = TFR_COMP_AUTO, .max_record = o->max_record };
@@ -643,6 +726,10 @@ static int open_shard(struct shard *s, const struct tfr_loader_opts *o, struct t
 			tfr_reader_free(r);
 			return TFR_OK;
 		}
+	}
+	if (s->comp != TFR_COMP_NONE && manifest_count(s->path, &s->count)) {
+		tfr_reader_free(r);
+		return TFR_OK;
 	}
 	/* No usable index: one scan of the headers (a compressed stream is
 	 * decompressed once to count it). */

@@ -10,7 +10,9 @@
  * Memory, bounded and allocated at open or on growth only:
  *   - per shard: its record count, and for uncompressed shards the offset
  *     and length of every record (16 bytes a record, from the .idx
- *     sidecar or one header scan at open);
+ *     sidecar or one header scan at open).  A GZIP/ZLIB shard is counted
+ *     from the manifest beside it (PREFIX.json of tfrec convert/shard,
+ *     when its byte count matches the file), else by one decompression;
  *   - the epoch's plan: 8 bytes per record of this rank (its ids in
  *     order; the shuffle buffer of the spec holds at most B ids while
  *     the plan is made), plus 8 bytes per record of the whole dataset
