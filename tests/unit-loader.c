@@ -397,6 +397,11 @@ int main(void)
 		o.verify = TFR_VERIFY_LENGTH;
 		rc = run_epoch(one, 1, &o, 0, 0, &r, &e);
 		ok(!rc && r.n == 5, "verify=length does not read the data CRC");
+		o.max_record = 100; /* the records are about 200 bytes */
+		rc = run_epoch(plain, 3, &o, 0, 0, &r, &e);
+		ok(rc == TFR_ERR_LIMIT && strstr(e.msg, "p0.tfrecord"), "max_record: a longer record is "
+		   "refused at open, naming the shard: %s", e.msg);
+		o.max_record = 0;
 		o.verify = TFR_VERIFY_FULL;
 		o.shuffle = TFR_SHUFFLE_BUFFER;
 	}

@@ -13,6 +13,9 @@ is gone (weakref.finalize on the slot's owner object), so a batch kept
 by the caller is never overwritten, and a loop that drops each batch
 reuses the same memory forever.
 
+An engine belongs to the process that made it: after fork, make a new
+one in the child (tfrec.loader.Loader does so by itself).
+
 Errors from the loader, its threads included, are raised in the calling
 thread as tfrec.records.TFRecordError (path, index, offset, reason);
 bad arguments as ValueError.  The order is the loader contract's plan:
@@ -418,6 +421,12 @@ class Engine:
                 extras[key] = [None] * n
         out["extras"] = extras
         return out
+
+    def _forget(self):
+        """Drop the handle without closing it: in a forked child, whose
+        copy of the loader has no threads to stop."""
+        self._life.h = None
+        self._h = None
 
     def close(self):
         """Stop the loader's threads; its memory goes when the last batch

@@ -25,6 +25,8 @@ num_workers=n, worker w yields the epoch's batches w, w+n, w+2n, ...,
 so that the DataLoader's round-robin gives the order of no workers (use
 batch_size=None in the DataLoader: the loader already batches).
 """
+import os
+
 from . import _engine
 
 __all__ = ["Loader", "TorchLoader"]
@@ -71,7 +73,13 @@ class Loader:
         self._open()
 
     def _open(self):
+        if self._engine is not None and self._pid != os.getpid():
+            # a forked DataLoader worker: the engine's threads stayed in
+            # the parent, so open a new one (the copy is dropped unused)
+            self._engine._forget()
+            self._engine = None
         if self._engine is None:
+            self._pid = os.getpid()
             self._engine = _engine.Engine(self.paths, self.batch_size, rank=self.rank,
                                           world_size=self.world_size, **self.options)
             self._len = len(self._engine)

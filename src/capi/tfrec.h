@@ -111,6 +111,15 @@ long tfrec_scan(const void *buf, size_t len, int flags, uint64_t max_record,
  * the largest batch seen; nothing is allocated per record after that).
  * When every slot is held by the caller, next() adds a slot.
  *
+ * Limits on what the input controls: a record's payload is at most
+ * max_record bytes (default 1 GiB; a longer length is an error naming
+ * the record, before any allocation); a tensor's sides at most 2^20 and
+ * its bytes must match image/shape; an encoded image at most 100
+ * megapixels (refused from its header).  A batch's image array holds
+ * batch_size images of the batch's largest size, so mixed-size encoded
+ * images without a crop or resize cost up to batch_size x 300 MB: give
+ * random_resized_crop, crop or resize for such data.
+ *
  * Ownership: a batch returned by tfrec_loader_next and all it points to
  * belong to the loader and stay valid and unchanged until
  * tfrec_loader_release(l, batch) or tfrec_loader_close(l).
