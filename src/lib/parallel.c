@@ -24,6 +24,37 @@
  * bad inputs the one named may differ.  With one thread no OpenMP region is
  * entered at all, which keeps -j1 free of thread overhead and easy to
  * debug.
+ *
+ * The loader's pool.  tfr_parallel_for is a fork-join over a known list; the loader instead keeps filling batches while the
+ * trainer computes, so its threads must outlive one call.  OpenMP has no
+ * portable way to leave a team waiting in the background, hence a small
+ * pthread pool, still in this one module.  The .so that Python loads
+ * is then free of OpenMP's runtime, too.
+ *
+ * Its design.  The loader's plan alone decides which record goes into which
+ * batch position (see loader.h); a thread only fills positions.  Work is
+ * a FIFO of jobs, each "item i of n" (one record of one batch).  Every
+ * thread takes the next item of the oldest job that still has items, so
+ * the records of one batch are spread over all threads and batch k is
+ * done before batch k+1 has all its threads.  Prefetch is nothing more
+ * than having several batches' jobs queued.  A job's last item calls
+ * on_done, which may queue the next phase of the same batch; only then
+ * is the job marked finished, so a waiter that sees it finished also
+ * sees the follow-up job queued.  The thread that waits helps: it runs
+ * items while its job is unfinished, so one thread means no thread is
+ * started and everything runs in order in the caller.  Results never
+ * depend on which thread ran an item, because an item writes only its
+ * own batch position and its worker's scratch.  Failure: the lowest
+ * failing item's error is kept; later items of the job are skipped.
+ *
+ * A batch takes up to three chained jobs (loader.c): R reads the records
+ * of compressed shards as one item, in order, because a GZIP stream only
+ * reads forward; A reads plain records (a pread each) and parses; B
+ * copies or decodes pixels once A has fixed the batch's shape.  Memory
+ * is the slots the loader queued plus each thread's decode scratch; the
+ * pool itself allocates nothing per job.  A loader that changes epoch or
+ * position first waits for its queued jobs (they are never cancelled
+ * halfway, so no slot is left half-filled by a thread still running).
  */
 #include "config.h"
 #include "parallel.h"
@@ -155,29 +186,7 @@ void tfr_ticker_flush(struct tfr_ticker *t)
 		tfr_parallel_locked(tick_locked, &a);
 }
 
-/*
- * The loader's pool.  The converter's parallel_for above is a fork-join
- * over a known list; the loader instead keeps filling batches while the
- * trainer computes, so its threads must outlive one call.  OpenMP has no
- * portable way to leave a team waiting in the background, hence a small
- * pthread pool, still in this one module.
- *
- * Design.  The loader's plan alone decides which record goes into which
- * batch position (see loader.h); a thread only fills positions.  Work is
- * a FIFO of jobs, each "item i of n" (one record of one batch).  Every
- * thread takes the next item of the oldest job that still has items, so
- * the records of one batch are spread over all threads and batch k is
- * done before batch k+1 has all its threads.  Prefetch is nothing more
- * than having several batches' jobs queued.  A job's last item calls
- * on_done, which may queue the next phase of the same batch; only then
- * is the job marked finished, so a waiter that sees it finished also
- * sees the follow-up job queued.  The thread that waits helps: it runs
- * items while its job is unfinished, so one thread means no thread is
- * started and everything runs in order in the caller.  Results never
- * depend on which thread ran an item, because an item writes only its
- * own batch position and its worker's scratch.  Failure: the lowest
- * failing item's error is kept; later items of the job are skipped.
- */
+/* --- the loader's pool (see "The loader's pool" at the top) --- */
 #include <pthread.h>
 
 struct tfr_pool {
