@@ -298,6 +298,40 @@ int main(void)
 	}
 	o.shuffle = TFR_SHUFFLE_BUFFER;
 
+	/* Through the loader: every record once per epoch over the ranks,
+	 * for ranks 1..4 and threads 1..4 (padding aside). */
+	{
+		int good = 1;
+
+		o.batch_size = 2;
+		for (uint64_t W = 1; W <= 4 && good; W++)
+			for (int t = 1; t <= 4 && good; t++) {
+				unsigned seen[12] = { 0 };
+				uint64_t total = 0;
+
+				o.threads = t;
+				o.world = W;
+				for (uint64_t rk = 0; rk < W && good; rk++) {
+					o.rank = rk;
+					good = !run_epoch(plain, 3, &o, 1, 0, &r, &e);
+					for (uint64_t i = 0; i < r.n && good; i++) {
+						good = r.v0[i] == (float)r.ids[i];
+						seen[r.ids[i]]++;
+					}
+					total += r.n;
+				}
+				for (int i = 0; i < 12 && good; i++)
+					good = seen[i] >= 1 && seen[i] <= 2;
+				good = good && total == (12 + W - 1) / W * W;
+				if (!good)
+					tap_diag("W %llu threads %d", (unsigned long long)W, t);
+			}
+		ok(good, "loader: each record once per epoch over ranks 1..4, threads 1..4");
+		o.world = 1;
+		o.rank = 0;
+		o.batch_size = 5;
+	}
+
 	/* Ranks, padding, drop_last. */
 	{
 		struct tfr_loader *l;
