@@ -282,7 +282,7 @@ class Engine:
         h = ctypes.c_void_p()
         if _LIB.tfrec_loader_open(ctypes.byref(h), arr, len(self.paths), ctypes.byref(o),
                                   ctypes.byref(err)) != 0:
-            if err.status == -6:  # TFR_ERR_INVALID
+            if err.status in (-6, -7):  # TFR_ERR_INVALID, TFR_ERR_UNSUPPORTED
                 raise ValueError(err.message.decode("utf-8", "replace"))
             _raise(err, self.paths)
         self._h = h
