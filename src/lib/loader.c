@@ -345,9 +345,9 @@ static void feat_numbers(const struct feat *f, int64_t *iv, float *fv, uint64_t 
 	uint64_t v, k = 0;
 
 	while (list.p < list.end && k < cap) {
-		const unsigned char *at = list.p;
-
-		if (pb_field(&list, &num, &wt, &x, &v) || num != 1)
+		if (pb_field(&list, &num, &wt, &x, &v))
+			break; /* (feat_read saw it whole: cannot happen) */
+		if (num != 1)
 			continue;
 		if (wt == 2 && f->kind == TFR_EXTRA_FLOAT) {
 			for (; x.p + 4 <= x.end && k < cap; x.p += 4, k++)
@@ -360,7 +360,6 @@ static void feat_numbers(const struct feat *f, int64_t *iv, float *fv, uint64_t 
 		} else if (wt == 0 && iv) {
 			iv[k++] = (int64_t)v;
 		}
-		(void)at;
 	}
 }
 
@@ -526,8 +525,6 @@ struct tfr_loader {
 	uint64_t skipped;
 	pthread_mutex_t rmu;      /* compressed readers */
 	struct tfr_augment aug;
-	int aug_fixed;
-	uint32_t out_h, out_w;    /* fixed output size of encoded records */
 	/* The last tensor seen (atomic): slots guess the next batch's
 	 * image size from it, to read tensors straight into place. */
 	uint64_t pred_imgsz;
@@ -1091,7 +1088,6 @@ static void place_tensor(struct slot *sl, struct rec *r, unsigned char *dst)
 {
 	struct tfr_loader_batch *b = &sl->b;
 	struct tfr_loader *l = sl->l;
-	size_t osz = tfr_dtype_size((enum tfr_dtype)b->dtype);
 	float mul[3] = { 1, 1, 1 }, add[3] = { 0, 0, 0 };
 	int norm = r->dtype == TFR_DTYPE_UINT8 && b->dtype != TFR_DTYPE_UINT8;
 
@@ -1137,7 +1133,6 @@ static void place_tensor(struct slot *sl, struct rec *r, unsigned char *dst)
 					v = v * mul[c < 3 ? c : 2] + add[c < 3 ? c : 2];
 				conv_out(b->dtype, dst, di, v);
 			}
-	(void)osz;
 }
 
 static int place_encoded(struct slot *sl, struct rec *r, struct worker *wk, unsigned char *dst,
