@@ -652,11 +652,11 @@ int main(void)
 		}
 	}
 
-	/* Damaged payloads read without CRCs (verify=none): every byte of
-	 * the first two JPEG records of two sizes changed in turn (every
-	 * fourth byte); each epoch either
-	 * loads or fails naming the shard, never crashes (the sanitizer and
-	 * valgrind runs of this test check the walk of the Example bytes). */
+	/* Damaged payloads read without CRCs (verify=none): every fourth
+	 * byte of the first two JPEG records of two sizes changed in turn;
+	 * each epoch either loads or fails naming the shard, never crashes
+	 * (the sanitizer and valgrind runs of this test check the walk of
+	 * the Example bytes and the decoders behind it). */
 	{
 		FILE *in = fopen(mix, "rb");
 		unsigned char orig[8192], buf[8192];
