@@ -473,6 +473,10 @@ struct rec {
 	struct feat *x;           /* extras, nkeys (in slot->xfeat) */
 };
 
+struct order {
+	uint64_t id, t;           /* global id, position in the batch */
+};
+
 enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_HELD };
 
 struct slot {
@@ -481,6 +485,7 @@ struct slot {
 	uint64_t k;               /* batch index in the epoch */
 	uint64_t n;
 	struct rec *recs;         /* batch_size */
+	struct order *order;      /* batch_size: job R's reading order */
 	struct feat *xfeat;       /* batch_size * nkeys */
 	struct tfr_pool_job jr, ja, jb;
 	int rc;                   /* failure of on_done itself */
@@ -793,6 +798,13 @@ static void rec_locate(struct tfr_loader *l, struct rec *r, uint64_t id)
 	r->ok = 1;
 }
 
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = ((const struct order *)a)->id, y = ((const struct order *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
 static int job_r(void *ctx, size_t i, int w, const int *stop, struct tfr_error *err)
 {
 	struct slot *sl = ctx;
@@ -801,9 +813,16 @@ static int job_r(void *ctx, size_t i, int w, const int *stop, struct tfr_error *
 
 	(void)i;
 	(void)w;
+	/* In stream order (shard, then record), so that a batch never makes
+	 * a reader go back within itself. */
+	for (uint64_t t = 0; t < sl->n; t++) {
+		sl->order[t].id = sl->recs[t].id;
+		sl->order[t].t = t;
+	}
+	qsort(sl->order, sl->n, sizeof(sl->order[0]), by_id);
 	pthread_mutex_lock(&l->rmu);
-	for (uint64_t t = 0; t < sl->n && !rc; t++) {
-		struct rec *r = &sl->recs[t];
+	for (uint64_t q = 0; q < sl->n && !rc; q++) {
+		struct rec *r = &sl->recs[sl->order[q].t];
 		struct shard *s = &l->sh[r->shard];
 		struct tfr_record rec;
 		struct tfr_reader_opts ro = { .compression = s->comp, .max_record = l->o.max_record,
@@ -1367,9 +1386,10 @@ static void slot_free(struct tfr_loader *l, struct slot *sl)
 {
 	if (!sl)
 		return;
-	for (uint64_t t = 0; t < l->o.batch_size; t++)
+	for (uint64_t t = 0; sl->recs && t < l->o.batch_size; t++)
 		tfr_buf_release(&sl->recs[t].raw);
 	free(sl->recs);
+	free(sl->order);
 	free(sl->xfeat);
 	tfr_buf_release(&sl->images);
 	tfr_buf_release(&sl->sizes);
@@ -1398,11 +1418,12 @@ static struct slot *slot_new(struct tfr_loader *l)
 		return NULL;
 	sl->l = l;
 	sl->recs = calloc(bs, sizeof(*sl->recs));
+	sl->order = calloc(bs, sizeof(*sl->order));
 	sl->xfeat = calloc(bs * (nk ? nk : 1), sizeof(*sl->xfeat));
 	sl->extras = calloc(nk ? nk : 1, sizeof(*sl->extras));
 	sl->xcounts = calloc(nk ? nk : 1, sizeof(*sl->xcounts));
 	sl->xvals = calloc(nk ? nk : 1, sizeof(*sl->xvals));
-	if (!sl->recs || !sl->xfeat || !sl->extras || !sl->xcounts || !sl->xvals) {
+	if (!sl->recs || !sl->order || !sl->xfeat || !sl->extras || !sl->xcounts || !sl->xvals) {
 		slot_free(l, sl);
 		return NULL;
 	}

@@ -26,6 +26,15 @@
  *     cache; the CRC runs over the bytes just read;
  *   - per thread: decode and augment scratch (one image at a time).
  *
+ * GZIP/ZLIB shards cannot seek: one thread reads their records in
+ * order, batch by batch (each batch's records sorted by id), and a
+ * record behind the reader's position reopens the shard and reads from
+ * its start.  "none" never goes back; "buffer" goes back when the
+ * shuffle buffer emits an earlier record of a shard after a later one
+ * was read, which costs up to a shard's decompression per batch: for
+ * shuffled training prefer plain shards with .idx (tfrec shard
+ * --compression none --index).  "full" refuses compressed shards.
+ *
  * Threads: `threads` - 1 pool threads (parallel.h); the caller's thread
  * also works while it waits.  A loader is not thread-safe: one thread
  * calls its functions.  Batches handed out stay valid until released.
