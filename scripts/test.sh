@@ -36,6 +36,13 @@ cli_tests=$(ls tests/t0*.sh | grep -v t0135-packages | tr '\n' ' ')
 make -j"$jobs" check TESTS="$cli_tests" TFREC_VALGRIND=1 || {
 	tail -100 test-suite.log; exit 1; }
 
+# The loader's unit test runs threads of its own (parallel.c's pool):
+# memcheck it directly (JSIMD_FORCENONE as in tests/valgrind-wrap.sh).
+echo "test.sh: unit-loader under valgrind memcheck"
+JSIMD_FORCENONE=1 valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	tests/unit-loader >/dev/null || { echo "test.sh: unit-loader fails under valgrind"; exit 1; }
+
 echo "test.sh: sanitizer build (ASan+UBSan)"
 rm -rf build/sanitize
 mkdir -p build

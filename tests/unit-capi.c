@@ -8,6 +8,106 @@
 #include "tap.h"
 #include "capi/tfrec.h"
 #include "lib/crc32c.h"
+#include "lib/example.h"
+#include "lib/record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* The loader through the stable API: 10 records of a 1x1x3 uint8 tensor
+ * holding its id, label id % 3; the errors name the file. */
+static void loader_api(void)
+{
+	char dir[256], path[300];
+	const char *paths[1] = { path };
+	struct tfrec_loader_options o;
+	struct tfrec_loader_state st = { .size = sizeof(st) }, st2;
+	struct tfrec_error e;
+	struct tfrec_loader *l = NULL;
+	struct tfrec_batch *b;
+	struct tfr_writer *w;
+	struct tfr_writer_opts wo = { .no_fsync = 1 };
+	struct tfr_error te;
+	struct tfr_buf ex = { 0 };
+	uint64_t got = 0, sum = 0, first_id[2] = { 0, 0 };
+	int rc;
+
+	snprintf(dir, sizeof dir, "%s/unit-capi.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir)) {
+		ok(0, "temporary directory");
+		return;
+	}
+	snprintf(path, sizeof path, "%s/a.tfrecord", dir);
+	if (tfr_writer_open(&w, path, &wo, &te)) {
+		ok(0, "writer: %s", te.msg);
+		return;
+	}
+	for (int i = 0; i < 10; i++) {
+		unsigned char px[3] = { (unsigned char)i, 0, 0 };
+		struct tfr_bytes raw = { 3, px }, dt = { 5, (const unsigned char *)"uint8" };
+		int64_t shape[3] = { 1, 1, 3 }, lab = i % 3;
+		struct tfr_feature_spec f[4] = {
+			{ "image/raw", TFR_FEATURE_BYTES, 1, &raw, NULL, NULL },
+			{ "image/dtype", TFR_FEATURE_BYTES, 1, &dt, NULL, NULL },
+			{ "image/shape", TFR_FEATURE_INT64, 3, NULL, NULL, shape },
+			{ "image/class/label", TFR_FEATURE_INT64, 1, NULL, NULL, &lab },
+		};
+
+		ex.len = 0;
+		if (tfr_example_encode(f, 4, &ex, &te) || tfr_writer_write(w, ex.data, ex.len, &te))
+			break;
+	}
+	tfr_buf_release(&ex);
+	ok(tfr_writer_commit(w, NULL, NULL, &te) == 0, "loader shard written");
+
+	tfrec_loader_options_init(&o);
+	tfrec_error_init(&e);
+	ok(o.size == sizeof(o) && o.threads == 2 && o.shuffle == TFREC_SHUFFLE_BUFFER &&
+	   o.world_size == 1 && o.prefetch == 2 && o.dtype == TFREC_AS_STORED,
+	   "loader options: the documented defaults");
+	o.batch_size = 4;
+	o.seed = 5;
+	paths[0] = "/nonexistent/x.tfrecord";
+	rc = tfrec_loader_open(&l, paths, 1, &o, &e);
+	ok(rc < 0 && !l && strstr(e.message, "/nonexistent/x.tfrecord"), "open names a missing shard: %s",
+	   e.message);
+	paths[0] = path;
+	rc = tfrec_loader_open(&l, paths, 1, &o, &e);
+	ok(rc == 0 && tfrec_loader_len(l) == 3 && tfrec_loader_records(l) == 10, "10 records, 3 batches");
+	while (rc == 0 && (rc = tfrec_loader_next(l, &b, &e)) == 0) {
+		for (uint64_t t = 0; t < b->n; t++) {
+			sum += ((unsigned char *)b->images)[t * 3] + 100 * (uint64_t)b->labels[t];
+			if (((unsigned char *)b->images)[t * 3] != (unsigned char)b->ids[t])
+				sum += 100000;
+		}
+		if (got == 0)
+			first_id[0] = (uint64_t)b->ids[0];
+		got += b->n;
+		tfrec_loader_release(l, b);
+		if (got == 4)
+			tfrec_loader_state_get(l, &st);
+	}
+	ok(rc == 1 && got == 10 && sum == 45 + 100 * 9, "one epoch through the API: each record once, "
+	   "images and labels right");
+	ok(st.version == 1 && st.epoch == 0 && st.batch == 1 && strlen(st.plan) == 16,
+	   "state after one batch: epoch 0, batch 1, plan %s", st.plan);
+	st.epoch = 0;
+	st.batch = 0;
+	ok(tfrec_loader_state_set(l, &st, &e) == 0 && tfrec_loader_next(l, &b, &e) == 0,
+	   "state set: back to the epoch's first batch");
+	first_id[1] = (uint64_t)b->ids[0];
+	tfrec_loader_release(l, b);
+	ok(first_id[0] == first_id[1], "the same first batch again");
+	st2 = st;
+	st2.seed = 6;
+	ok(tfrec_loader_state_set(l, &st2, &e) < 0 && strstr(e.message, "seed"),
+	   "a state of another plan names what differs: %s", e.message);
+	tfrec_loader_close(l);
+	tfrec_loader_close(NULL);
+	unlink(path);
+	rmdir(dir);
+}
 
 static size_t put_record(unsigned char *p, const unsigned char *data, uint64_t n)
 {
@@ -77,5 +177,6 @@ int main(void)
 	   "NULL starts with a cap");
 	ok(tfrec_scan(buf, len, 0, 0, NULL, NULL, 0, &used, NULL) == 0 && used == 0,
 	   "cap 0 finds nothing");
+	loader_api();
 	return tap_done();
 }

@@ -68,6 +68,74 @@ static int ticked(void *ctx, size_t i, int w, const int *stop, struct tfr_error 
 	return TFR_OK;
 }
 
+/* The loader's pool: every item once at 1..4 threads, chained jobs
+ * (on_done queues the next before the first counts as finished), the
+ * lowest failing item of a job reported. */
+struct pjob {
+	struct tfr_pool *p;
+	struct tfr_pool_job a, b;
+	unsigned hits[64];
+	int fail_from;     /* items >= this fail (else -1) */
+	int chained;
+};
+
+static int pool_task(void *ctx, size_t i, int w, const int *stop, struct tfr_error *err)
+{
+	struct pjob *j = ctx;
+
+	(void)w;
+	(void)stop;
+	__atomic_add_fetch(&j->hits[i], 1, __ATOMIC_RELAXED);
+	if (j->fail_from >= 0 && (int)i >= j->fail_from)
+		return tfr_error_at(err, TFR_ERR_FORMAT, i, 0, "item %zu fails", i);
+	return TFR_OK;
+}
+
+static void pool_chain(void *ctx, int rc, const struct tfr_error *err)
+{
+	struct pjob *j = ctx;
+
+	(void)err;
+	if (rc)
+		return;
+	j->chained = 1;
+	tfr_pool_submit(j->p, &j->b);
+}
+
+static void pool_tests(void)
+{
+	for (int t = 1; t <= 4; t++) {
+		struct pjob j;
+		struct tfr_error err;
+		int rc, good = 1;
+
+		memset(&j, 0, sizeof(j));
+		j.fail_from = -1;
+		if (tfr_pool_new(&j.p, t, &err)) {
+			ok(0, "pool of %d: %s", t, err.msg);
+			continue;
+		}
+		j.a = (struct tfr_pool_job){ .fn = pool_task, .ctx = &j, .n = 40, .on_done = pool_chain };
+		j.b = (struct tfr_pool_job){ .fn = pool_task, .ctx = &j, .n = 24 };
+		tfr_pool_submit(j.p, &j.a);
+		rc = tfr_pool_wait(j.p, &j.a, &err);
+		good = rc == TFR_OK && j.chained;
+		rc = tfr_pool_wait(j.p, &j.b, &err);
+		for (int i = 0; i < 40; i++)
+			good = good && j.hits[i] == (i < 24 ? 2u : 1u);
+		ok(good && rc == TFR_OK, "pool of %d: chained jobs, every item once each", t);
+		memset(j.hits, 0, sizeof(j.hits));
+		j.fail_from = 10;
+		j.chained = 0;
+		tfr_pool_submit(j.p, &j.a);
+		rc = tfr_pool_wait(j.p, &j.a, &err);
+		ok(rc == TFR_ERR_FORMAT && err.record == 10 && !j.chained && j.hits[10] == 1,
+		   "pool of %d: the lowest failing item (%s), no follow-up", t, err.msg);
+		tfr_pool_free(j.p);
+	}
+	tfr_pool_free(NULL);
+}
+
 int main(void)
 {
 	static struct run r;
@@ -149,5 +217,6 @@ int main(void)
 		tfr_ticker_flush(&tk);
 		ok(last == 3 * N, "flush reports the final count (%llu)", (unsigned long long)last);
 	}
+	pool_tests();
 	return tap_done();
 }

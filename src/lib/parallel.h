@@ -50,4 +50,46 @@ struct tfr_ticker {
 void tfr_ticker_add(struct tfr_ticker *t, uint64_t n);
 void tfr_ticker_flush(struct tfr_ticker *t);
 
+/*
+ * A long-lived pool for the loader (see "The loader's pool" in
+ * parallel.c).  A job is "run fn(ctx, i, w) for i in [0, n)"; jobs are
+ * served first in, first out, and the items of one job are shared by
+ * every thread.  The struct is owned by the caller and must stay put
+ * until tfr_pool_wait() returned for it.
+ */
+struct tfr_pool;
+
+struct tfr_pool_job {
+	tfr_task_fn fn;
+	void *ctx;
+	size_t n;
+	/* Called once, by the thread that finished the job's last item,
+	 * with no lock held, before the job counts as finished: it may
+	 * submit the next job of a chain.  rc is the job's status. */
+	void (*on_done)(void *ctx, int rc, const struct tfr_error *err);
+	/* private to the pool */
+	size_t next, done;
+	int stop, rc, finished;
+	size_t fail_at;
+	struct tfr_error err;
+	struct tfr_pool_job *qnext;
+};
+
+/* A pool of nthreads - 1 threads; the thread calling tfr_pool_wait() is
+ * the last worker (its worker number is 0), so 1 starts no thread at
+ * all and runs every job inside tfr_pool_wait().  Worker numbers are in
+ * [0, nthreads).  Not thread-safe itself: one thread submits and waits. */
+int tfr_pool_new(struct tfr_pool **pp, int nthreads, struct tfr_error *err);
+int tfr_pool_threads(const struct tfr_pool *p);
+/* Queue a job (fn, ctx, n, on_done filled; the rest is reset here). */
+void tfr_pool_submit(struct tfr_pool *p, struct tfr_pool_job *job);
+/* Run items of queued jobs until job is finished; returns its status
+ * (the lowest failing item's, error in err). */
+int tfr_pool_wait(struct tfr_pool *p, struct tfr_pool_job *job,
+		  struct tfr_error *err);
+/* Stop: jobs not started are dropped (finished with
+ * TFR_ERR_INTERRUPTED), running items end, threads are joined, p is
+ * freed.  p may be NULL. */
+void tfr_pool_free(struct tfr_pool *p);
+
 #endif
