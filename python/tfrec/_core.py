@@ -45,14 +45,15 @@ class Shards:
         return s, gid - self.starts[s]
 
 
-def read_sequential(shards, arrival, emit, verify, max_record=DEFAULT_MAX_RECORD):
+def read_sequential(shards, arrival, emit, verify, max_record=DEFAULT_MAX_RECORD, stats=None):
     """Yield (q, path, index, offset, payload) for the arrival numbers q in
     emit, in that order, reading the shards front to back in the order of
     arrival (global ids) and skipping the records no q of emit needs.
 
     payload is a memoryview of a reused slot: valid until the generator
     is resumed.  Records that arrive before they are due wait in slots;
-    with emit drawn from the shuffle buffer, at most its size wait."""
+    with emit drawn from the shuffle buffer, at most its size wait.
+    stats (a dict), when given, gets "slots": the buffers allocated."""
     need = set(emit)
     if not need:
         return
@@ -87,6 +88,8 @@ def read_sequential(shards, arrival, emit, verify, max_record=DEFAULT_MAX_RECORD
                         if not free:
                             slots.append(bytearray(0))
                             free.append(len(slots) - 1)
+                            if stats is not None:
+                                stats["slots"] = len(slots)
                         k = free.pop()
                         got = rd.next_into(slots, k)
                         if got is None:
@@ -389,7 +392,9 @@ class Stream:
                     yield q, path, local, off, payload
             recs = records()
         else:
-            recs = read_sequential(self.shards, p.arrival, emit, self.verify, self.max_record)
+            self.stats = {"slots": 0}
+            recs = read_sequential(self.shards, p.arrival, emit, self.verify, self.max_record,
+                                   self.stats)
         try:
             for g in groups:
                 yield (self.decoder(*next(recs)[1:]) for _ in g)
