@@ -22,6 +22,7 @@ $PY "$P/mkimages.py" "$TMP/img" 23
 $PY "$P/mkimages.py" "$TMP/mix" 10 mixed
 check "23 pictures into 5 plain shards with .idx" $C --resize 8x8 --shards 5 --index -o "$D/t" "$TMP/img"
 check "and 3 GZIP shards" $C --resize 8x8 --shards 3 --compression gzip -o "$D/g" "$TMP/img"
+check "and 2 shards of JPEGs (--store jpeg:90)" $C --resize 8x8 --store jpeg:90 --shards 2 -o "$D/j" "$TMP/img"
 check "10 pictures of 5 sizes, not resized" $C --shards 2 -o "$D/mixed" "$TMP/mix"
 {
 	echo path,labels
@@ -59,7 +60,10 @@ pytap() {
 		case $line in
 		"ok "*) ok "$desc: ${line#ok }" ;;
 		"FAIL "*) not_ok "$desc: ${line#FAIL }" ;;
-		"skip "*) skip "$desc: ${line#skip }" "see the line" ;;
+		"skip "*)
+			line=${line#skip }
+			skip "$desc: ${line%%: *}" "${line#*: }"
+			;;
 		esac
 	done <"$TMP/.out"
 	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$TMP/.out"; then
