@@ -22,7 +22,12 @@ import numpy as np
 from . import plan
 from ._core import LABEL_KEY, Decoder, Stream
 
-__all__ = ["Batches", "batches"]
+__all__ = ["Batches", "batches", "Loader"]
+
+try:  # the C engine's face (python/tfrec/loader.py, when it is there)
+    from .loader import Loader  # noqa: F401
+except ImportError:
+    pass
 
 
 class Batches:

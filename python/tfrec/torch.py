@@ -48,7 +48,12 @@ import torch.utils.data
 from . import plan
 from ._core import LABEL_KEY, Decoder, Indexed, Stream
 
-__all__ = ["ShardDataset", "IndexedDataset"]
+__all__ = ["ShardDataset", "IndexedDataset", "Loader"]
+
+try:  # the C engine's face (python/tfrec/loader.py, when it is there)
+    from .loader import TorchLoader as Loader  # noqa: F401
+except ImportError:
+    pass
 
 # Slots of the shared control tensor.
 _EPOCH, _START, _IN_WORKERS = 0, 1, 2
