@@ -12,6 +12,7 @@ largest record seen, allocated once per epoch's reader and never per
 record.  An image is copied once, from its slot into the batch.
 """
 import os
+import sys
 
 import numpy as np
 
@@ -273,16 +274,37 @@ def resize_image(img, h, w, hw_axes):
     return np.moveaxis(out.astype(img.dtype), (0, 1), (a0, a1))
 
 
+POOL_SIZE = 4
+
+
+def _take(pool, shape, dtype):
+    """A batch array: one of pool that nobody else references any more
+    (the caller dropped the batch, and every tensor or view of it), else a
+    new one, kept in pool.  Reusing them spares the page faults of fresh
+    memory for every batch (about one per 4 KiB of images)."""
+    if pool is None:
+        return np.zeros(shape, dtype)
+    for a in pool:
+        # References: pool's list, the name a, getrefcount's argument.
+        if a.shape == shape and a.dtype == dtype and sys.getrefcount(a) <= 3:
+            return a
+    a = np.zeros(shape, dtype)
+    pool.append(a)
+    if len(pool) > POOL_SIZE:
+        del pool[0]
+    return a
+
+
 class BatchBuilder:
     """Copies decoded items into one batch: images (B, ...) in one
     C-contiguous array (of the batch's largest size, zero-padded, when
     pad='pad'; all resized to resize, or to the first record's size, when
     pad='resize'), their true (h, w) sizes, labels and extras."""
 
-    def __init__(self, count, pad="pad", resize=None, num_classes=None, layout=None):
+    def __init__(self, count, pad="pad", resize=None, num_classes=None, layout=None, pool=None):
         if pad not in ("pad", "resize"):
             raise ValueError("pad must be 'pad' or 'resize'")
-        self.count, self.pad, self.resize = count, pad, resize
+        self.count, self.pad, self.resize, self.pool = count, pad, resize, pool
         self.num_classes, self.layout = num_classes, layout
         self.images, self.sizes = None, np.zeros((count, 2), np.int32)
         self.labels, self.extras, self.n = [], [], 0
@@ -300,7 +322,7 @@ class BatchBuilder:
                 h, w = img.shape[axes[0]], img.shape[axes[1]]
             img = resize_image(img, h, w, axes)
         if self.images is None:
-            self.images = np.zeros((self.count,) + img.shape, img.dtype)
+            self.images = _take(self.pool, (self.count,) + img.shape, img.dtype)
         elif img.dtype != self.images.dtype or img.ndim + 1 != self.images.ndim:
             raise ValueError("images of one batch differ in dtype or rank: %s %s and %s %s"
                              % (self.images.dtype, self.images.shape[1:], img.dtype, img.shape))
@@ -309,6 +331,8 @@ class BatchBuilder:
                            img.dtype)
             big[(slice(None),) + tuple(slice(0, b) for b in self.images.shape[1:])] = self.images
             self.images = big
+        if img.shape != self.images.shape[1:]:
+            self.images[i] = 0  # a reused array: clear the padding
         self.images[(i,) + tuple(slice(0, a) for a in img.shape)] = img
         self.labels.append(label)
         self.extras.append(extras)
@@ -359,6 +383,12 @@ class Stream:
         self.max_record = max_record
         self.samples = plan.per_rank(self.shards.total, self.world_size, self.drop_last)
         self.index = Indexed(self.shards.paths, scan=True) if self.mode == "full" else None
+        self._pool = []  # batch arrays to reuse (see _take)
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_pool"] = []  # batches stay in their process
+        return d
 
     def fields(self):
         return plan.plan_fields(self.shards.counts, self.seed, self.rank, self.world_size,
@@ -411,7 +441,8 @@ class Stream:
             n = 0
             for img, label, extras in g:
                 if b is None:
-                    b = BatchBuilder(self.batch_size, pad, resize, num_classes, self.decoder.layout)
+                    b = BatchBuilder(self.batch_size, pad, resize, num_classes, self.decoder.layout,
+                                     self._pool)
                 b.add(img, label, extras)
                 n += 1
             if n < self.batch_size:  # the short last batch

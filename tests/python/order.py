@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import warnings
+import weakref
 
 import numpy as np
 
@@ -132,6 +133,20 @@ for B in (2, 5, 16):
     report(0 < b.stream.stats["slots"] <= B + 1,
            "shuffle_buffer=%d: %d record slots for %d records" % (B, b.stream.stats["slots"], N))
 
+# Batch arrays are reused only once the caller has dropped them.
+b = Batches(T, 4, seed=1)
+kept = [x for x, y in b]
+fresh = [x.copy() for x, y in Batches(T, 4, seed=1)]
+refs, reused = [], 0
+b = Batches(T, 4, seed=1)
+for x, y in b:  # each batch dropped before the next: the same arrays come back
+    reused += any(r() is x for r in refs)
+    refs.append(weakref.ref(x))
+report(len(kept) == len(fresh) == len(b) and all(np.array_equal(a, c) for a, c in zip(kept, fresh))
+       and len(set(map(id, kept))) == len(kept),
+       "batches the caller keeps are never reused (%d kept, all intact)" % len(kept))
+report(reused >= len(b) - 4, "batch arrays are reused once dropped: %d of %d batches" % (reused, len(b)))
+
 # 4. Mixed sizes, multi-label, boxes.
 x, y, e = next(iter(Batches(D + "/mixed-*.tfrecord", 5, shuffle=False, keys=K)))
 sz = e["sizes"]
@@ -234,6 +249,11 @@ ix2 = IndexedDataset(T, seed=3, keys=K)
 ix2.load_state_dict(st)
 rest = [gids([ix2[i][2]["image/filename"]])[0] for i in range(len(ix2))]
 report(rest == whole[10:] and len(ix2) == N - 10, "IndexedDataset: resume at item 10 gives the rest")
+
+kept = [x for x, y in ShardDataset(T, batch_size=4, seed=1)]
+fresh = [x.clone() for x, y in ShardDataset(T, batch_size=4, seed=1)]
+report(len(kept) == len(fresh) > 2 and all(torch.equal(a, c) for a, c in zip(kept, fresh)),
+       "ShardDataset: tensors the caller keeps are never overwritten by later batches")
 
 # 7. Mixed sizes and multi-label through torch.
 x, y, e = next(iter(ShardDataset(D + "/mixed-*.tfrecord", batch_size=5, shuffle=False, keys=K)))
