@@ -17,7 +17,6 @@ multi-hot with num_classes=.  len() is the batches of this rank, the
 same on every rank.  state_dict() and load_state_dict() resume in the
 middle of an epoch.  No torch needed.
 """
-import numpy as np
 
 from . import plan
 from ._core import LABEL_KEY, Decoder, Stream

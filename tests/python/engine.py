@@ -101,6 +101,8 @@ def exactly_once():
                             every += [g for b in got for g in b]
                             e.close()
                         n = plan.per_rank(N, world, drop)
+                        if len(every) != (n - n % 4 if drop else n) * world:
+                            bad.append(("count", mode, world, drop, threads))
                         if drop and len(set(every)) != len(every):
                             bad.append(("twice", mode, world, threads))
                         if not drop and set(every) != set(range(N)):
