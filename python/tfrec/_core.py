@@ -46,7 +46,8 @@ class Shards:
         return s, gid - self.starts[s]
 
 
-def read_sequential(shards, arrival, emit, verify, max_record=DEFAULT_MAX_RECORD, stats=None):
+def read_sequential(shards, arrival, emit, verify, max_record=DEFAULT_MAX_RECORD, stats=None,
+                    slots=None):
     """Yield (q, path, index, offset, payload) for the arrival numbers q in
     emit, in that order, reading the shards front to back in the order of
     arrival (global ids) and skipping the records no q of emit needs.
@@ -54,14 +55,21 @@ def read_sequential(shards, arrival, emit, verify, max_record=DEFAULT_MAX_RECORD
     payload is a memoryview of a reused slot: valid until the generator
     is resumed.  Records that arrive before they are due wait in slots;
     with emit drawn from the shuffle buffer, at most its size wait.
-    stats (a dict), when given, gets "slots": the buffers allocated."""
+    stats (a dict), when given, gets "slots": the buffers used.  slots (a
+    list of bytearrays), when given, are reused and kept for the next
+    epoch, so that an epoch faults in no fresh memory for its records."""
     need = set(emit)
     if not need:
         return
     last = max(need)
-    slots, free, pending = [], [], {}  # pending: q -> (slot, path, index, offset, n)
+    if slots is None:
+        slots = []
+    free = list(range(len(slots)))
+    pending = {}  # q -> (slot, path, index, offset, n)
+    used = 0
 
     def arrivals():
+        nonlocal used
         q = 0
         n = len(arrival)
         while q <= last:
@@ -89,9 +97,10 @@ def read_sequential(shards, arrival, emit, verify, max_record=DEFAULT_MAX_RECORD
                         if not free:
                             slots.append(bytearray(0))
                             free.append(len(slots) - 1)
-                            if stats is not None:
-                                stats["slots"] = len(slots)
                         k = free.pop()
+                        used = max(used, len(slots) - len(free))
+                        if stats is not None:
+                            stats["slots"] = used
                         got = rd.next_into(slots, k)
                         if got is None:
                             raise TFRecordError(path, rd.index, rd.offset,
@@ -384,10 +393,11 @@ class Stream:
         self.samples = plan.per_rank(self.shards.total, self.world_size, self.drop_last)
         self.index = Indexed(self.shards.paths, scan=True) if self.mode == "full" else None
         self._pool = []  # batch arrays to reuse (see _take)
+        self._slots = []  # record buffers to reuse (see read_sequential)
 
     def __getstate__(self):
         d = dict(self.__dict__)
-        d["_pool"] = []  # batches stay in their process
+        d["_pool"], d["_slots"] = [], []  # buffers stay in their process
         return d
 
     def fields(self):
@@ -423,8 +433,11 @@ class Stream:
             recs = records()
         else:
             self.stats = {"slots": 0}
+            # Taken while this epoch runs, so that a second iterator at
+            # the same time gets buffers of its own.
+            slots, self._slots = self._slots, []
             recs = read_sequential(self.shards, p.arrival, emit, self.verify, self.max_record,
-                                   self.stats)
+                                   self.stats, slots)
         try:
             for g in groups:
                 yield (self.decoder(*next(recs)[1:]) for _ in g)
@@ -432,6 +445,8 @@ class Stream:
             recs.close()
             if self.index is not None:
                 self.index.close()
+            else:
+                self._slots = slots
 
     def batches(self, epoch, worker=0, nworkers=1, start=0, pad="pad", resize=None, num_classes=None):
         """Yield (images, labels, sizes, extras) numpy batches."""

@@ -133,6 +133,14 @@ for B in (2, 5, 16):
     report(0 < b.stream.stats["slots"] <= B + 1,
            "shuffle_buffer=%d: %d record slots for %d records" % (B, b.stream.stats["slots"], N))
 
+b = Batches(T, 4, shuffle="buffer", shuffle_buffer=5, seed=1)
+sum(1 for _ in b)
+first = [id(x) for x in b.stream._slots]
+b.set_epoch(0)
+sum(1 for _ in b)
+report(first and [id(x) for x in b.stream._slots] == first,
+       "the next epoch reads into the same %d record buffers" % len(first))
+
 # Batch arrays are reused only once the caller has dropped them.
 b = Batches(T, 4, seed=1)
 kept = [x for x, y in b]
