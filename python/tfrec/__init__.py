@@ -3,9 +3,13 @@
 - ``tfrec.records``: framing, CRC checks (through libtfrec when present),
   GZIP/ZLIB streams, ``.idx`` sidecars, record counts;
 - ``tfrec.example``: ``tf.train.Example`` decoding and the image tensor;
-- ``tfrec.torch``: ``ShardDataset`` and ``IndexedDataset`` for PyTorch
-  (imports torch; nothing else here does);
-- ``tfrec.numpy``: batches of numpy arrays, for JAX and other frameworks.
+- ``tfrec.plan``: the order rules (which records each rank reads in an
+  epoch, in which order), documented and implemented in one place;
+- ``tfrec.torch``: ``Loader`` (libtfrec's C loader, when present),
+  ``ShardDataset`` and ``IndexedDataset`` for PyTorch (imports torch;
+  nothing else here does);
+- ``tfrec.numpy``: ``Loader`` and ``Batches``: batches of numpy arrays, for
+  JAX and other frameworks.
 
 ``python3 -m tfrec [--verify] [--json] SHARD...`` prints a summary.
 """

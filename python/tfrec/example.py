@@ -62,10 +62,10 @@ def _fields(b):
         raise ExampleError("not a protobuf message (truncated varint)")
 
 
-def _feature(b):
+def _feature(b, views=False):
     for num, wt, v in _fields(b):
         if num == 1:  # BytesList
-            return [bytes(x) for f, w, x in _fields(v) if f == 1]
+            return [x if views else bytes(x) for f, w, x in _fields(v) if f == 1]
         if num == 2:  # FloatList, packed or not
             vals = []
             for f, w, x in _fields(v):
@@ -88,10 +88,13 @@ def _feature(b):
     return []
 
 
-def parse_example(payload):
+def parse_example(payload, views=False):
     """Decode a tf.train.Example into {key: list of bytes or numpy array}.
 
-    Raises ExampleError when the payload is not an Example.
+    views=True gives bytes values as memoryviews of payload (no copy;
+    valid only while payload is), as tfrec's datasets use it to copy the
+    image once, straight into the batch.  Raises ExampleError when the
+    payload is not an Example.
     """
     out = {}
     for num, wt, v in _fields(memoryview(payload)):
@@ -106,7 +109,7 @@ def parse_example(payload):
                     key = bytes(x).decode("utf-8", "replace")
                 elif g == 2:
                     val = x
-            out[key] = _feature(val)
+            out[key] = _feature(val, views)
     return out
 
 
@@ -134,7 +137,7 @@ def image_array(ex):
     for k in ("image/raw", "image/dtype", "image/shape"):
         if k not in ex:
             raise KeyError(k)
-    dtype = ex["image/dtype"][0].decode()
+    dtype = bytes(ex["image/dtype"][0]).decode()
     if dtype not in _DTYPES:
         raise ValueError("unknown image/dtype '%s'" % dtype)
     shape = [int(x) for x in ex["image/shape"]]

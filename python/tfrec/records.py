@@ -70,6 +70,13 @@ def _masked_prefix(buf, n):
     return _mask(_crc32c_py(memoryview(buf)[:n]))
 
 
+def _masked_prefix_of(buf, n):
+    """_masked_prefix of a bytearray (no copy through libtfrec)."""
+    if _LIB is not None:
+        return _LIB.tfrec_masked_crc32c((ctypes.c_char * len(buf)).from_buffer(buf), n)
+    return _mask(_crc32c_py(memoryview(buf)[:n]))
+
+
 def crc_backend():
     """'libtfrec (sse4.2x3)' or similar, or 'python' for the slow fallback."""
     if _LIB is None:
@@ -80,12 +87,31 @@ def crc_backend():
 class TFRecordError(Exception):
     """A damaged or unreadable record: names the file, record and offset.
 
+    Raised in a DataLoader worker process, it reaches the training loop
+    as a TFRecordError too: DataLoader re-raises a worker's exception as
+    exc_type(text with the worker's traceback), which this class accepts
+    (one argument), recovering path, index, offset and reason from the
+    text.  (Classes that cannot be built from one string come back as
+    RuntimeError.)  tfrec's Loader raises its threads' errors in the
+    calling thread, as TFRecordError.
+
     Attributes ``path``, ``index`` (0-based record number or None),
     ``offset`` (stream offset of the record's header or None) and
     ``reason``; str() gives 'PATH: record I at offset O: REASON'.
     """
 
-    def __init__(self, path, index, offset, reason):
+    def __init__(self, path, index=None, offset=None, reason=None):
+        if reason is None and index is None and offset is None:
+            # One argument: the message of an error re-raised by a
+            # DataLoader (exc_type(text)); the attributes come back from
+            # its last line, 'tfrec.records.TFRecordError: PATH: ...'.
+            text = str(path)
+            m = _WHERE_RE.search(text)
+            self.path, self.index, self.offset, self.reason = (
+                (m.group(1), int(m.group(2)) if m.group(2) else None,
+                 int(m.group(3)) if m.group(3) else None, m.group(4)) if m else (None, None, None, text))
+            super().__init__(text)
+            return
         self.path, self.index, self.offset, self.reason = path, index, offset, reason
         where = str(path)
         if index is not None:
@@ -96,6 +122,9 @@ class TFRecordError(Exception):
 
     def __reduce__(self):  # so that DataLoader workers can send it back
         return (TFRecordError, (self.path, self.index, self.offset, self.reason))
+
+
+_WHERE_RE = re.compile(r"TFRecordError: (.+?)(?:: record (\d+))?(?: at offset (\d+))?: ([^\n]*)\s*$")
 
 
 def detect_compression(head):
@@ -267,6 +296,38 @@ class RecordReader:
         if self.verify and _masked_prefix(body, n) != struct.unpack_from("<I", body, n)[0]:
             self._fail("data CRC mismatch")
         rec = (self.index, self.offset, memoryview(body)[:n])
+        self.offset += n + 16
+        self.index += 1
+        return rec
+
+    def next_into(self, slots, k):
+        """Read the next record into the bytearray slots[k] (replaced by a
+        larger one when the record does not fit, never resized in place, so
+        views of the old one stay valid): (index, offset, payload length),
+        or None at the end.  The shuffle buffer of tfrec's datasets reuses
+        its slots this way instead of allocating a buffer per record."""
+        n = self._header()
+        if n is None:
+            return None
+        if len(slots[k]) < n + 4:
+            slots[k] = bytearray(max(n + 4, 2 * len(slots[k])))
+        view = memoryview(slots[k])
+        got = 0
+        try:
+            while got < n + 4:
+                r = self.stream.readinto(view[got:n + 4])
+                if not r:
+                    break
+                got += r
+        except (EOFError, OSError, zlib.error) as e:
+            self._fail("cannot decompress: %s" % e)
+        finally:
+            view.release()
+        if got < n + 4:
+            self._fail("truncated record: needs %d bytes, the stream has %d" % (n + 16, got + 12))
+        if self.verify and _masked_prefix_of(slots[k], n) != struct.unpack_from("<I", slots[k], n)[0]:
+            self._fail("data CRC mismatch")
+        rec = (self.index, self.offset, n)
         self.offset += n + 16
         self.index += 1
         return rec

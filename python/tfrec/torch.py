@@ -1,18 +1,32 @@
 """PyTorch datasets over tfrec shards: ShardDataset (iterable, streaming)
 and IndexedDataset (map-style, random access through .idx sidecars).
 
-Both split by records, so every rank yields the same number of samples
-whatever the shard count (drop_last=False pads by repeating a few
-records, drop_last=True leaves the remainder out: DistributedSampler's
-rule), and both give a new, deterministic order for each set_epoch(n)
-from seed.  See tfrec.plan for exactly which records go where.
+The order rules (which records each rank reads in an epoch, in which
+order, with padding or drop_last) are tfrec.plan's, the same as tfrec's
+C Loader: they depend on (shards, seed, epoch, rank, world_size,
+batch_size, shuffle, shuffle_buffer, drop_last) only, never on the number
+of DataLoader workers: worker w of n yields the rank's batches (items,
+without batch_size) w, w+n, ..., which DataLoader's round-robin puts back
+in order.  (With DataLoader-level batching of items, each worker fills a
+whole batch itself, so the order then depends on num_workers: use the
+dataset's batch_size= and DataLoader(batch_size=None).)
 
 Items are (image, label), or (image, label, extras) with keys=, where
 image is a writable torch tensor in the stored layout (layout='chw' or
 'hwc' converts), label the int64 label (label_key=None leaves it out:
 items are image or (image, extras)), and extras a dict of the features
 named in keys (bytes features with one value as bytes, numbers as
-tensors).  transform gets the image tensor, target_transform the label.
+tensors).  Batches (batch_size=) are one images tensor (images of
+different sizes are zero-padded to the batch's largest, pad='pad', or
+resized, pad='resize' with resize=(h, w) or the first record's size),
+labels as a (B,) int64 tensor (multi-label records: (B, L) padded with
+-1, or a (B, num_classes) float32 multi-hot with num_classes=), and with
+keys= a dict of lists plus "sizes", the (B, 2) true (h, w) of each image.
+transform gets the image tensor, target_transform the label.
+
+state_dict() / load_state_dict(): resume in the middle of an epoch (see
+tfrec.plan); the epoch changes only with set_epoch() or
+load_state_dict(), as with DistributedSampler.
 
 Rank and world size: the rank and world_size arguments when given, else
 an initialized torch.distributed, else $RANK and $WORLD_SIZE, else a
@@ -23,21 +37,32 @@ Classes are defined at module level and hold only arrays, paths and a
 shared-memory epoch counter, so they pickle: the spawn and forkserver
 start methods and persistent_workers work, and set_epoch reaches
 persistent workers too.
+
+tfrec.torch.Loader (the C engine, when libtfrec has it) replaces both for
+speed: its own threads, no worker processes, the same order.
 """
 import numpy as np
 import torch
 import torch.utils.data
 
 from . import plan
-from ._core import LABEL_KEY, Decoder, Indexed, Stream, stack_images
+from ._core import LABEL_KEY, Decoder, Indexed, Stream
 
-__all__ = ["ShardDataset", "IndexedDataset"]
+__all__ = ["ShardDataset", "IndexedDataset", "Loader"]
+
+try:  # the C engine's face (python/tfrec/loader.py, when it is there)
+    from .loader import TorchLoader as Loader  # noqa: F401
+except ImportError:
+    pass
+
+# Slots of the shared control tensor.
+_EPOCH, _START, _IN_WORKERS = 0, 1, 2
 
 
-def _epoch_counter():
+def _control():
     # Shared memory, so that workers started once (persistent_workers)
-    # still see the epoch that set_epoch() sets in the main process.
-    return torch.zeros(1, dtype=torch.int64).share_memory_()
+    # still see the epoch and resume point set in the main process.
+    return torch.zeros(3, dtype=torch.int64).share_memory_()
 
 
 class _Items:
@@ -66,56 +91,96 @@ class _Items:
             out.append(self._extras(extras))
         return out[0] if len(out) == 1 else tuple(out)
 
-    def _batch(self, decoded):
-        """A batch as one tensor of images (one copy of each record, and
-        one object for a DataLoader worker to pass), a tensor of labels
-        and a dict of lists of extras."""
-        if self.transform is None:
-            images = torch.from_numpy(stack_images([d[0] for d in decoded]))
-        else:
-            images = torch.stack([self._tensor(d[0]) for d in decoded])
+    def _batch(self, images, labels, sizes, extras):
+        images = torch.from_numpy(images)
+        if self.transform is not None:
+            images = torch.stack([self.transform(x) for x in images])
         out = [images]
         if self.label_key is not None:
-            labels = [d[1] for d in decoded]
             if self.target_transform is not None:
                 labels = [self.target_transform(x) for x in labels]
             try:
                 labels = torch.as_tensor(labels)
             except (TypeError, ValueError, RuntimeError):
-                pass  # not numbers of one shape: a list
+                pass  # not numbers: a list
             out.append(labels)
         if self.keys:
-            out.append({k: [self._extras(d[2])[k] for d in decoded] for k in self.keys})
+            d = {k: [torch.from_numpy(np.array(v)) if isinstance(v, np.ndarray) else v for v in vs]
+                 for k, vs in extras.items()}
+            d["sizes"] = torch.from_numpy(sizes)
+            out.append(d)
         return out[0] if len(out) == 1 else tuple(out)
 
 
-class ShardDataset(_Items, torch.utils.data.IterableDataset):
-    """Streams records of shards in order, with a shard order drawn per
-    epoch and a bounded shuffle buffer (see tfrec.plan).  Plain, GZIP and
-    ZLIB shards; files are closed when each is done.
+class _Resumable:
+    """set_epoch, state_dict and load_state_dict over the shared control
+    tensor (epoch, first batch of the next iteration, worker flag)."""
+
+    def set_epoch(self, epoch):
+        self._ctl[_EPOCH] = int(epoch)
+        self._ctl[_START] = 0
+        self._delivered = 0
+
+    @property
+    def epoch(self):
+        return int(self._ctl[_EPOCH])
+
+    def state_dict(self, batch=None):
+        """{"version": 1, "epoch", "batch", "plan", "fields"}: batch is the
+        batches (items, without batch_size) delivered so far this epoch.
+        Counted here when this process iterates (num_workers=0); behind a
+        DataLoader with workers, which fetch ahead, pass the count your
+        loop consumed as batch=."""
+        if batch is None:
+            if int(self._ctl[_IN_WORKERS]):
+                raise ValueError("this dataset was read by DataLoader workers, which fetch ahead: "
+                                 "pass state_dict(batch=the batches your loop consumed)")
+            batch = int(self._ctl[_START]) + self._delivered
+        return plan.make_state(self._fields(), self.epoch, batch)
+
+    def load_state_dict(self, state):
+        """Continue at batch k of epoch e of a state_dict(); ValueError
+        naming what differs if it was made under another plan."""
+        e, k = plan.check_state(state, self._fields())
+        if not 0 <= k <= self._count():
+            raise ValueError("state batch %d is not in 0..%d" % (k, self._count()))
+        self._ctl[_EPOCH] = e
+        self._ctl[_START] = k
+        self._delivered = 0
+
+
+class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
+    """Streams records of shards in tfrec.plan's order: a shard order
+    drawn per epoch and a bounded shuffle buffer (shuffle=True or
+    'buffer'), the given order (False or 'none'), or a full permutation
+    ('full': uncompressed shards, random access through .idx or a scan).
+    Plain, GZIP and ZLIB shards; files are closed when each is done.
 
     paths: list of shard paths, or a glob ('out/train-*.tfrecord*'; .idx
     files are left out).  batch_size: yield whole batches (use
     DataLoader(batch_size=None)), so that workers pass one tensor per
     batch and len() is exact with any num_workers; drop_last_batch drops
-    a short last batch.  shuffle_buffer: records held per worker (memory
-    is shuffle_buffer times the record size).  verify: check data CRCs.
+    a short last batch.  shuffle_buffer: records held (memory: at most
+    shuffle_buffer + 1 reused buffers of the largest record size, per
+    worker).  verify: check data CRCs.
 
-    len() is this rank's samples (or batches).  With DataLoader-level
-    batching and several workers, each worker's last batch may be short,
-    so the loader's batch count can exceed len(loader); the dataset's
-    batch_size= avoids that.
+    len() is this rank's samples (or batches).
     """
 
     def __init__(self, paths, *, batch_size=None, shuffle=True, seed=0, shuffle_buffer=256,
                  drop_last=False, drop_last_batch=False, rank=None, world_size=None,
                  transform=None, target_transform=None, label_key=LABEL_KEY, keys=(),
-                 layout=None, verify=True):
+                 layout=None, verify=True, pad="pad", resize=None, num_classes=None):
         super().__init__()
         self._setup_items(transform, target_transform, label_key, keys)
         self.stream = Stream(paths, shuffle, seed, shuffle_buffer, drop_last, rank, world_size,
                              batch_size, drop_last_batch, Decoder(label_key, keys, layout), verify)
-        self._epoch = _epoch_counter()
+        if pad not in ("pad", "resize"):
+            raise ValueError("pad must be 'pad' or 'resize'")
+        self.pad, self.num_classes = pad, num_classes
+        self.resize = (resize, resize) if isinstance(resize, int) else (tuple(resize) if resize else None)
+        self._ctl = _control()
+        self._delivered = 0
 
     @property
     def rank(self):
@@ -125,8 +190,11 @@ class ShardDataset(_Items, torch.utils.data.IterableDataset):
     def world_size(self):
         return self.stream.world_size
 
-    def set_epoch(self, epoch):
-        self._epoch[0] = int(epoch)
+    def _fields(self):
+        return self.stream.fields()
+
+    def _count(self):
+        return len(self.stream)
 
     def __len__(self):
         return len(self.stream)
@@ -134,24 +202,36 @@ class ShardDataset(_Items, torch.utils.data.IterableDataset):
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         wid, nw = (info.id, info.num_workers) if info is not None else (0, 1)
-        items = self.stream.items(int(self._epoch[0]), wid, nw)
+        if info is not None:
+            self._ctl[_IN_WORKERS] = 1
+        epoch, start = int(self._ctl[_EPOCH]), int(self._ctl[_START])
+        self._delivered = 0
         if self.stream.batch_size:
-            for b in self.stream.batches(items):
-                yield self._batch(b)
+            for b in self.stream.batches(epoch, wid, nw, start, self.pad, self.resize, self.num_classes):
+                self._delivered += 1
+                yield self._batch(*b)
         else:
-            for it in items:
-                yield self._item(it)
+            for g in self.stream.groups(epoch, wid, nw, start):
+                for it in g:
+                    item = self._item(it)
+                self._delivered += 1
+                yield item
+        if info is None:  # the epoch is over: the next iteration starts it again
+            self._ctl[_START] = 0
+            self._delivered = 0
 
 
-class IndexedDataset(_Items, torch.utils.data.Dataset):
+class IndexedDataset(_Items, _Resumable, torch.utils.data.Dataset):
     """Random access through each shard's .idx sidecar (`tfrec convert
-    --index` or `tfrec index`), with a full permutation per epoch.
+    --index` or `tfrec index`), with a full permutation per epoch
+    (tfrec.plan's shuffle 'full'; shuffle=False: the given order).
 
-    Index i of this dataset is this rank's i-th sample of the epoch, so
-    use DataLoader(shuffle=False) without a sampler: the dataset is its
-    own DistributedSampler.  Compressed shards are refused (an .idx
-    offset is a place in the uncompressed stream); the error says how to
-    rewrite them.
+    Index i of this dataset is this rank's i-th sample of the epoch (after
+    a load_state_dict at item k: sample k + i, and len() is what is
+    left), so use DataLoader(shuffle=False) without a sampler: the dataset
+    is its own DistributedSampler.  Compressed shards are refused (an
+    .idx offset is a place in the uncompressed stream); the error says how
+    to rewrite them.
     """
 
     def __init__(self, paths, *, shuffle=True, seed=0, drop_last=False, rank=None,
@@ -161,38 +241,49 @@ class IndexedDataset(_Items, torch.utils.data.Dataset):
         self._setup_items(transform, target_transform, label_key, keys)
         self.index = Indexed(paths)
         self.decoder = Decoder(label_key, keys, layout)
-        self.shuffle, self.seed, self.drop_last, self.verify = bool(shuffle), int(seed), bool(drop_last), verify
+        self.mode = "full" if shuffle else "none"
+        self.seed, self.drop_last, self.verify = int(seed), bool(drop_last), verify
         self.rank, self.world_size = plan.resolve_rank(rank, world_size)
         self.samples = plan.per_rank(self.index.total, self.world_size, self.drop_last)
-        self._epoch = _epoch_counter()
-        self._perm, self._perm_epoch = None, None
+        self._ctl = _control()
+        self._delivered = 0
+        self._ids, self._ids_epoch = None, None
 
-    def set_epoch(self, epoch):
-        self._epoch[0] = int(epoch)
+    def _fields(self):
+        return plan.plan_fields(self.index.counts, self.seed, self.rank, self.world_size, 1,
+                                self.mode, 0, self.drop_last)
+
+    def _count(self):
+        return self.samples
 
     def __len__(self):
-        return self.samples
+        return self.samples - int(self._ctl[_START])
 
     def __getstate__(self):
         d = dict(self.__dict__)
-        d["_perm"], d["_perm_epoch"] = None, None  # each worker draws its own
+        d["_ids"], d["_ids_epoch"] = None, None  # each worker draws its own
         return d
 
     def record_number(self, i):
-        """Which of all the records (0-based, shards in the given order) is
-        this rank's sample i in the current epoch."""
-        if not -self.samples <= i < self.samples:
-            raise IndexError("index %d is out of range for %d samples" % (i, self.samples))
-        i %= self.samples
-        epoch = int(self._epoch[0])
-        if self._perm_epoch != epoch:
-            p = plan.permutation(self.index.total, self.seed, epoch, self.shuffle)
-            self._perm = p.astype(np.int32) if self.index.total < 1 << 31 else p
-            self._perm_epoch = epoch
-        return int(self._perm[(self.rank + i * self.world_size) % self.index.total])
+        """Which of all the records (0-based global id, shards in the given
+        order) is sample i of what is left of this rank's epoch."""
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("index %d is out of range for %d samples" % (i, n))
+        i %= n
+        epoch = int(self._ctl[_EPOCH])
+        if self._ids_epoch != epoch:
+            ids = plan.rank_ids(self.index.counts, self.seed, epoch, self.rank, self.world_size,
+                                self.mode, 0, self.drop_last)
+            self._ids = np.array(ids, np.int32 if self.index.total < 1 << 31 else np.int64)
+            self._ids_epoch = epoch
+        return int(self._ids[int(self._ctl[_START]) + i])
 
     def __getitem__(self, i):
+        if torch.utils.data.get_worker_info() is not None:
+            self._ctl[_IN_WORKERS] = 1
         path, local, off, payload = self.index.read(self.record_number(i), self.verify)
+        self._delivered += 1
         return self._item(self.decoder(path, local, off, payload))
 
     def close(self):

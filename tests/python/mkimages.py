@@ -1,6 +1,8 @@
-"""mkimages.py OUTDIR N: N small PNG pictures with distinct names and
-pixels, in class folders a/, b/, c/ (picture i in folder 'abc'[i % 3]),
-for the Python tests: tfrec convert --resize 8x8 makes tiny records."""
+"""mkimages.py OUTDIR N [mixed]: N small PNG pictures with distinct names
+and pixels, in class folders a/, b/, c/ (picture i in folder 'abc'[i % 3]),
+for the Python tests: tfrec convert --resize 8x8 makes tiny records.
+With 'mixed', picture i is (12 + i % 5) x (10 + i % 3) pixels instead of
+12 x 10: records of different sizes."""
 import os
 import struct
 import sys
@@ -19,7 +21,7 @@ out, n = sys.argv[1], int(sys.argv[2])
 for i in range(n):
     d = os.path.join(out, "abc"[i % 3])
     os.makedirs(d, exist_ok=True)
-    w, h = 12, 10
+    w, h = (12 + i % 5, 10 + i % 3) if sys.argv[3:] == ["mixed"] else (12, 10)
     px = bytes((i * 7 + x * 13 + y * 29 + c * 71) & 255
                for y in range(h) for x in range(w) for c in range(3))
     with open(os.path.join(d, "img%04d.png" % i), "wb") as f:
