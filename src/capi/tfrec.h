@@ -163,7 +163,9 @@ struct tfrec_loader_options {
 	uint32_t resize_h, resize_w;/* resize encoded images first; 0: none */
 	int32_t pad_resize;         /* mixed sizes: 0 pad to the batch's largest;
 				       1 resize encoded images to the batch's
-				       first (stored tensors are padded) */
+				       first, stored tensors (bilinear) to
+				       resize_h x resize_w when set, else to
+				       the batch's first */
 	int32_t on_error_skip;      /* 1: an image that fails to decode is
 				       left out and counted */
 	int32_t prefetch;           /* batches filled ahead, 2 */

@@ -1103,6 +1103,72 @@ static void conv_out(int dt, unsigned char *p, size_t i, float v)
 }
 
 /* Copy a stored tensor into its (maybe larger, zero-padded) place. */
+/*
+ * pad="resize" for stored tensors: bilinear resampling to the batch's
+ * size, sampling at pixel centres (as augment's kernels do), in float,
+ * with the same conversion and normalisation as the padded path.  Plain
+ * bilinear rather than augment's antialiased kernels: stored tensors were
+ * already resized once by convert, and this only evens out small size
+ * differences inside a batch.
+ */
+static void resample_tensor(const struct rec *r, const struct tfr_loader_batch *b,
+			    unsigned char *dst, int norm, const float *mul, const float *add)
+{
+	float sy = (float)r->h / (float)b->h, sx = (float)r->w / (float)b->w;
+
+	for (uint32_t y = 0; y < b->h; y++) {
+		float fy = ((float)y + 0.5f) * sy - 0.5f;
+		uint32_t y0, y1;
+		float wy;
+
+		if (fy < 0)
+			fy = 0;
+		y0 = (uint32_t)fy;
+		if (y0 >= r->h - 1) {
+			y0 = y1 = r->h - 1;
+			wy = 0;
+		} else {
+			y1 = y0 + 1;
+			wy = fy - (float)y0;
+		}
+		for (uint32_t x = 0; x < b->w; x++) {
+			float fx = ((float)x + 0.5f) * sx - 0.5f;
+			uint32_t x0, x1;
+			float wx;
+
+			if (fx < 0)
+				fx = 0;
+			x0 = (uint32_t)fx;
+			if (x0 >= r->w - 1) {
+				x0 = x1 = r->w - 1;
+				wx = 0;
+			} else {
+				x1 = x0 + 1;
+				wx = fx - (float)x0;
+			}
+			for (uint32_t c = 0; c < r->c && c < b->c; c++) {
+#define SRC(yy, xx) (r->layout == TFR_LAYOUT_HWC ? \
+		     ((size_t)(yy) * r->w + (xx)) * r->c + c : \
+		     ((size_t)c * r->h + (yy)) * r->w + (xx))
+				float v00 = conv_in(r->dtype, r->pix, SRC(y0, x0));
+				float v01 = conv_in(r->dtype, r->pix, SRC(y0, x1));
+				float v10 = conv_in(r->dtype, r->pix, SRC(y1, x0));
+				float v11 = conv_in(r->dtype, r->pix, SRC(y1, x1));
+#undef SRC
+				float v = (v00 * (1 - wx) + v01 * wx) * (1 - wy) +
+					  (v10 * (1 - wx) + v11 * wx) * wy;
+				size_t di = b->layout == TFR_LAYOUT_HWC ?
+					    ((size_t)y * b->w + x) * b->c + c :
+					    ((size_t)c * b->h + y) * b->w + x;
+
+				if (norm)
+					v = v * mul[c < 3 ? c : 2] + add[c < 3 ? c : 2];
+				conv_out(b->dtype, dst, di, v);
+			}
+		}
+	}
+}
+
 static void place_tensor(struct slot *sl, struct rec *r, unsigned char *dst)
 {
 	struct tfr_loader_batch *b = &sl->b;
@@ -1137,6 +1203,10 @@ static void place_tensor(struct slot *sl, struct rec *r, unsigned char *dst)
 		}
 	}
 	memset(dst, 0, sl->imgsz);
+	if (sl->l->o.pad_resize && (r->h != b->h || r->w != b->w)) {
+		resample_tensor(r, b, dst, norm, mul, add);
+		return;
+	}
 	for (uint32_t y = 0; y < r->h; y++)
 		for (uint32_t x = 0; x < r->w; x++)
 			for (uint32_t c = 0; c < r->c && c < b->c; c++) {
@@ -1291,12 +1361,17 @@ static void done_a(void *ctx, int rc, const struct tfr_error *err)
 		if (r->c > b->c)
 			b->c = r->c;
 	}
-	if (first && first->encoded && l->o.pad_resize) {
-		/* mixed sizes resized to the first record's, not padded
-		 * (a crop, random resized crop or resize fixes it anyway);
-		 * stored tensors are always padded */
+	if (first && l->o.pad_resize) {
+		/* mixed sizes resized, not padded: encoded images to the first
+		 * record's size (a crop, random resized crop or resize fixes
+		 * it anyway), stored tensors to `resize` when given, else to
+		 * the first record's size (resample_tensor) */
 		b->h = first->h;
 		b->w = first->w;
+		if (!first->encoded && l->o.resize_h && l->o.resize_w) {
+			b->h = l->o.resize_h;
+			b->w = l->o.resize_w;
+		}
 	}
 	if (first) {
 		b->dtype = l->o.dtype != TFR_AS_STORED ? l->o.dtype : first->dtype;

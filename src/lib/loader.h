@@ -108,8 +108,9 @@ struct tfr_loader_opts {
 	int flip;
 	uint32_t resize_h, resize_w; /* 0: none */
 	int pad_resize;           /* mixed sizes: 0 pad to the largest; 1 resize
-				     encoded images to the first one's (tensors
-				     are always padded) */
+				     encoded images to the first one's, stored
+				     tensors (bilinear) to resize_h x resize_w
+				     when set, else to the first one's */
 	int skip_errors;          /* on_error="skip" */
 	int prefetch;             /* batches filled ahead (>= 1) */
 	uint64_t max_record;      /* 0: TFR_DEFAULT_MAX_RECORD */
