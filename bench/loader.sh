@@ -39,9 +39,9 @@ data=${TESTDATA:-$top/../shared/testdata}/dataset/dali-coco
 PY=/usr/bin/python3
 W=$(mktemp -d "${TMPDIR:-/tmp}/tfrec-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-"$B/tfrec" convert -q --no-fsync --resize-short 256 --crop 224x224 --copies 8 --shards 16 \
+"$B/tfrec" convert -q --no-fsync --resize-short 256 --crop 224x224 --flip --copies 8 --shards 16 \
 	--index -o "$W/f" "$data"
-"$B/tfrec" convert -q --no-fsync --resize-short 256 --store jpeg:90 --copies 8 --shards 16 \
+"$B/tfrec" convert -q --no-fsync --resize-short 256 --store jpeg:90 --flip --copies 8 --shards 16 \
 	--index -o "$W/j" "$data"
 # ImageFolder: one class folder of 8 links to each photo.
 mkdir -p "$W/folder/x"
