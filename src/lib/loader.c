@@ -1103,6 +1103,33 @@ static void conv_out(int dt, unsigned char *p, size_t i, float v)
 }
 
 /* Copy a stored tensor into its (maybe larger, zero-padded) place. */
+/* Offset of channel ch of pixel (y, x) in an h x w x c tensor. */
+static size_t tensor_at(int layout, uint32_t h, uint32_t w, uint32_t c, uint32_t y, uint32_t x,
+			uint32_t ch)
+{
+	return layout == TFR_LAYOUT_HWC ? ((size_t)y * w + x) * c + ch :
+					  ((size_t)ch * h + y) * w + x;
+}
+
+/* The two source taps and the weight of the second for output i of a
+ * row or column scaled by `scale` from n source pixels (pixel centres). */
+static void bilinear_tap(uint32_t i, float scale, uint32_t n, uint32_t *i0, uint32_t *i1,
+			 float *w)
+{
+	float f = ((float)i + 0.5f) * scale - 0.5f;
+
+	if (f < 0)
+		f = 0;
+	*i0 = (uint32_t)f;
+	if (*i0 >= n - 1) {
+		*i0 = *i1 = n - 1;
+		*w = 0;
+	} else {
+		*i1 = *i0 + 1;
+		*w = f - (float)*i0;
+	}
+}
+
 /*
  * pad="resize" for stored tensors: bilinear resampling to the batch's
  * size, sampling at pixel centres (as augment's kernels do), in float,
@@ -1117,53 +1144,26 @@ static void resample_tensor(const struct rec *r, const struct tfr_loader_batch *
 	float sy = (float)r->h / (float)b->h, sx = (float)r->w / (float)b->w;
 
 	for (uint32_t y = 0; y < b->h; y++) {
-		float fy = ((float)y + 0.5f) * sy - 0.5f;
 		uint32_t y0, y1;
 		float wy;
 
-		if (fy < 0)
-			fy = 0;
-		y0 = (uint32_t)fy;
-		if (y0 >= r->h - 1) {
-			y0 = y1 = r->h - 1;
-			wy = 0;
-		} else {
-			y1 = y0 + 1;
-			wy = fy - (float)y0;
-		}
+		bilinear_tap(y, sy, r->h, &y0, &y1, &wy);
 		for (uint32_t x = 0; x < b->w; x++) {
-			float fx = ((float)x + 0.5f) * sx - 0.5f;
 			uint32_t x0, x1;
 			float wx;
 
-			if (fx < 0)
-				fx = 0;
-			x0 = (uint32_t)fx;
-			if (x0 >= r->w - 1) {
-				x0 = x1 = r->w - 1;
-				wx = 0;
-			} else {
-				x1 = x0 + 1;
-				wx = fx - (float)x0;
-			}
+			bilinear_tap(x, sx, r->w, &x0, &x1, &wx);
 			for (uint32_t c = 0; c < r->c && c < b->c; c++) {
-#define SRC(yy, xx) (r->layout == TFR_LAYOUT_HWC ? \
-		     ((size_t)(yy) * r->w + (xx)) * r->c + c : \
-		     ((size_t)c * r->h + (yy)) * r->w + (xx))
-				float v00 = conv_in(r->dtype, r->pix, SRC(y0, x0));
-				float v01 = conv_in(r->dtype, r->pix, SRC(y0, x1));
-				float v10 = conv_in(r->dtype, r->pix, SRC(y1, x0));
-				float v11 = conv_in(r->dtype, r->pix, SRC(y1, x1));
-#undef SRC
+				float v00 = conv_in(r->dtype, r->pix, tensor_at(r->layout, r->h, r->w, r->c, y0, x0, c));
+				float v01 = conv_in(r->dtype, r->pix, tensor_at(r->layout, r->h, r->w, r->c, y0, x1, c));
+				float v10 = conv_in(r->dtype, r->pix, tensor_at(r->layout, r->h, r->w, r->c, y1, x0, c));
+				float v11 = conv_in(r->dtype, r->pix, tensor_at(r->layout, r->h, r->w, r->c, y1, x1, c));
 				float v = (v00 * (1 - wx) + v01 * wx) * (1 - wy) +
 					  (v10 * (1 - wx) + v11 * wx) * wy;
-				size_t di = b->layout == TFR_LAYOUT_HWC ?
-					    ((size_t)y * b->w + x) * b->c + c :
-					    ((size_t)c * b->h + y) * b->w + x;
 
 				if (norm)
 					v = v * mul[c < 3 ? c : 2] + add[c < 3 ? c : 2];
-				conv_out(b->dtype, dst, di, v);
+				conv_out(b->dtype, dst, tensor_at(b->layout, b->h, b->w, b->c, y, x, c), v);
 			}
 		}
 	}
@@ -1203,19 +1203,15 @@ static void place_tensor(struct slot *sl, struct rec *r, unsigned char *dst)
 		}
 	}
 	memset(dst, 0, sl->imgsz);
-	if (sl->l->o.pad_resize && (r->h != b->h || r->w != b->w)) {
+	if (l->o.pad_resize && (r->h != b->h || r->w != b->w)) {
 		resample_tensor(r, b, dst, norm, mul, add);
 		return;
 	}
 	for (uint32_t y = 0; y < r->h; y++)
 		for (uint32_t x = 0; x < r->w; x++)
 			for (uint32_t c = 0; c < r->c && c < b->c; c++) {
-				size_t si = r->layout == TFR_LAYOUT_HWC ?
-					    ((size_t)y * r->w + x) * r->c + c :
-					    ((size_t)c * r->h + y) * r->w + x;
-				size_t di = b->layout == TFR_LAYOUT_HWC ?
-					    ((size_t)y * b->w + x) * b->c + c :
-					    ((size_t)c * b->h + y) * b->w + x;
+				size_t si = tensor_at(r->layout, r->h, r->w, r->c, y, x, c);
+				size_t di = tensor_at(b->layout, b->h, b->w, b->c, y, x, c);
 				float v = conv_in(r->dtype, r->pix, si);
 
 				if (norm)
