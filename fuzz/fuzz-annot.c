@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "lib/annot/annot.h"
-#include "lib/buf.h"
-#include "lib/boxes.h"
-#include "lib/masks.h"
+#include "lib/base/buf.h"
+#include "lib/annot/boxes.h"
+#include "lib/annot/masks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

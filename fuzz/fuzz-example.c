@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/example.h"
+#include "lib/format/example.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

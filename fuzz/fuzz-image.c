@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/augment.h"
-#include "lib/image.h"
+#include "lib/pixels/augment.h"
+#include "lib/image/image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

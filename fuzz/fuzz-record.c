@@ -10,8 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/example.h"
-#include "lib/record.h"
+#include "lib/format/example.h"
+#include "lib/format/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/dataset.h"
+#include "lib/source/listing.h"
 #include "lib/source/source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

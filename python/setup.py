@@ -12,7 +12,7 @@ top-level Makefile.am (its `+=` lines and `if` blocks included), and its
 libraries are what CAPI_LIBS names there, turned into compiler and linker
 flags by pkg-config through configure.ac's PKG_CHECK_MODULES lines.  So
 this file needs no edit when the library grows.  Generated sources
-(src/lib/example.pb-c.c) are made with protoc-c, and config.h is a small
+(src/lib/format/example.pb-c.c) are made with protoc-c, and config.h is a small
 generated one, both in the build directory.
 
 Nothing is written into the source tree: build/ and *.egg-info go to a

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/crc32c.h"
-#include "lib/record.h"
+#include "lib/format/crc32c.h"
+#include "lib/format/record.h"
 
 /* Frame len bytes of d at out; a wrong data CRC when bad.  Returns the
  * framed size (len + 16). */

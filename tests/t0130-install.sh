@@ -133,8 +133,8 @@ cp "$TOP_SRCDIR/configure.ac" "$TMP/am/"
 cp "$TOP_SRCDIR/python/setup.py" "$TMP/am/python/"
 cat >"$TMP/am/Makefile.am" <<'AMEOF'
 DEPS = $(ZLIB_LIBS) -lm
-CAPI_SRC = src/capi/tfrec.c src/lib/crc32c.c \
-	src/lib/record.h src/lib/record.c
+CAPI_SRC = src/capi/tfrec.c src/lib/format/crc32c.c \
+	src/lib/format/record.h src/lib/format/record.c
 if TFR_X86
 CAPI_SRC += src/lib/x86/crc32c_sse42.c
 if !TFR_X86
@@ -143,7 +143,7 @@ endif
 else
 CAPI_SRC += src/lib/portable-only.c
 endif
-CAPI_SRC += $(top_srcdir)/src/lib/example.pb-c.c
+CAPI_SRC += $(top_srcdir)/src/lib/format/example.pb-c.c
 other_SOURCES = not-this.c
 CAPI_LIBS = $(DEPS) $(PNG_LIBS) $(OPENMP_CFLAGS)
 libtfrec.so.0: $(CAPI_SRC)
@@ -156,9 +156,9 @@ if command -v pkg-config >/dev/null && pkg-config --exists zlib libpng; then
 import json, subprocess, sys
 got = json.load(open(sys.argv[1]))
 x86 = sys.argv[2] == "true"
-want = ["src/capi/tfrec.c", "src/lib/crc32c.c", "src/lib/record.c"]
+want = ["src/capi/tfrec.c", "src/lib/format/crc32c.c", "src/lib/format/record.c"]
 want += ["src/lib/x86/crc32c_sse42.c"] if x86 else ["src/lib/portable-only.c"]
-want += ["src/lib/example.pb-c.c"]
+want += ["src/lib/format/example.pb-c.c"]
 assert got["sources"] == want, got["sources"]
 pc = lambda *a: subprocess.run(["pkg-config"] + list(a), stdout=subprocess.PIPE,
                                universal_newlines=True, check=True).stdout.split()

@@ -9,7 +9,7 @@
 
 #include "tap.h"
 #include "lib/annot/annot.h"
-#include "lib/buf.h"
+#include "lib/base/buf.h"
 
 static struct tfr_annot_opts opts;
 

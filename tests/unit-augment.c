@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "lib/augment.h"
+#include "lib/pixels/augment.h"
 
 static struct tfr_image make(uint32_t w, uint32_t h, int pattern)
 {

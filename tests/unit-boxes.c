@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "tap.h"
-#include "lib/augment.h"
-#include "lib/boxes.h"
-#include "lib/rng.h"
+#include "lib/pixels/augment.h"
+#include "lib/annot/boxes.h"
+#include "lib/base/rng.h"
 
 static int near(const struct tfr_box *a, const struct tfr_box *b, double eps)
 {

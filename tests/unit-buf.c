@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "tap.h"
-#include "lib/buf.h"
-#include "lib/status.h"
+#include "lib/base/buf.h"
+#include "lib/base/status.h"
 
 int main(void)
 {

@@ -7,9 +7,9 @@
 
 #include "tap.h"
 #include "capi/tfrec.h"
-#include "lib/crc32c.h"
-#include "lib/example.h"
-#include "lib/record.h"
+#include "lib/format/crc32c.h"
+#include "lib/format/example.h"
+#include "lib/format/record.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "lib/crc32c.h"
+#include "lib/format/crc32c.h"
 #ifdef TFR_X86
 #include "lib/x86/impl.h"
 #endif

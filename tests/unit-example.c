@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "lib/example.h"
+#include "lib/format/example.h"
 
 /*
  * The hand-made encoder against protobuf-c's, byte for byte, over random

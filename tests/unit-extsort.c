@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "lib/extsort.h"
-#include "lib/status.h"
+#include "lib/pipeline/extsort.h"
+#include "lib/base/status.h"
 
 static uint64_t splitmix(uint64_t *s)
 {

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "lib/f16.h"
+#include "lib/pixels/f16.h"
 
 static float bits(uint32_t x)
 {

@@ -9,10 +9,10 @@
 
 #include "tap.h"
 #include "records.h"
-#include "lib/buf.h"
-#include "lib/example.h"
-#include "lib/export.h"
-#include "lib/inspect.h"
+#include "lib/base/buf.h"
+#include "lib/format/example.h"
+#include "lib/readback/export.h"
+#include "lib/readback/inspect.h"
 
 static char dir[] = "/tmp/tfrec-unit-inspect-XXXXXX";
 static char path[256], outdir[256];

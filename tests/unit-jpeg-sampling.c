@@ -23,7 +23,7 @@
 
 #include <jpeglib.h>
 
-#include "lib/image.h"
+#include "lib/image/image.h"
 #include "tap.h"
 
 #define W 109

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "lib/json.h"
-#include "lib/status.h"
+#include "lib/base/json.h"
+#include "lib/base/status.h"
 
 static int is(struct tfr_buf *b, const char *want)
 {

@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "lib/augment.h"
-#include "lib/example.h"
-#include "lib/f16.h"
-#include "lib/loader.h"
-#include "lib/record.h"
-#include "lib/store.h"
+#include "lib/pixels/augment.h"
+#include "lib/format/example.h"
+#include "lib/pixels/f16.h"
+#include "lib/readback/loader.h"
+#include "lib/format/record.h"
+#include "lib/image/store.h"
 
 static char dir[256];
 

@@ -8,7 +8,7 @@
 
 #include "tap.h"
 #include "lib/annot/annot.h"
-#include "lib/masks.h"
+#include "lib/annot/masks.h"
 
 static int parse_coco(struct tfr_annot_set *s, const char *seg, int w, int h)
 {

@@ -8,8 +8,8 @@
  */
 #include "config.h"
 #include "tap.h"
-#include "lib/output.h"
-#include "lib/tmpfile.h"
+#include "lib/output/output.h"
+#include "lib/base/tmpfile.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "lib/parallel.h"
+#include "lib/base/parallel.h"
 
 #define N 2000
 

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "lib/plan.h"
-#include "lib/rng.h"
+#include "lib/pipeline/plan.h"
+#include "lib/base/rng.h"
 
 static uint64_t size_of(void *ctx, uint64_t pos)
 {

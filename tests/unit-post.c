@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "lib/post.h"
+#include "lib/output/post.h"
 
 static int ndone, ok_done;
 

@@ -12,8 +12,8 @@
 #include <zlib.h>
 
 #include "tap.h"
-#include "lib/crc32c.h"
-#include "lib/record.h"
+#include "lib/format/crc32c.h"
+#include "lib/format/record.h"
 
 static char dir[] = "/tmp/tfrec-unit-record-XXXXXX";
 

@@ -10,8 +10,8 @@
  */
 #include "config.h"
 #include "tap.h"
-#include "lib/crc32c.h"
-#include "lib/dataset.h"
+#include "lib/format/crc32c.h"
+#include "lib/source/listing.h"
 #include "lib/source/source.h"
 
 #include <stdio.h>

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "tap.h"
-#include "lib/example.h"
-#include "lib/f16.h"
-#include "lib/stats.h"
+#include "lib/format/example.h"
+#include "lib/pixels/f16.h"
+#include "lib/output/stats.h"
 
 static uint64_t rng = 88172645463325252ULL;
 

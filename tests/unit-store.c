@@ -8,7 +8,7 @@
 #include <webp/decode.h>
 
 #include "tap.h"
-#include "lib/store.h"
+#include "lib/image/store.h"
 
 /* Decode back to w*h*ch bytes with each library's own decoder. */
 static uint8_t *decode(enum tfr_store f, const struct tfr_buf *b, uint32_t w, uint32_t h,

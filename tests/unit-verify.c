@@ -9,10 +9,10 @@
 
 #include "tap.h"
 #include "records.h"
-#include "lib/buf.h"
-#include "lib/crc32c.h"
-#include "lib/example.h"
-#include "lib/verify.h"
+#include "lib/base/buf.h"
+#include "lib/format/crc32c.h"
+#include "lib/format/example.h"
+#include "lib/readback/verify.h"
 
 static char dir[] = "/tmp/tfrec-unit-verify-XXXXXX";
 static char path[256], gzpath[256], idxpath[300];

@@ -2,7 +2,7 @@
 
 This module is the documentation of tfrec's order rules, and their
 reference implementation in pure Python (integers only, no numpy).  The C
-loader in libtfrec (src/lib/loader.c) follows the same rules bit for bit,
+loader in libtfrec (src/lib/readback/loader.c) follows the same rules bit for bit,
 and tests/python/plan_known.py holds known answers both must give.  The
 order depends only on the shard list, their record counts, seed, epoch,
 rank, world_size, batch_size, the shuffle mode, shuffle_buffer and

@@ -8,8 +8,8 @@
  */
 #include "config.h"
 #include "capi/tfrec.h"
-#include "lib/crc32c.h"
-#include "lib/loader.h"
+#include "lib/format/crc32c.h"
+#include "lib/readback/loader.h"
 
 #include <pthread.h>
 #include <stddef.h>

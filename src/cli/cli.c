@@ -2,10 +2,10 @@
 #include "config.h"
 #include "cli.h"
 #include "progress.h"
-#include "lib/plan.h"
-#include "lib/fileio.h"
-#include "lib/output.h"
-#include "lib/tmpfile.h"
+#include "lib/pipeline/plan.h"
+#include "lib/base/fileio.h"
+#include "lib/output/output.h"
+#include "lib/base/tmpfile.h"
 
 #include <getopt.h>
 

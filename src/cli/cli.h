@@ -13,9 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lib/output.h"
-#include "lib/plan.h"
-#include "lib/status.h"
+#include "lib/output/output.h"
+#include "lib/pipeline/plan.h"
+#include "lib/base/status.h"
 
 #define EXIT_USAGE 2
 

@@ -3,10 +3,10 @@
  */
 #include "config.h"
 #include "cli.h"
-#include "lib/buf.h"
-#include "lib/fileio.h"
-#include "lib/index.h"
-#include "lib/record.h"
+#include "lib/base/buf.h"
+#include "lib/base/fileio.h"
+#include "lib/format/index.h"
+#include "lib/format/record.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -3,11 +3,11 @@
  */
 #include "config.h"
 #include "cli.h"
-#include "lib/buf.h"
-#include "lib/fileio.h"
-#include "lib/export.h"
-#include "lib/inspect.h"
-#include "lib/stats.h"
+#include "lib/base/buf.h"
+#include "lib/base/fileio.h"
+#include "lib/readback/export.h"
+#include "lib/readback/inspect.h"
+#include "lib/output/stats.h"
 
 #include <getopt.h>
 #include <inttypes.h>

@@ -4,7 +4,7 @@
  */
 #include "config.h"
 #include "cli.h"
-#include "lib/manifest.h"
+#include "lib/output/manifest.h"
 
 #include <getopt.h>
 #include <string.h>

@@ -4,9 +4,9 @@
 #include "config.h"
 #include "cli.h"
 #include "progress.h"
-#include "lib/buf.h"
-#include "lib/json.h"
-#include "lib/shard.h"
+#include "lib/base/buf.h"
+#include "lib/base/json.h"
+#include "lib/pipeline/shard.h"
 
 #include <getopt.h>
 #include <inttypes.h>

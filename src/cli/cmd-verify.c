@@ -3,7 +3,7 @@
  */
 #include "config.h"
 #include "cli.h"
-#include "lib/verify.h"
+#include "lib/readback/verify.h"
 
 #include <getopt.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /* annot.c - the table of annotation formats and what they share; see annot.h. */
 #include "config.h"
-#include "annot.h"
+#include "annot/annot.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../buf.h"
-#include "../fileio.h"
-#include "../tmpfile.h"
+#include "base/buf.h"
+#include "base/fileio.h"
+#include "base/tmpfile.h"
 
 const struct tfr_annot_format *const tfr_annot_formats[] = {
 	&tfr_annot_coco, &tfr_annot_voc, &tfr_annot_yolo, &tfr_annot_csv, NULL,

@@ -60,8 +60,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../problem.h"
-#include "../status.h"
+#include "base/problem.h"
+#include "base/status.h"
 
 #define TFR_ANNOT_MAX_DEPTH 32
 #define TFR_ANNOT_MAX_STRING 4096

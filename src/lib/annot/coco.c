@@ -10,8 +10,8 @@
  * place, not a silent infinity.
  */
 #include "config.h"
-#include "annot.h"
-#include "../buf.h"
+#include "annot/annot.h"
+#include "base/buf.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -8,7 +8,7 @@
  * RFC 4180; a quoted field does not span lines.  See annot.h.
  */
 #include "config.h"
-#include "annot.h"
+#include "annot/annot.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -8,7 +8,7 @@
  * TFR_ANNOT_MAX_STRING bytes of it.
  */
 #include "config.h"
-#include "annot.h"
+#include "annot/annot.h"
 
 #include <dirent.h>
 #include <errno.h>

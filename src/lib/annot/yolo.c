@@ -11,8 +11,8 @@
  * read for the half-pixel edge rule (annot.h).
  */
 #include "config.h"
-#include "annot.h"
-#include "../image.h"
+#include "annot/annot.h"
+#include "image/image.h"
 
 #include <errno.h>
 #include <inttypes.h>

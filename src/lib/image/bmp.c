@@ -10,7 +10,7 @@
  * before it allocates, and fuzz-image covers it.
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 #include <stdlib.h>
 #include <string.h>

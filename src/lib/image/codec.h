@@ -32,7 +32,7 @@
 #ifndef TFR_IMAGE_CODEC_H
 #define TFR_IMAGE_CODEC_H
 
-#include "lib/image.h"
+#include "image/image.h"
 
 struct tfr_codec {
 	enum tfr_image_format format;

@@ -5,7 +5,7 @@
  * every tag and allocate for each.
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 int tfr_exif_orientation(const unsigned char *t, size_t len)
 {

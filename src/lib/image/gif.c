@@ -10,7 +10,7 @@
  * before anything is allocated.
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * rotation; see image.h and image/codec.h.
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 #include <stdlib.h>
 #include <string.h>

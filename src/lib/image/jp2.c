@@ -10,7 +10,7 @@
  * levels' code blocks are not decoded at all.
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  * function frees on both paths.
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 #include <limits.h>
 #include <setjmp.h>

@@ -5,7 +5,7 @@
  * png_run().
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 #include <setjmp.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * are scaled with rounding, round(v * 255 / maxval).
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 #include <stdlib.h>
 #include <string.h>

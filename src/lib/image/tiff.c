@@ -12,7 +12,7 @@
  * and are not thread-safe; libtiff's largest single allocation is capped.
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 #include <stdio.h>
 #include <stdlib.h>

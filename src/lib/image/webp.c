@@ -4,7 +4,7 @@
  * (composed on its canvas by libwebpdemux's WebPAnimDecoder).
  */
 #include "config.h"
-#include "codec.h"
+#include "image/codec.h"
 
 #include <stdlib.h>
 #include <string.h>

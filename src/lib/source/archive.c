@@ -35,7 +35,7 @@
  */
 #include "config.h"
 #include "source/kinds.h"
-#include "dataset.h"
+#include "source/listing.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -46,8 +46,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "tmpfile.h"
+#include "base/fileio.h"
+#include "base/tmpfile.h"
 
 #define SEEK_LOC (UINT64_C(1) << 63) /* locator is a header offset */
 #define SPOOL_LOC (UINT64_C(1) << 62) /* ... in the spool, not the input */

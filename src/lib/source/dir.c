@@ -12,7 +12,7 @@
  */
 #include "config.h"
 #include "source/kinds.h"
-#include "dataset.h"
+#include "source/listing.h"
 
 #include <dirent.h>
 #include <errno.h>

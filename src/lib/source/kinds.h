@@ -14,7 +14,7 @@ extern const struct tfr_source_ops tfr_source_list;     /* list.c */
 extern const struct tfr_source_ops tfr_source_archive;  /* archive.c */
 extern const struct tfr_source_ops tfr_source_tfrecord; /* tfrecord.c */
 extern const struct tfr_source_ops tfr_source_csv;      /* table.c */
-extern const struct tfr_source_ops tfr_source_annotations; /* detect.c */
+extern const struct tfr_source_ops tfr_source_annotations; /* annotated.c */
 
 /* read() for kinds whose items are files: ops->where gives the path.
  * The path is rebuilt for each read: a few bytes of copying, against

@@ -10,7 +10,7 @@
  */
 #include "config.h"
 #include "source/kinds.h"
-#include "dataset.h"
+#include "source/listing.h"
 
 #include <errno.h>
 #include <stdio.h>

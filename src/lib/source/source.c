@@ -3,8 +3,8 @@
 #include "config.h"
 #include "source/source.h"
 #include "source/kinds.h"
-#include "image.h"
-#include "fileio.h"
+#include "image/image.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
  * of source.c.  Drivers never name a kind: they call
  * tfr_source_open_input() (which lets every kind bid on the bytes, in the
  * style of libarchive's format bids) or tfr_source_open_kind() for the
- * kinds an option names, then list() into the listing (dataset.h), then
+ * kinds an option names, then list() into the listing (listing.h), then
  * read() items by their listing entry.
  *
  * Life of a source:
@@ -67,12 +67,12 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "buf.h"
-#include "example.h"
-#include "problem.h"
-#include "status.h"
+#include "base/buf.h"
+#include "format/example.h"
+#include "base/problem.h"
+#include "base/status.h"
 
-struct tfr_dataset;             /* the listing; dataset.h */
+struct tfr_dataset;             /* the listing; listing.h */
 struct tfr_source;
 struct tfr_source_cursor;       /* a source's per-thread read state */
 
@@ -229,7 +229,7 @@ struct tfr_source_ops {
 		     struct tfr_buf *out);
 	/*
 	 * --resume's identity of an item beyond its where() name and that
-	 * file's stat (dataset.h tfr_dataset_identity): append to out bytes
+	 * file's stat (listing.h tfr_dataset_identity): append to out bytes
 	 * that change whenever the item's bytes or features may have
 	 * changed.  NULL for kinds whose items are files of their own and
 	 * take their bytes from them alone.  Items inside an INPUT (archive

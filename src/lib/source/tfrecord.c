@@ -22,9 +22,9 @@
  */
 #include "config.h"
 #include "source/kinds.h"
-#include "crc32c.h"
-#include "dataset.h"
-#include "record.h"
+#include "format/crc32c.h"
+#include "source/listing.h"
+#include "format/record.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
  * A leaf (see cpu.h): it calls no function of the rest of the library.
  */
 #include "config.h"
-#include "../crc32c.h"
+#include "format/crc32c.h"
 #include "impl.h"
 
 #include <nmmintrin.h>

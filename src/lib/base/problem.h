@@ -1,0 +1,29 @@
+/*
+ * problem.h - one thing that went wrong with one input, as data.
+ *
+ * Problems travel as structs from where they are found (a source, a
+ * codec, a reader) to where they are reported (the output layer's
+ * manifest, the CLI's messages).  Nobody formats a problem into a string
+ * and parses it back.  file names the input as the user knows it; for a
+ * member of an archive it is "outer.tar:inner.tar:member.jpg".  record
+ * is a record index or a table line, offset a byte offset; either is
+ * TFR_NO_POS when it does not apply.  Both strings are malloc'd and
+ * owned by the struct.
+ */
+#ifndef TFR_PROBLEM_H
+#define TFR_PROBLEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/status.h"
+
+struct tfr_problem {
+	char *file;      /* file or archive member; never NULL once set */
+	uint64_t record; /* record index or table line, or TFR_NO_POS */
+	uint64_t offset; /* byte offset, or TFR_NO_POS */
+	char *reason;    /* what is wrong, without the file name */
+	uint64_t length; /* bytes of a skipped span at offset (shard), or 0 */
+};
+
+#endif
