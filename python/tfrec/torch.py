@@ -283,6 +283,7 @@ class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
         self._delivered = 0
         # The engine drops a rank's tail and a short last batch together.
         self.engine = _use_engine(engine) and (not batch_size or bool(drop_last) == bool(drop_last_batch))
+        self._eng, self._eng_pid = None, None
 
     @property
     def rank(self):
@@ -343,7 +344,13 @@ class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
         if first >= len(st):
             return
         threads = self.threads or (1 if in_worker else 2)
-        e = self._open_engine(st.batch_size or 1, threads)
+        # One engine per process, kept across epochs (its slots stay
+        # mapped: a new engine pays for fresh batch memory again).
+        import os
+        e = self._eng if self._eng_pid == os.getpid() else None
+        self._eng, self._eng_pid = None, None  # a second iterator meanwhile opens its own
+        if e is None:
+            e = self._open_engine(st.batch_size or 1, threads)
         try:
             state = e.state_dict()
             state["epoch"], state["batch"] = epoch, first
@@ -372,8 +379,25 @@ class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
                     del b, items, it
                     self._delivered += 1
                     yield item
-        finally:
+        except BaseException:
             e.close()
+            raise
+        else:
+            if self._eng is not None:
+                self._eng.close()
+            self._eng, self._eng_pid = e, os.getpid()
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_eng"], d["_eng_pid"] = None, None  # each worker opens its own
+        return d
+
+    def close(self):
+        """Stop the engine this process keeps between epochs (also done
+        when the dataset is collected)."""
+        if getattr(self, "_eng", None) is not None:
+            self._eng.close()
+            self._eng, self._eng_pid = None, None
 
 
 class IndexedDataset(_Items, _Resumable, torch.utils.data.Dataset):
