@@ -364,7 +364,10 @@ class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
                 items = _engine_items(b, self.label_key, self.keys, st.shards.paths, counts)
                 if st.batch_size:
                     n = len(items)
-                    images = np.array(b["images"])  # out of the slot
+                    # A view of the engine's slot, no copy: the slot
+                    # goes back to the engine when the last tensor on it
+                    # is gone (batches kept are never overwritten).
+                    images = b["images"]
                     labels = None
                     if self.label_key is not None:
                         labels = np.array(b["labels"])
