@@ -109,7 +109,11 @@ long tfrec_scan(const void *buf, size_t len, int flags, uint64_t max_record,
  * record of the rank; `prefetch` batch slots, each the batch's framed
  * records plus its arrays, reused from batch to batch (a slot grows to
  * the largest batch seen; nothing is allocated per record after that).
- * When every slot is held by the caller, next() adds a slot.
+ * When every slot is held by the caller, next() adds a slot.  At open
+ * (plain shards) the loader reads the first record once and reserves and
+ * populates every slot's image array for batch_size images of its size,
+ * so that the first epoch runs at the speed of later ones: open takes
+ * that memory (prefetch x a batch's images) and its page faults up front.
  *
  * Limits on what the input controls: a record's payload is at most
  * max_record bytes (default 1 GiB; a longer length is an error naming

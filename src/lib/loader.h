@@ -23,7 +23,10 @@
  *     in the steady state.  A stored tensor that is delivered as stored
  *     is read by one preadv straight into its place in the batch (the
  *     rest of its record beside it), so it costs one copy from the page
- *     cache; the CRC runs over the bytes just read;
+ *     cache; the CRC runs over the bytes just read.  At open the first
+ *     record is read once and every slot's image array is reserved and
+ *     populated for batch_size images of its size (warm_up in loader.c),
+ *     so the first epoch pays no page faults for batch memory;
  *   - per thread: decode and augment scratch (one image at a time).
  *
  * GZIP/ZLIB shards cannot seek: one thread reads their records in
