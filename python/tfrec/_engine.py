@@ -1,4 +1,4 @@
-"""The low-level binding of the C loader (src/capi/tfrec.h, API version 2).
+"""The low-level binding of the C loader (src/capi/tfrec.h, API version 2; version 3 adds tfrec_loader_read, Engine.read).
 
     from tfrec._engine import Engine, available
     e = Engine(paths, 256, threads=4, random_resized_crop=224, flip=True)
