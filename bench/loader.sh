@@ -4,12 +4,22 @@
 #
 #   bench/loader.sh [BUILDDIR]     (BUILDDIR holds tfrec and libtfrec.so.0; default .)
 #   ROUNDS=5 bench/loader.sh       (rounds per row; the median is shown; default 3)
+#   ONLY=f16 bench/loader.sh       (only the float16 rows: cat, python reader,
+#                                   Loader, ShardDataset)
+#   COPIES=64                      (copies of each photo in the f16 shards)
 #
 # Real photos: ../shared/testdata/dataset/dali-coco (60 camera photos,
-# ~1280 px), each taken 8 times: 480 records.
-#   f16 shards   --resize-short 256 --crop 224x224: 224x224x3 float16, in 16
+# ~1280 px).
+#   f16 shards   each photo COPIES times (64: 3,840 records, 1.2 GB, so that
+#                an epoch at cat's speed is not lost in start-up noise)
+#                --resize-short 256 --crop 224x224: 224x224x3 float16, in 16
 #                shards with .idx, in the page cache (read once first)
-#   jpeg shards  the same pictures --resize-short 256 --store jpeg:90
+#   jpeg shards  each photo 8 times (480) --resize-short 256 --store jpeg:90
+# Timing is what a trainer sees: each row's reader (Loader, DataLoader) is
+# made once per round, untimed, then full epochs are timed one by one; a
+# row's figure is the median epoch time over all rounds and epochs, and
+# "1st epoch" the median of the rounds' first epochs.  cat runs in the same
+# rounds, so every ratio compares readers measured in one run.
 # Rows (records/s, MB/s of the f16 shards, and speed as a ratio to cat:
 # cat's time / the row's time, so 0.5 means half cat's speed):
 #   cat                  cat of the f16 shards to /dev/null
@@ -18,8 +28,9 @@
 #                        both CRCs, T = 1, 2   ("n/a (engine missing)" until
 #                        libtfrec has the loader)
 #   ShardDataset W       batch_size=256 through DataLoader(batch_size=None),
-#                        W = 0, 2 workers (persistent; start-up amortised
-#                        over 3 epochs)
+#                        W = 0, 2 workers (persistent), on the C engine
+#   ShardDataset W py    the same, engine=False: the pure-Python path (the
+#                        ShardDataset issue 20 measured against)
 #   ImageFolder W        torchvision ImageFolder over the original JPEGs (the
 #                        same 480), PIL decode + RandomResizedCrop(224) +
 #                        RandomHorizontalFlip, batches of 64, W = 0, 2
@@ -39,8 +50,8 @@ data=${TESTDATA:-$top/../shared/testdata}/dataset/dali-coco
 PY=/usr/bin/python3
 W=$(mktemp -d "${TMPDIR:-/tmp}/tfrec-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-"$B/tfrec" convert -q --no-fsync --resize-short 256 --crop 224x224 --flip --copies 8 --shards 16 \
-	--index -o "$W/f" "$data"
+"$B/tfrec" convert -q --no-fsync --resize-short 256 --crop 224x224 --flip --copies "${COPIES:-64}" \
+	--shards 16 --index -o "$W/f" "$data"
 "$B/tfrec" convert -q --no-fsync --resize-short 256 --store jpeg:90 --flip --copies 8 --shards 16 \
 	--index -o "$W/j" "$data"
 # ImageFolder: one class folder of 8 links to each photo.
@@ -53,7 +64,7 @@ done
 export PYTHONPATH="$top/python" PYTHONDONTWRITEBYTECODE=1
 [ -f "$B/libtfrec.so.0" ] && export TFREC_LIBRARY="$B/libtfrec.so.0"
 cat "$W"/f-*.tfrecord "$W"/j-*.tfrecord >/dev/null   # into the page cache
-ROUNDS=${ROUNDS:-3} $PY - "$W" <<'PYEOF'
+ROUNDS=${ROUNDS:-3} ONLY=${ONLY:-} $PY - "$W" <<'PYEOF'
 import glob, os, statistics, subprocess, sys
 W = sys.argv[1]
 F = sorted(glob.glob(W + "/f-*.tfrecord"))
@@ -65,7 +76,7 @@ ENGINE = ("import tfrec.torch, tfrec._engine\n"
           "assert tfrec._engine.available()\n"
           "Loader = getattr(tfrec.torch, 'Loader', None)\n"
           "if Loader is None:\n    from tfrec.loader import TorchLoader as Loader\n")
-# name: (setup, timed body that sets N = records, epochs timed)
+# name: (setup, untimed; body timed per epoch, sets N = records; epochs)
 ROWS = {
     "cat": ("import subprocess", "subprocess.run(['cat'] + F, stdout=subprocess.DEVNULL, check=True)\nN = 0", 1),
     "python reader": ("import struct, numpy as np", """N = 0
@@ -79,35 +90,36 @@ for s in F:
             d = f.read(n + 4)
             np.frombuffer(d, np.uint8, n)
             N += 1""", 1),
-    "Loader 1 thread": (ENGINE + "L = Loader(F, 256, threads=1)", "N = sum(len(x) for x, y in L)", 1),
-    "Loader 2 threads": (ENGINE + "L = Loader(F, 256, threads=2)", "N = sum(len(x) for x, y in L)", 1),
-    "ShardDataset 0 workers": (
-        "import torch\nfrom tfrec.torch import ShardDataset\nds = ShardDataset(F, batch_size=256)\n"
-        "dl = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=0)",
-        "N = sum(len(x[0]) for e in range(3) for x in dl) // 3", 3),
-    "ShardDataset 2 workers": (
-        "import torch\nfrom tfrec.torch import ShardDataset\nds = ShardDataset(F, batch_size=256)\n"
-        "dl = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2, persistent_workers=True)",
-        "N = sum(len(x[0]) for e in range(3) for x in dl) // 3", 3),
+    "Loader 1 thread": (ENGINE + "L = Loader(F, 256, threads=1)", "N = sum(len(x) for x, y in L)", 3),
+    "Loader 2 threads": (ENGINE + "L = Loader(F, 256, threads=2)", "N = sum(len(x) for x, y in L)", 3),
 }
+SD = ("import torch\nfrom tfrec.torch import ShardDataset\nds = ShardDataset(F, batch_size=256%s)\n"
+      "dl = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=%d, persistent_workers=%s)")
+for nw in (0, 2):
+    ROWS["ShardDataset %d workers" % nw] = (SD % ("", nw, nw > 0), "N = sum(len(x[0]) for x in dl)", 3)
+for nw in (0, 2):
+    ROWS["ShardDataset %d workers py" % nw] = (SD % (", engine=False", nw, nw > 0),
+                                               "N = sum(len(x[0]) for x in dl)", 2)
 TV = ("import torch, torchvision.transforms as T\nfrom torchvision.datasets import ImageFolder\n"
       "tf = T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.ToTensor()])\n"
       "dl = torch.utils.data.DataLoader(ImageFolder(FOLDER, tf), batch_size=64, shuffle=True, "
       "num_workers=%d, persistent_workers=%s)")
-for nw in (0, 2):
-    ROWS["ImageFolder %d workers" % nw] = (TV % (nw, nw > 0), "N = sum(len(x) for e in range(2) for x, y in dl) // 2", 2)
-ROWS["Loader jpeg rrc+flip, 2 threads"] = (
-    ENGINE + "L = Loader(J, 64, threads=2, random_resized_crop=224, flip=True)",
-    "N = sum(len(x) for x, y in L)", 1)
-ROWS["Loader jpeg decode, 2 threads"] = (ENGINE + "L = Loader(J, 64, threads=2)",
-                                         "N = sum(len(x) for x, y in L)", 1)
+if os.environ.get("ONLY") != "f16":
+    for nw in (0, 2):
+        ROWS["ImageFolder %d workers" % nw] = (TV % (nw, nw > 0), "N = sum(len(x) for x, y in dl)", 2)
+    ROWS["Loader jpeg rrc+flip, 2 threads"] = (
+        ENGINE + "L = Loader(J, 64, threads=2, random_resized_crop=224, flip=True)",
+        "N = sum(len(x) for x, y in L)", 1)
+    ROWS["Loader jpeg decode, 2 threads"] = (ENGINE + "L = Loader(J, 64, threads=2)",
+                                             "N = sum(len(x) for x, y in L)", 1)
 
 
 def run(name):
     setup, body, epochs = ROWS[name]
-    prog = PRE + setup + "\nt = time.perf_counter()\n" + body + \
-        "\nprint(N, (time.perf_counter() - t) / %d)" % epochs
-    times, n = [], 0
+    prog = PRE + setup + "\nts = []\nfor _e in range(%d):\n    t = time.perf_counter()\n" % epochs + \
+        "".join("    " + line + "\n" for line in body.splitlines()) + \
+        "    ts.append(time.perf_counter() - t)\nprint(N, *ts)"
+    times, firsts, n = [], [], 0
     for _ in range(ROUNDS):
         p = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True)
         if p.returncode:
@@ -117,9 +129,11 @@ def run(name):
             if "torchvision" in last:
                 return "n/a (no torchvision: Debian python3-torchvision)"
             return "failed: " + last[:60]
-        n, t = p.stdout.split()
-        times.append(float(t))
-    return int(n), statistics.median(times)
+        out = p.stdout.split()
+        n, ts = out[0], [float(x) for x in out[1:]]
+        times += ts
+        firsts.append(ts[0])
+    return int(n), statistics.median(times), statistics.median(firsts)
 
 
 res = {name: run(name) for name in ROWS}
@@ -127,16 +141,17 @@ base = res["cat"][1]
 n480 = res["python reader"][0]
 print("%d records of 224x224x3 float16, %.1f MB in %d shards; jpeg shards %.1f MB; median of %d rounds"
       % (n480, FB / 1e6, len(F), sum(os.path.getsize(s) for s in J) / 1e6, ROUNDS))
-print("%-34s %10s %9s %9s" % ("", "records/s", "MB/s", "vs cat"))
+print("%-34s %10s %9s %9s %11s" % ("", "records/s", "MB/s", "vs cat", "1st epoch"))
 for name, r in res.items():
     if isinstance(r, str):
         print("%-34s %s" % (name, r))
         continue
-    n, t = r
+    n, t, t1 = r
     n = n or n480
     f16 = not (name.startswith("ImageFolder") or "jpeg" in name)
-    print("%-34s %10.0f %9s %9s" % (name, n / t, "%.1f" % (FB / 1e6 / t) if f16 else "-",
-                                    "%.2f" % (base / t) if f16 else "-"))
+    print("%-34s %10.0f %9s %9s %11s" % (name, n / t, "%.1f" % (FB / 1e6 / t) if f16 else "-",
+                                         "%.2f" % (base / t) if f16 else "-",
+                                         "%.2f" % (base / t1) if f16 else "-"))
 
 
 def ratio(a, b):
@@ -145,7 +160,11 @@ def ratio(a, b):
         print("%s / %s: %.2fx" % (a, b, (ra[0] / ra[1]) / (rb[0] / rb[1])))
 
 
-ratio("Loader 2 threads", "ShardDataset 0 workers")
+ratio("Loader 2 threads", "ShardDataset 0 workers py")
+ratio("Loader 2 threads", "ShardDataset 2 workers py")
+ratio("ShardDataset 0 workers", "ShardDataset 0 workers py")
+if os.environ.get("ONLY") == "f16":
+    sys.exit(0)
 ratio("Loader jpeg rrc+flip, 2 threads", "ImageFolder 2 workers")
 ratio("Loader jpeg rrc+flip, 2 threads", "Loader jpeg decode, 2 threads")
 

@@ -9,7 +9,9 @@
 # engine.py: the same for the C engine (tfrec.numpy.Loader,
 # tfrec.torch.Loader, tfrec._engine.Engine) at 1..4 threads, with
 # per-epoch augmentation of --store jpeg shards; one SKIP line per group
-# when libtfrec has no loader.
+# when libtfrec has no loader; datasets_engine.py: ShardDataset and
+# IndexedDataset on the engine give the pure-Python path's items, order,
+# resume and errors, and read --store jpeg shards.
 . "${TOP_SRCDIR}/tests/lib.sh"
 need_numpy_python
 export PYTHONPATH="$TOP_SRCDIR/python" PYTHONDONTWRITEBYTECODE=1
@@ -23,6 +25,7 @@ $PY "$P/mkimages.py" "$TMP/mix" 10 mixed
 check "23 pictures into 5 plain shards with .idx" $C --resize 8x8 --shards 5 --index -o "$D/t" "$TMP/img"
 check "and 3 GZIP shards" $C --resize 8x8 --shards 3 --compression gzip -o "$D/g" "$TMP/img"
 check "and 2 shards of JPEGs (--store jpeg:90)" $C --resize 8x8 --store jpeg:90 --shards 2 -o "$D/j" "$TMP/img"
+check "and 2 shards of JPEGs with .idx" $C --resize 8x8 --store jpeg:90 --shards 2 --index -o "$D/ji" "$TMP/img"
 check "10 pictures of 5 sizes, not resized" $C --shards 2 -o "$D/mixed" "$TMP/mix"
 {
 	echo path,labels
@@ -74,4 +77,5 @@ pytap() {
 pytap "plan" "$P/plan_known.py"
 pytap "datasets" "$P/order.py" "$D"
 pytap "engine" "$P/engine.py" "$D"
+pytap "datasets on the engine" "$P/datasets_engine.py" "$D"
 done_testing

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <stdint.h>
 
 /* The loader through the stable API: 10 records of a 1x1x3 uint8 tensor
  * holding its id, label id % 3; the errors name the file. */
@@ -31,7 +32,9 @@ static void loader_api(void)
 	struct tfr_error te;
 	struct tfr_buf ex = { 0 };
 	uint64_t got = 0, sum = 0, first_id[2] = { 0, 0 };
-	int rc;
+	struct tfrec_batch *held = NULL;
+	char want[80];
+	int rc, reads = 0;
 
 	snprintf(dir, sizeof dir, "%s/unit-capi.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir)) {
@@ -103,7 +106,59 @@ static void loader_api(void)
 	st2.seed = 6;
 	ok(tfrec_loader_state_set(l, &st2, &e) < 0 && strstr(e.message, "seed"),
 	   "a state of another plan names what differs: %s", e.message);
+	/* API version 3: random access by global id, beside a batch of
+	 * next() still held (the read takes its own slot) */
+	ok(tfrec_loader_state_set(l, &st, &e) == 0 && tfrec_loader_next(l, &held, &e) == 0,
+	   "a batch of next() held across the reads");
+	for (uint64_t id = 0; id < 10; id++) {
+		struct tfrec_batch *r = NULL;
+
+		rc = tfrec_loader_read(l, 9 - id, &r, &e);
+		if (rc == 0 && r->n == 1 && r->ids[0] == (int64_t)(9 - id) && r->index == UINT64_MAX &&
+		    ((unsigned char *)r->images)[0] == (unsigned char)(9 - id) &&
+		    r->labels[0] == (int64_t)((9 - id) % 3) && r->sizes[0] == 1 && r->sizes[1] == 1)
+			reads++;
+		if (rc == 0)
+			tfrec_loader_release(l, r);
+	}
+	ok(reads == 10, "read: each of the 10 records by id, image, label and size right (%d)", reads);
+	ok(held->ids[0] == (int64_t)first_id[0] && tfrec_loader_next(l, &b, &e) == 0 && b->index == 1,
+	   "the held batch is intact and next() goes on after the reads");
+	tfrec_loader_release(l, b);
+	tfrec_loader_release(l, held);
+	b = NULL;
+	rc = tfrec_loader_read(l, 10, &b, &e);
+	ok(rc < 0 && !b && strstr(e.message, "past"), "read past the end is an error: %s", e.message);
 	tfrec_loader_close(l);
+	/* a damaged record: the error names shard, record and offset */
+	{
+		FILE *f = fopen(path, "r+b");
+		long at9 = 0;
+		int c;
+
+		/* record 7's payload: 7 records before it, all the same size */
+		if (f && fseek(f, 0, SEEK_END) == 0)
+			at9 = ftell(f) / 10 * 7;
+		if (f && fseek(f, at9 + 20, SEEK_SET) == 0 && (c = fgetc(f)) != EOF &&
+		    fseek(f, at9 + 20, SEEK_SET) == 0)
+			fputc(c ^ 1, f);
+		if (f)
+			fclose(f);
+		l = NULL;
+		rc = tfrec_loader_open(&l, paths, 1, &o, &e);
+		b = NULL;
+		if (rc == 0)
+			rc = tfrec_loader_read(l, 7, &b, &e);
+		snprintf(want, sizeof want, "record 7 at offset %ld", at9);
+		ok(rc < 0 && !b && strstr(e.message, path) && strstr(e.message, want) && e.record == 7 &&
+		   e.offset == (uint64_t)at9, "read of a damaged record names shard, record, offset: %s",
+		   e.message);
+		ok(rc < 0 && tfrec_loader_read(l, 6, &b, &e) == 0 && b->ids[0] == 6,
+		   "the loader reads on after the error");
+		if (b)
+			tfrec_loader_release(l, b);
+		tfrec_loader_close(l);
+	}
 	tfrec_loader_close(NULL);
 	unlink(path);
 	rmdir(dir);

@@ -1,4 +1,4 @@
-"""The low-level binding of the C loader (src/capi/tfrec.h, API version 2).
+"""The low-level binding of the C loader (src/capi/tfrec.h, API version 2; version 3 adds tfrec_loader_read, Engine.read).
 
     from tfrec._engine import Engine, available
     e = Engine(paths, 256, threads=4, random_resized_crop=224, flip=True)
@@ -33,7 +33,7 @@ import numpy as np
 from . import _clib
 from .records import TFRecordError
 
-__all__ = ["Engine", "available"]
+__all__ = ["Engine", "available", "can_read"]
 
 API_VERSION = 2
 
@@ -111,6 +111,9 @@ def _setup(lib):
     lib.tfrec_loader_set_stride.restype = None
     lib.tfrec_loader_next.argtypes = [vp, P(P(_Batch)), P(_Error)]
     lib.tfrec_loader_next.restype = ctypes.c_int
+    if hasattr(lib, "tfrec_loader_read"):  # API version 3
+        lib.tfrec_loader_read.argtypes = [vp, _u64, P(P(_Batch)), P(_Error)]
+        lib.tfrec_loader_read.restype = ctypes.c_int
     lib.tfrec_loader_release.argtypes = [vp, P(_Batch)]
     lib.tfrec_loader_release.restype = None
     lib.tfrec_loader_state_get.argtypes = [vp, P(_State)]
@@ -123,6 +126,11 @@ def _setup(lib):
 
 
 _LIB = _setup(_clib.LIB)
+
+
+def can_read():
+    """True when the loaded libtfrec.so has tfrec_loader_read (API 3)."""
+    return _LIB is not None and hasattr(_LIB, "tfrec_loader_read") and _LIB.tfrec_api_version() >= 3
 
 
 def available():
@@ -368,6 +376,28 @@ class Engine:
             return None
         if rc != 0:
             _raise(err, self.paths)
+        return self._wrap(bp)
+
+    def read(self, gid):
+        """Record gid (global id: shards in the given order) alone, read
+        and decoded as next() would in the current epoch, as a batch dict
+        of one (API version 3, tfrec_loader_read); None when it failed
+        under on_error="skip".  Batches next() prefetched are kept."""
+        if not can_read():
+            raise RuntimeError("libtfrec.so has no tfrec_loader_read (API version 3)")
+        h = self._handle()
+        bp = ctypes.POINTER(_Batch)()
+        err = self._err()
+        rc = _LIB.tfrec_loader_read(h, int(gid), ctypes.byref(bp), ctypes.byref(err))
+        if rc == 1:
+            return None
+        if rc != 0:
+            if err.status == -6:  # TFR_ERR_INVALID: an id past the end
+                raise IndexError(err.message.decode("utf-8", "replace"))
+            _raise(err, self.paths)
+        return self._wrap(bp)
+
+    def _wrap(self, bp):
         b = bp.contents
         owner = _Slot()
         life = self._life
@@ -389,7 +419,8 @@ class Engine:
         out = {"images": view(b.images, ctypes.c_uint8 * isz, shape, dt),
                "sizes": view(b.sizes, _i32, (n, 2), np.int32),
                "ids": view(b.ids, ctypes.c_int64, (n,), np.int64),
-               "epoch": int(b.epoch), "index": int(b.index)}
+               "epoch": int(b.epoch), "index": int(b.index),
+               "layout": "hwc" if b.layout == 0 else "chw"}
         if b.label_mode == 1:
             out["labels"] = view(b.labels, ctypes.c_int64, (n,), np.int64)
         elif b.label_mode == 2:

@@ -38,15 +38,35 @@ shared-memory epoch counter, so they pickle: the spawn and forkserver
 start methods and persistent_workers work, and set_epoch reaches
 persistent workers too.
 
-tfrec.torch.Loader (the C engine, when libtfrec has it) replaces both for
-speed: its own threads, no worker processes, the same order.
+Engines: when libtfrec.so with the loader (API version 3) is loaded,
+both datasets run on the C engine (engine=None, the default, or True to
+require it): ShardDataset takes its records from tfrec_loader_next (one
+engine per iteration and worker, the worker's share by a start and a
+stride), and IndexedDataset.__getitem__ reads and decodes record i with
+tfrec_loader_read; so --store jpeg|png|webp and --encoded shards work
+through both, decoded by tfrec's own codecs.  Without the library (or
+with engine=False) they run in pure Python, with a RuntimeWarning once,
+giving the same items in the same order (tensor records only).
+ShardDataset with drop_last != drop_last_batch, or with bytes labels,
+stays in Python (the engine drops ranks' tails and short batches
+together, and its labels are int64).
+
+What replaces what: tfrec.torch.Loader (and tfrec.numpy.Loader) for
+batches at speed: the engine's own threads fill whole batches, no
+DataLoader workers.  These datasets remain for per-item pipelines (a
+torchvision transform per image, a DataLoader collate of your own) and
+for random access; they follow the same plan, so a job can switch
+between them and keep its order.
 """
+import warnings
+
 import numpy as np
 import torch
 import torch.utils.data
 
-from . import plan
+from . import _engine, plan
 from ._core import LABEL_KEY, Decoder, Indexed, Stream
+from .records import TFRecordError
 
 __all__ = ["ShardDataset", "IndexedDataset", "Loader"]
 
@@ -54,6 +74,83 @@ try:  # the C engine's face (python/tfrec/loader.py, when it is there)
     from .loader import TorchLoader as Loader  # noqa: F401
 except ImportError:
     pass
+
+_warned = False
+
+
+def _use_engine(engine):
+    """Whether a dataset runs on the C engine (engine: None auto, bool)."""
+    global _warned
+    ok = _engine.can_read()
+    if engine is True and not ok:
+        raise RuntimeError("engine=True: libtfrec.so with the loader (API version 3) is not loaded")
+    if engine is None and not ok and not _warned:
+        _warned = True
+        warnings.warn("tfrec: ShardDataset and IndexedDataset run in pure Python (libtfrec.so with "
+                      "the loader, API version 3, is not loaded): slower, and no --store jpeg|png|webp "
+                      "shards; build and install libtfrec (make install) for the C engine",
+                      RuntimeWarning, stacklevel=3)
+    return ok if engine is None else bool(engine)
+
+
+def _where(paths, counts, gid):
+    """(path, index in its shard) of global id gid."""
+    for p, c in zip(paths, counts):
+        if gid < c:
+            return p, gid
+        gid -= c
+    return "", None
+
+
+def _value_of(x, kind_vals, t, count):
+    """An extra feature of record t of an engine batch as the Python
+    decoder gives it: bytes lists of one as that bytes object, numbers as
+    numpy arrays."""
+    if isinstance(kind_vals, list):  # bytes
+        v = kind_vals[t]
+        v = v if isinstance(v, list) else [v]
+        v = v[:count]
+        return v[0] if len(v) == 1 else v
+    return np.array(kind_vals[t, :count])
+
+
+def _engine_items(b, label_key, keys, paths, counts):
+    """(image, label, extras) of each record of an engine batch dict,
+    the forms of _core.Decoder (images copied out of the slot)."""
+    out = []
+    for t in range(len(b["ids"])):
+        h, w = (int(x) for x in b["sizes"][t])
+        img = b["images"][t]
+        img = img[:h, :w] if b["layout"] == "hwc" else img[:, :h, :w]
+        label = None
+        gid = int(b["ids"][t])
+        lab = b["labels"]
+        if label_key is not None and lab is not None and lab.dtype == np.float32:
+            label = lab[t]  # multi-hot (batches with num_classes use the array whole)
+        elif label_key is not None:
+            if lab is None or (lab.ndim == 2 and int(b["label_counts"][t]) == 0):
+                path, index = _where(paths, counts, gid)
+                raise TFRecordError(path, index, None, "no feature '%s'" % label_key)
+            if lab.ndim == 1:
+                label = int(lab[t])
+            else:
+                c = int(b["label_counts"][t])
+                label = int(lab[t, 0]) if c == 1 else np.array(lab[t, :c])
+        extras = {}
+        for k in keys:
+            vals = b["extras"].get(k)
+            if vals is None or (isinstance(vals, list) and vals and vals[t] is None):
+                path, index = _where(paths, counts, gid)
+                raise TFRecordError(path, index, None, "no feature '%s'" % k)
+            if isinstance(vals, list):
+                v = vals[t]
+                count = len(v) if isinstance(v, list) else 1
+            else:
+                count = int(b["extras"][k + "/count"][t])
+            extras[k] = _value_of(k, vals, t, count)
+        out.append((img, label, extras))
+    return out
+
 
 # Slots of the shared control tensor.
 _EPOCH, _START, _IN_WORKERS = 0, 1, 2
@@ -170,9 +267,12 @@ class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
     def __init__(self, paths, *, batch_size=None, shuffle=True, seed=0, shuffle_buffer=256,
                  drop_last=False, drop_last_batch=False, rank=None, world_size=None,
                  transform=None, target_transform=None, label_key=LABEL_KEY, keys=(),
-                 layout=None, verify=True, pad="pad", resize=None, num_classes=None):
+                 layout=None, verify=True, pad="pad", resize=None, num_classes=None,
+                 engine=None, threads=None):
         super().__init__()
         self._setup_items(transform, target_transform, label_key, keys)
+        self.layout = layout
+        self.threads = threads
         self.stream = Stream(paths, shuffle, seed, shuffle_buffer, drop_last, rank, world_size,
                              batch_size, drop_last_batch, Decoder(label_key, keys, layout), verify)
         if pad not in ("pad", "resize"):
@@ -181,6 +281,9 @@ class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
         self.resize = (resize, resize) if isinstance(resize, int) else (tuple(resize) if resize else None)
         self._ctl = _control()
         self._delivered = 0
+        # The engine drops a rank's tail and a short last batch together.
+        self.engine = _use_engine(engine) and (not batch_size or bool(drop_last) == bool(drop_last_batch))
+        self._eng, self._eng_pid = None, None
 
     @property
     def rank(self):
@@ -206,7 +309,9 @@ class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
             self._ctl[_IN_WORKERS] = 1
         epoch, start = int(self._ctl[_EPOCH]), int(self._ctl[_START])
         self._delivered = 0
-        if self.stream.batch_size:
+        if self.engine:
+            yield from self._iter_engine(epoch, start, wid, nw, info is not None)
+        elif self.stream.batch_size:
             for b in self.stream.batches(epoch, wid, nw, start, self.pad, self.resize, self.num_classes):
                 self._delivered += 1
                 yield self._batch(*b)
@@ -219,6 +324,83 @@ class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
         if info is None:  # the epoch is over: the next iteration starts it again
             self._ctl[_START] = 0
             self._delivered = 0
+
+    def _open_engine(self, batch_size, threads, prefetch=2):
+        st = self.stream
+        return _engine.Engine(st.shards.paths, batch_size, threads=threads, shuffle=st.mode,
+                              seed=st.seed, shuffle_buffer=st.buffer, rank=st.rank,
+                              world_size=st.world_size, drop_last=st.drop_last,
+                              verify="full" if st.verify else "length",
+                              label_key=self.label_key, keys=self.keys,
+                              num_classes=self.num_classes if st.batch_size else None,
+                              layout=self.layout, resize=self.resize,
+                              pad=self.pad, prefetch=prefetch, max_record=st.max_record)
+
+    def _iter_engine(self, epoch, start, wid, nw, in_worker):
+        """This worker's batches (or items) w, w+n, ... of the plan from
+        batch start on, filled by the C engine."""
+        st = self.stream
+        first = start + wid
+        if first >= len(st):
+            return
+        threads = self.threads or (1 if in_worker else 2)
+        # One engine per process, kept across epochs (its slots stay
+        # mapped: a new engine pays for fresh batch memory again).
+        import os
+        e = self._eng if self._eng_pid == os.getpid() else None
+        self._eng, self._eng_pid = None, None  # a second iterator meanwhile opens its own
+        if e is None:
+            e = self._open_engine(st.batch_size or 1, threads)
+        try:
+            state = e.state_dict()
+            state["epoch"], state["batch"] = epoch, first
+            e.load_state_dict(state)
+            e.set_stride(nw)
+            counts = st.shards.counts
+            while True:
+                b = e.next()
+                if b is None or b["epoch"] != epoch:
+                    break
+                items = _engine_items(b, self.label_key, self.keys, st.shards.paths, counts)
+                if st.batch_size:
+                    n = len(items)
+                    # A view of the engine's slot, no copy: the slot
+                    # goes back to the engine when the last tensor on it
+                    # is gone (batches kept are never overwritten).
+                    images = b["images"]
+                    labels = None
+                    if self.label_key is not None:
+                        labels = np.array(b["labels"])
+                    extras = {k: [it[2][k] for it in items] for k in self.keys}
+                    sizes = np.array(b["sizes"][:n])
+                    del b
+                    self._delivered += 1
+                    yield self._batch(images, labels, sizes, extras)
+                else:
+                    it = items[0]
+                    item = self._item((np.array(it[0]), it[1], it[2]))
+                    del b, items, it
+                    self._delivered += 1
+                    yield item
+        except BaseException:
+            e.close()
+            raise
+        else:
+            if self._eng is not None:
+                self._eng.close()
+            self._eng, self._eng_pid = e, os.getpid()
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_eng"], d["_eng_pid"] = None, None  # each worker opens its own
+        return d
+
+    def close(self):
+        """Stop the engine this process keeps between epochs (also done
+        when the dataset is collected)."""
+        if getattr(self, "_eng", None) is not None:
+            self._eng.close()
+            self._eng, self._eng_pid = None, None
 
 
 class IndexedDataset(_Items, _Resumable, torch.utils.data.Dataset):
@@ -236,9 +418,12 @@ class IndexedDataset(_Items, _Resumable, torch.utils.data.Dataset):
 
     def __init__(self, paths, *, shuffle=True, seed=0, drop_last=False, rank=None,
                  world_size=None, transform=None, target_transform=None,
-                 label_key=LABEL_KEY, keys=(), layout=None, verify=True):
+                 label_key=LABEL_KEY, keys=(), layout=None, verify=True, engine=None):
         super().__init__()
         self._setup_items(transform, target_transform, label_key, keys)
+        self.layout = layout
+        self.engine = _use_engine(engine)
+        self._eng, self._eng_pid = None, None
         self.index = Indexed(paths)
         self.decoder = Decoder(label_key, keys, layout)
         self.mode = "full" if shuffle else "none"
@@ -262,6 +447,7 @@ class IndexedDataset(_Items, _Resumable, torch.utils.data.Dataset):
     def __getstate__(self):
         d = dict(self.__dict__)
         d["_ids"], d["_ids_epoch"] = None, None  # each worker draws its own
+        d["_eng"], d["_eng_pid"] = None, None  # so does its engine
         return d
 
     def record_number(self, i):
@@ -282,10 +468,39 @@ class IndexedDataset(_Items, _Resumable, torch.utils.data.Dataset):
     def __getitem__(self, i):
         if torch.utils.data.get_worker_info() is not None:
             self._ctl[_IN_WORKERS] = 1
-        path, local, off, payload = self.index.read(self.record_number(i), self.verify)
+        gid = self.record_number(i)
+        if self.engine:
+            item = self._read_engine(gid)
+        else:
+            path, local, off, payload = self.index.read(gid, self.verify)
+            item = self._item(self.decoder(path, local, off, payload))
         self._delivered += 1
-        return self._item(self.decoder(path, local, off, payload))
+        return item
+
+    def _read_engine(self, gid):
+        """Record gid read and decoded by the C library (tfrec_loader_read):
+        one engine per process, one thread, no prefetch of its own."""
+        import os
+        if self._eng is None or self._eng_pid != os.getpid():
+            if self._eng is not None:
+                self._eng._forget()  # a forked child: the parent's threads are not here
+            self._eng = _engine.Engine(self.index.paths, 1, threads=1, shuffle="none",
+                                       verify="full" if self.verify else "length",
+                                       label_key=self.label_key, keys=self.keys,
+                                       layout=self.layout, prefetch=1)
+            self._eng_pid = os.getpid()
+        b = self._eng.read(gid)
+        try:
+            img, label, extras = _engine_items(b, self.label_key, self.keys, self.index.paths,
+                                               self.index.counts)[0]
+        except TFRecordError as e:
+            raise TFRecordError(e.path, e.index, int(self.index.offsets[gid]), e.reason) from None
+        return self._item((np.array(img), label, extras))
 
     def close(self):
-        """Close the shards this process opened (also done at exit)."""
+        """Close the shards and the engine this process opened (also done
+        at exit)."""
         self.index.close()
+        if self._eng is not None:
+            self._eng.close()
+            self._eng = None

@@ -269,28 +269,17 @@ TFREC_EXPORT void tfrec_loader_set_stride(struct tfrec_loader *l, uint64_t strid
 	pthread_mutex_unlock(&l->mu);
 }
 
-TFREC_EXPORT int tfrec_loader_next(struct tfrec_loader *l, struct tfrec_batch **batch,
-				   struct tfrec_error *err)
+/* The caller's view of a batch of the library: one small header per
+ * batch, never per record.  Called with l->mu held. */
+static int wrap(struct tfrec_loader *l, struct tfr_loader_batch *b, struct tfrec_batch **batch,
+		struct tfr_error *e)
 {
-	struct tfr_loader_batch *b;
-	struct tfr_error e;
-	struct held *h = NULL;
-	int rc;
+	struct held *h = calloc(1, sizeof(*h) + b->nextras * sizeof(h->x[0]));
 
-	*batch = NULL;
-	tfr_error_clear(&e);
-	pthread_mutex_lock(&l->mu);
-	rc = tfr_loader_next(l->l, &b, &e);
-	if (!rc && !(h = calloc(1, sizeof(*h) + b->nextras * sizeof(h->x[0])))) {
+	if (!h) {
 		tfr_loader_release(l->l, b);
-		rc = tfr_error_set(&e, TFR_ERR_NOMEM, "out of memory");
+		return tfr_error_set(e, TFR_ERR_NOMEM, "out of memory");
 	}
-	pthread_mutex_unlock(&l->mu);
-	if (rc == TFR_EOF)
-		return 1;
-	if (rc)
-		return put_error(err, &e, rc);
-	/* (h: one small header per batch, never per record) */
 	h->lb = b;
 	h->b.size = sizeof(h->b);
 	h->b.epoch = b->epoch;
@@ -321,6 +310,44 @@ TFREC_EXPORT int tfrec_loader_next(struct tfrec_loader *l, struct tfrec_batch **
 	h->b.priv = h;
 	*batch = &h->b;
 	return 0;
+}
+
+TFREC_EXPORT int tfrec_loader_next(struct tfrec_loader *l, struct tfrec_batch **batch,
+				   struct tfrec_error *err)
+{
+	struct tfr_loader_batch *b;
+	struct tfr_error e;
+	int rc;
+
+	*batch = NULL;
+	tfr_error_clear(&e);
+	pthread_mutex_lock(&l->mu);
+	rc = tfr_loader_next(l->l, &b, &e);
+	if (!rc)
+		rc = wrap(l, b, batch, &e);
+	pthread_mutex_unlock(&l->mu);
+	if (rc == TFR_EOF)
+		return 1;
+	return rc ? put_error(err, &e, rc) : 0;
+}
+
+TFREC_EXPORT int tfrec_loader_read(struct tfrec_loader *l, uint64_t id, struct tfrec_batch **batch,
+				   struct tfrec_error *err)
+{
+	struct tfr_loader_batch *b;
+	struct tfr_error e;
+	int rc;
+
+	*batch = NULL;
+	tfr_error_clear(&e);
+	pthread_mutex_lock(&l->mu);
+	rc = tfr_loader_read(l->l, id, &b, &e);
+	if (!rc)
+		rc = wrap(l, b, batch, &e);
+	pthread_mutex_unlock(&l->mu);
+	if (rc == TFR_EOF)
+		return 1;
+	return rc ? put_error(err, &e, rc) : 0;
 }
 
 TFREC_EXPORT void tfrec_loader_release(struct tfrec_loader *l, struct tfrec_batch *batch)

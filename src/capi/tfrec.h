@@ -34,7 +34,7 @@
 extern "C" {
 #endif
 
-#define TFREC_API_VERSION 2
+#define TFREC_API_VERSION 3
 
 /* The version of the API this library implements (TFREC_API_VERSION). */
 int tfrec_api_version(void);
@@ -109,7 +109,11 @@ long tfrec_scan(const void *buf, size_t len, int flags, uint64_t max_record,
  * record of the rank; `prefetch` batch slots, each the batch's framed
  * records plus its arrays, reused from batch to batch (a slot grows to
  * the largest batch seen; nothing is allocated per record after that).
- * When every slot is held by the caller, next() adds a slot.
+ * When every slot is held by the caller, next() adds a slot.  At open
+ * (plain shards) the loader reads the first record once and reserves and
+ * populates every slot's image array for batch_size images of its size,
+ * so that the first epoch runs at the speed of later ones: open takes
+ * that memory (prefetch x a batch's images) and its page faults up front.
  *
  * Limits on what the input controls: a record's payload is at most
  * max_record bytes (default 1 GiB; a longer length is an error naming
@@ -243,6 +247,24 @@ void tfrec_loader_set_stride(struct tfrec_loader *l, uint64_t stride);
 int tfrec_loader_next(struct tfrec_loader *l, struct tfrec_batch **batch,
 		      struct tfrec_error *err);
 void tfrec_loader_release(struct tfrec_loader *l, struct tfrec_batch *batch);
+/*
+ * API version 3.  Random access: record `id` (its global id: records of
+ * the shards before it plus its index in its shard; 0 .. records - 1)
+ * alone, read with one pread at its offset, checked, decoded and
+ * augmented with the loader's options as next() would in the current
+ * epoch, returned as a batch of one (index UINT64_MAX) exactly as from
+ * tfrec_loader_next: owned by the loader, valid until
+ * tfrec_loader_release or tfrec_loader_close.  Batches next() has
+ * prefetched are kept; the read takes a slot of its own (one more when
+ * all are busy, reused after release), so memory stays prefetch + held
+ * slots.  Threads: serialised on the loader's lock like every call; the
+ * loader's threads do the work, the calling thread waits.  Returns 0
+ * and *batch; 1 when the record failed to decode and on_error_skip is
+ * set; negative on failure (err names shard, record and offset; an id
+ * past the end is TFREC invalid, -6; compressed shards -7).
+ */
+int tfrec_loader_read(struct tfrec_loader *l, uint64_t id, struct tfrec_batch **batch,
+		      struct tfrec_error *err);
 void tfrec_loader_state_get(const struct tfrec_loader *l, struct tfrec_loader_state *s);
 /* Continue where s says; an error naming what differs when s was made
  * by another plan. */

@@ -23,7 +23,10 @@
  *     in the steady state.  A stored tensor that is delivered as stored
  *     is read by one preadv straight into its place in the batch (the
  *     rest of its record beside it), so it costs one copy from the page
- *     cache; the CRC runs over the bytes just read;
+ *     cache; the CRC runs over the bytes just read.  At open the first
+ *     record is read once and every slot's image array is reserved and
+ *     populated for batch_size images of its size (warm_up in loader.c),
+ *     so the first epoch pays no page faults for batch memory;
  *   - per thread: decode and augment scratch (one image at a time).
  *
  * GZIP/ZLIB shards cannot seek: one thread reads their records in
@@ -180,6 +183,16 @@ const struct tfr_plan_params *tfr_loader_plan(const struct tfr_loader *l);
 int tfr_loader_next(struct tfr_loader *l, struct tfr_loader_batch **bp,
 		    struct tfr_error *err);
 void tfr_loader_release(struct tfr_loader *l, struct tfr_loader_batch *b);
+/*
+ * Random access: record `id` (a global id, 0..records-1) alone, read,
+ * checked, decoded and augmented as next() would in the current epoch,
+ * as a batch of one (index UINT64_MAX) in a slot of its own, released
+ * with tfr_loader_release.  Prefetched batches of next() are kept.
+ * TFR_EOF when the record failed and on_error_skip is set; uncompressed
+ * shards only (TFR_ERR_UNSUPPORTED otherwise).
+ */
+int tfr_loader_read(struct tfr_loader *l, uint64_t id, struct tfr_loader_batch **bp,
+		    struct tfr_error *err);
 /* Stops the threads and frees everything (l may be NULL); batches not
  * released become invalid. */
 void tfr_loader_close(struct tfr_loader *l);
