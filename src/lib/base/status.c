@@ -15,6 +15,7 @@ void tfr_error_clear(struct tfr_error *err)
 	err->record = TFR_NO_POS;
 	err->offset = TFR_NO_POS;
 	err->setting = TFR_SETTING_NONE;
+	err->code = 0;
 	err->subject[0] = '\0';
 	err->msg[0] = '\0';
 }

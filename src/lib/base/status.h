@@ -55,6 +55,8 @@ struct tfr_error {
 	uint64_t record;         /* record index, or TFR_NO_POS */
 	uint64_t offset;         /* byte offset, or TFR_NO_POS */
 	int setting;             /* enum tfr_setting */
+	int code;                /* a finer reason, defined by the function
+				  * that failed (e.g. options.h); 0: none */
 	char subject[1024];      /* file or "archive:member", or "" if unset */
 	char msg[640];           /* the reason; never repeats the subject */
 };

@@ -880,7 +880,8 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 {
 	/* Detection sets without image classes list their object classes
 	 * (label k is line k of the labels file). */
-	struct tfr_manifest m = { .options = o->options, .noptions = o->noptions,
+	struct tfr_option opts[TFR_MAX_OPTIONS];
+	struct tfr_manifest m = { .options = opts, .noptions = tfr_convert_options(o, opts),
 				  .ninputs = ds->n,
 				  .labels = (const char *const *)(ds->nclasses ? ds->classes
 								 : ds->object_classes),
@@ -917,7 +918,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 			return rc;
 	}
 	/* The run key: what the output bytes depend on. */
-	rc = tfr_output_run_key_options(r.orun, o->options, o->noptions, err);
+	rc = tfr_output_run_key_options(r.orun, m.options, m.noptions, err);
 	if (rc) {
 		tfr_output_run_free(r.orun, 0);
 		return rc;
