@@ -145,7 +145,7 @@ static int put_error(struct tfrec_error *out, const struct tfr_error *e, int rc)
 	out->record = e->record == TFR_NO_POS ? UINT64_MAX : e->record;
 	out->offset = e->offset == TFR_NO_POS ? UINT64_MAX : e->offset;
 	if (out->size >= sizeof(*out))
-		snprintf(out->message, sizeof(out->message), "%s", e->msg);
+		tfr_error_text(e, out->message, sizeof(out->message));
 	return rc;
 }
 

@@ -30,9 +30,34 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+const char *cli_setting_flag(int setting)
+{
+	switch (setting) {
+	case TFR_SETTING_MAX_FILE: return "--max-file";
+	case TFR_SETTING_MAX_PIXELS: return "--max-pixels";
+	case TFR_SETTING_IMAGE_KEY: return "--image-key";
+	case TFR_SETTING_ANNOTATION_FORMAT: return "--annotation-format";
+	case TFR_SETTING_PART: return "--part";
+	case TFR_SETTING_NORMALIZE: return "--normalize";
+	case TFR_SETTING_DTYPE: return "--dtype";
+	}
+	return NULL;
+}
+
+/* "tfrec: 'subject': reason (see --flag)" from the error's fields; the
+ * library never spells a flag, so the hint is made here. */
 void cli_error_lib(const struct tfr_error *err)
 {
-	cli_error("%s", err->msg[0] ? err->msg : tfr_status_str(err->status));
+	const char *why = err->msg[0] ? err->msg : tfr_status_str(err->status);
+	const char *flag = cli_setting_flag(err->setting);
+	char hint[48] = "";
+
+	if (flag)
+		snprintf(hint, sizeof(hint), " (see %s)", flag);
+	if (err->subject[0])
+		cli_error("'%s': %s%s", err->subject, why, hint);
+	else
+		cli_error("%s%s", why, hint);
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)

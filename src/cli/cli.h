@@ -30,6 +30,8 @@ int cmd_manifest(int argc, char **argv);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the library's message for err. */
 void cli_error_lib(const struct tfr_error *err);
+/* The flag that sets enum tfr_setting s ("--max-file"), or NULL. */
+const char *cli_setting_flag(int s);
 /* Usage error for command cmd; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -182,88 +182,45 @@ static int parse_floats(const char *s, float v[3], int *n)
 	return 0;
 }
 
-struct settings {
-	const char *normalize;
-	float mean[3], std[3];
-	int nmean, nstd;
-	const char *sharding;
-	uint64_t shard_value;
-};
-
-/* The options that shape the output, for the manifest (and --resume's
- * key), in the order the manifest lists them.  v has room for 40. */
-static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o,
-			  const struct settings *st, const char *on_error)
+/* A conflict between options (options.h), in the flags' words. */
+static int usage_check(const struct tfr_convert_opts *o, const struct tfr_error *e)
 {
-	const struct tfr_augment *a = &o->aug;
-	size_t n = 0;
+	static const char *const text[] = {
+		[TFR_CHECK_RRC_WINDOW] = "--random-resized-crop chooses its own window: "
+			"--resize, --resize-short, --crop and --random-crop do not apply",
+		[TFR_CHECK_RANDOM_CROP] = "--random-crop needs --crop",
+		[TFR_CHECK_CROP_RESIZE] = "--crop is larger than --resize",
+		[TFR_CHECK_CROP_SHORT] = "--crop is larger than --resize-short on both sides",
+		[TFR_CHECK_MEAN_STD] = "--mean and --std go together",
+		[TFR_CHECK_NORM_TWICE] = "give --normalize or --mean/--std, not both",
+		[TFR_CHECK_STD_COUNT] = "--std needs as many values as --mean",
+		[TFR_CHECK_STATS_SAMPLE] = "--stats-sample goes with --normalize dataset",
+		[TFR_CHECK_STORE] = "--store keeps 8-bit pixels, encoded: --encoded, --normalize, "
+			"--mean, --std, --dtype and --layout do not apply",
+		[TFR_CHECK_UINT8_NORM] = "--dtype uint8 stores pixels: --normalize, --mean and "
+			"--std do not apply",
+		[TFR_CHECK_ENCODED] = "--encoded keeps the original bytes: augment options do not apply",
+		[TFR_CHECK_INDEX] = "--index needs uncompressed shards (DALI seeks by offset)",
+		[TFR_CHECK_STD_POSITIVE] = "--std values must be positive",
+	};
 
-#define OPT_U(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_UINT, .u = { x } })
-#define OPT_B(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_BOOL, .u = { !!(x) } })
-#define OPT_N(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_NAME, .name = x })
-#define OPT_P(k, x, y) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_UINT_PAIR, .u = { x, y } })
-#define OPT_F(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_FLOAT3, \
-						  .f = { (x)[0], (x)[1], (x)[2] } })
-#define OPT_F2(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_FLOAT_PAIR, \
-						   .f = { (x)[0], (x)[1] } })
-#define OPT_F1(k, x) (v[n++] = (struct tfr_option){ .key = k, .type = TFR_OPTION_FLOAT, \
-						   .f = { (x) } })
-	if (o->store) {
-		OPT_N("store", tfr_store_format((enum tfr_store)o->store));
-		OPT_U("quality", (uint64_t)o->store_quality);
+	switch (e->code) {
+	case TFR_CHECK_MEAN_COUNT:
+		return cli_usage("convert", "--mean needs 1 or %u values", o->aug.channels);
+	case TFR_CHECK_COPIES:
+		return cli_usage("convert", "--copies %" PRIu32 " would write identical copies: add "
+				 "--random-crop (with --crop), --flip or --random-resized-crop", o->copies);
+	case TFR_CHECK_ENCODED_MAX_FILE:
+		return cli_usage("convert", "--max-file with --encoded: at most %" PRIu64 "M, so that "
+				 "a record stays within 1G", (uint64_t)(TFR_MAX_TENSOR_BYTES >> 20));
+	case TFR_CHECK_SIZE:
+		return cli_usage("convert", "--resize or --crop: %s", e->msg);
+	case TFR_CHECK_STD_RANGE:
+		return cli_usage("convert", "--mean/--std: %s", e->msg);
 	}
-	if (o->encoded) {
-		OPT_B("encoded", 1);
-	} else {
-		if (a->resize == TFR_RESIZE_EXACT)
-			OPT_P("resize", a->resize_w, a->resize_h);
-		else if (a->resize == TFR_RESIZE_SHORT)
-			OPT_U("resize_short", a->resize_short);
-		if (a->crop_w && a->rrc) {
-			OPT_P("random_resized_crop", a->crop_w, a->crop_h);
-			OPT_F2("rrc_scale", a->rrc_scale);
-			OPT_F2("rrc_ratio", a->rrc_ratio);
-		} else if (a->crop_w) {
-			OPT_P("crop", a->crop_w, a->crop_h);
-			OPT_B("random_crop", a->random_crop);
-		}
-		OPT_B("flip", a->flip);
-		OPT_N("normalize", st->normalize);
-		if (o->min_box_visible > 0 || o->box_retries) {
-			OPT_F1("min_box_visible", o->min_box_visible);
-			OPT_U("box_retries", o->box_retries);
-		}
-		if (o->stats_sample)
-			OPT_U("stats_sample", o->stats_sample);
-		if (st->nmean) {
-			OPT_F("mean", st->mean);
-			OPT_F("std", st->std);
-		}
-		OPT_N("dtype", tfr_dtype_name(a->dtype));
-		OPT_N("layout", a->layout == TFR_LAYOUT_HWC ? "hwc" : "chw");
-	}
-	if (o->use_background) {
-		float bg[3] = { o->background[0], o->background[1], o->background[2] };
-
-		OPT_F("background", bg);
-	}
-	OPT_U("channels", a->channels);
-	OPT_U("copies", o->copies);
-	OPT_U("seed", o->seed);
-	OPT_B("shuffle", o->shuffle);
-	OPT_U(st->sharding, st->shard_value);
-	OPT_N("compression", tfr_compression_name(o->out.compression));
-	OPT_B("index", o->out.index);
-	OPT_N("on_error", on_error);
-	OPT_U("max_pixels", o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
-#undef OPT_U
-#undef OPT_B
-#undef OPT_N
-#undef OPT_P
-#undef OPT_F
-#undef OPT_F1
-#undef OPT_F2
-	return n;
+	if (e->code > 0 && (size_t)e->code < sizeof(text) / sizeof(text[0]) && text[e->code])
+		return cli_usage("convert", "%s", text[e->code]);
+	return cli_usage("convert", "%s", e->msg);
 }
 
 /* "340.2 KB": decimal units, as disks are sold. */
@@ -313,435 +270,331 @@ static void print_projection(void *ctx, const struct tfr_convert_projection *p)
 		p->records, p->shard_lo, p->shard_hi - 1, p->nshards, range, size);
 }
 
-int cmd_convert(int argc, char **argv)
+/* What convert's command line gives besides the options struct. */
+struct args {
+	struct tfr_convert_opts o;
+	struct tfr_source_opts so;     /* the inputs' */
+	struct tfr_source_opts det;    /* the annotations' */
+	struct cli_output_opts out;
+	const char *list, *classes, *table, *annotations;
+	int add_classes;
+	const char *extra_cols[64], *keep[64], *wds[64];
+};
+
+static const struct option longopts[] = {
+	{ "list", required_argument, NULL, 'l' },
+	{ "resize", required_argument, NULL, OPT_RESIZE },
+	{ "resize-short", required_argument, NULL, OPT_RESIZE_SHORT },
+	{ "crop", required_argument, NULL, OPT_CROP },
+	{ "random-crop", no_argument, NULL, OPT_RANDOM_CROP },
+	{ "flip", no_argument, NULL, OPT_FLIP },
+	{ "copies", required_argument, NULL, OPT_COPIES },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "normalize", required_argument, NULL, OPT_NORMALIZE },
+	{ "mean", required_argument, NULL, OPT_MEAN },
+	{ "std", required_argument, NULL, OPT_STD },
+	{ "layout", required_argument, NULL, OPT_LAYOUT },
+	{ "channels", required_argument, NULL, OPT_CHANNELS },
+	{ "dtype", required_argument, NULL, OPT_DTYPE },
+	{ "encoded", no_argument, NULL, OPT_ENCODED },
+	{ "resume", no_argument, NULL, CLI_OPT_RESUME },
+	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
+	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+	{ "background", required_argument, NULL, OPT_BACKGROUND },
+	{ "max-file", required_argument, NULL, OPT_MAX_FILE },
+	{ "classes", required_argument, NULL, OPT_CLASSES },
+	{ "add-classes", no_argument, NULL, OPT_ADD_CLASSES },
+	{ "table", required_argument, NULL, OPT_TABLE },
+	{ "path-col", required_argument, NULL, OPT_PATH_COL },
+	{ "path-template", required_argument, NULL, OPT_PATH_TEMPLATE },
+	{ "label-col", required_argument, NULL, OPT_LABEL_COL },
+	{ "label-sep", required_argument, NULL, OPT_LABEL_SEP },
+	{ "extra-col", required_argument, NULL, OPT_EXTRA_COL },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "multi-hot", no_argument, NULL, OPT_MULTI_HOT },
+	{ "image-key", required_argument, NULL, OPT_IMAGE_KEY },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "wds-feature", required_argument, NULL, OPT_WDS_FEATURE },
+	{ "annotations", required_argument, NULL, OPT_ANNOTATIONS },
+	{ "annotation-format", required_argument, NULL, OPT_ANNOT_FORMAT },
+	{ "images", required_argument, NULL, OPT_IMAGES },
+	{ "class-names", required_argument, NULL, OPT_CLASS_NAMES },
+	{ "masks", no_argument, NULL, OPT_MASKS },
+	{ "segmentation", required_argument, NULL, OPT_SEGMENTATION },
+	{ "skip-empty", no_argument, NULL, OPT_SKIP_EMPTY },
+	{ "min-box-visible", required_argument, NULL, OPT_MIN_BOX_VISIBLE },
+	{ "box-retries", required_argument, NULL, OPT_BOX_RETRIES },
+	{ "random-resized-crop", required_argument, NULL, OPT_RRC },
+	{ "rrc-scale", required_argument, NULL, OPT_RRC_SCALE },
+	{ "rrc-ratio", required_argument, NULL, OPT_RRC_RATIO },
+	{ "no-stats", no_argument, NULL, OPT_NO_STATS },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "stats-sample", required_argument, NULL, OPT_STATS_SAMPLE },
+	CLI_OUTPUT_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option of convert's own into a; 0, or the exit status of a usage
+ * error. */
+static int parse_option(int c, struct args *a)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'l': a->list = optarg; break;
+	case OPT_RESIZE:
+		if (parse_wxh(optarg, &a->o.aug.resize_w, &a->o.aug.resize_h))
+			return cli_usage("convert", "invalid --resize '%s' (want WxH)", optarg);
+		a->o.aug.resize = TFR_RESIZE_EXACT;
+		break;
+	case OPT_RESIZE_SHORT:
+		if (cli_parse_u64(optarg, &v) || v < 1 || v > 65535)
+			return cli_usage("convert", "invalid --resize-short '%s'", optarg);
+		a->o.aug.resize = TFR_RESIZE_SHORT;
+		a->o.aug.resize_short = (uint32_t)v;
+		break;
+	case OPT_CROP:
+		if (parse_wxh(optarg, &a->o.aug.crop_w, &a->o.aug.crop_h))
+			return cli_usage("convert", "invalid --crop '%s' (want WxH)", optarg);
+		break;
+	case OPT_RANDOM_CROP: a->o.aug.random_crop = 1; break;
+	case OPT_FLIP: a->o.aug.flip = 1; break;
+	case OPT_COPIES:
+		if (cli_parse_u64(optarg, &v) || v < 1 || v > 10000)
+			return cli_usage("convert", "invalid --copies '%s' (1..10000)", optarg);
+		a->o.copies = (uint32_t)v;
+		break;
+	case OPT_SEED:
+		if (cli_parse_u64(optarg, &a->o.seed))
+			return cli_usage("convert", "invalid --seed '%s'", optarg);
+		break;
+	case OPT_NORMALIZE:
+		if ((a->o.normalize = tfr_normalize_parse(optarg)) < 0)
+			return cli_usage("convert", "invalid --normalize '%s' (unit, imagenet, dataset or none)", optarg);
+		break;
+	case OPT_MEAN:
+		if (parse_floats(optarg, a->o.mean, &a->o.nmean))
+			return cli_usage("convert", "invalid --mean '%s'", optarg);
+		break;
+	case OPT_STD:
+		if (parse_floats(optarg, a->o.std, &a->o.nstd))
+			return cli_usage("convert", "invalid --std '%s'", optarg);
+		break;
+	case OPT_LAYOUT:
+		if (!strcmp(optarg, "hwc"))
+			a->o.aug.layout = TFR_LAYOUT_HWC;
+		else if (!strcmp(optarg, "chw"))
+			a->o.aug.layout = TFR_LAYOUT_CHW;
+		else
+			return cli_usage("convert", "invalid --layout '%s' (hwc or chw)", optarg);
+		break;
+	case OPT_CHANNELS:
+		if (strcmp(optarg, "1") && strcmp(optarg, "3"))
+			return cli_usage("convert", "invalid --channels '%s' (1 or 3)", optarg);
+		a->o.aug.channels = (uint32_t)(optarg[0] - '0');
+		break;
+	case OPT_DTYPE:
+		if (!strcmp(optarg, "float16"))
+			a->o.aug.dtype = TFR_DTYPE_FLOAT16;
+		else if (!strcmp(optarg, "float32"))
+			a->o.aug.dtype = TFR_DTYPE_FLOAT32;
+		else if (!strcmp(optarg, "uint8"))
+			a->o.aug.dtype = TFR_DTYPE_UINT8;
+		else
+			return cli_usage("convert", "invalid --dtype '%s'", optarg);
+		break;
+	case OPT_ENCODED: a->o.encoded = 1; break;
+	case OPT_ON_ERROR:
+		if (!strcmp(optarg, "skip"))
+			a->o.skip_errors = 1;
+		else if (strcmp(optarg, "fail"))
+			return cli_usage("convert", "invalid --on-error '%s' (fail or skip)", optarg);
+		break;
+	case OPT_MAX_PIXELS:
+		if (cli_parse_u64(optarg, &a->o.max_pixels) || !a->o.max_pixels)
+			return cli_usage("convert", "invalid --max-pixels '%s'", optarg);
+		break;
+	case OPT_MAX_FILE:
+		if (cli_parse_size(optarg, &a->o.max_file) || !a->o.max_file)
+			return cli_usage("convert", "invalid --max-file '%s'", optarg);
+		break;
+	case OPT_CLASSES: a->classes = optarg; break;
+	case OPT_ADD_CLASSES: a->add_classes = 1; break;
+	case OPT_TABLE: a->table = optarg; break;
+	case OPT_PATH_COL: a->so.path_col = optarg; break;
+	case OPT_PATH_TEMPLATE: a->so.path_template = optarg; break;
+	case OPT_LABEL_COL: a->so.label_col = optarg; break;
+	case OPT_LABEL_SEP: a->so.label_sep = optarg; break;
+	case OPT_ROOT: a->so.root = optarg; break;
+	case OPT_MULTI_HOT: a->o.multi_hot = 1; break;
+	case OPT_IMAGE_KEY: a->so.image_key = optarg; break;
+	case OPT_KEEP:
+		if (a->so.nkeep == sizeof(a->keep) / sizeof(a->keep[0]))
+			return cli_usage("convert", "more than 64 --keep");
+		a->keep[a->so.nkeep++] = optarg;
+		break;
+	case OPT_WDS_FEATURE:
+		if (a->so.nwds_features == sizeof(a->wds) / sizeof(a->wds[0]))
+			return cli_usage("convert", "more than 64 --wds-feature");
+		if (!*optarg || strchr(optarg, '/'))
+			return cli_usage("convert", "invalid --wds-feature '%s'", optarg);
+		a->wds[a->so.nwds_features++] = optarg;
+		break;
+	case OPT_EXTRA_COL:
+		if (a->so.nextra_cols == sizeof(a->extra_cols) / sizeof(a->extra_cols[0]))
+			return cli_usage("convert", "more than 64 --extra-col");
+		a->extra_cols[a->so.nextra_cols++] = optarg;
+		break;
+	case OPT_BACKGROUND:
+		if (parse_rgb(optarg, a->o.background))
+			return cli_usage("convert", "invalid --background '%s' (want R,G,B, "
+					 "each 0..255)", optarg);
+		a->o.use_background = 1;
+		break;
+	case OPT_ANNOTATIONS: a->annotations = optarg; break;
+	case OPT_ANNOT_FORMAT:
+		if (!tfr_annot_find(optarg))
+			return cli_usage("convert", "invalid --annotation-format '%s' (coco, voc, yolo or csv)", optarg);
+		a->det.annot_format = optarg;
+		break;
+	case OPT_IMAGES: a->det.images = optarg; break;
+	case OPT_CLASS_NAMES: a->det.annot_classes = optarg; break;
+	case OPT_MASKS: a->det.masks = 1; break;
+	case OPT_SEGMENTATION: a->det.segmentation = optarg; break;
+	case OPT_SKIP_EMPTY: a->det.skip_empty = 1; break;
+	case OPT_MIN_BOX_VISIBLE: {
+		char *end;
+
+		a->o.min_box_visible = strtod(optarg, &end);
+		if (*end || end == optarg || !(a->o.min_box_visible >= 0 && a->o.min_box_visible <= 1))
+			return cli_usage("convert", "invalid --min-box-visible '%s' (0..1)", optarg);
+		break;
+	}
+	case OPT_BOX_RETRIES:
+		if (cli_parse_u64(optarg, &v) || v > 1000)
+			return cli_usage("convert", "invalid --box-retries '%s' (0..1000)", optarg);
+		a->o.box_retries = (unsigned)v;
+		break;
+	case OPT_RRC:
+		if (parse_wxh(optarg, &a->o.rrc_w, &a->o.rrc_h))
+			return cli_usage("convert", "invalid --random-resized-crop '%s' (want WxH)", optarg);
+		break;
+	case OPT_RRC_SCALE:
+	case OPT_RRC_RATIO: {
+		float r[3];
+		int n;
+
+		if (parse_floats(optarg, r, &n) || n != 2 || !(r[0] > 0) || !(r[0] <= r[1]) ||
+		    (c == OPT_RRC_SCALE && r[1] > 1))
+			return cli_usage("convert", "invalid --%s '%s' (want A,B with 0 < A <= B%s)",
+					 c == OPT_RRC_SCALE ? "rrc-scale" : "rrc-ratio", optarg,
+					 c == OPT_RRC_SCALE ? " <= 1" : "");
+		memcpy(c == OPT_RRC_SCALE ? a->o.aug.rrc_scale : a->o.aug.rrc_ratio, r, 2 * sizeof(float));
+		break;
+	}
+	case OPT_NO_STATS: a->o.no_stats = 1; break;
+	case OPT_STATS_SAMPLE:
+		if (cli_parse_u64(optarg, &a->o.stats_sample) || !a->o.stats_sample)
+			return cli_usage("convert", "invalid --stats-sample '%s'", optarg);
+		break;
+	case OPT_STORE: {
+		enum tfr_store fmt;
+
+		if (tfr_store_parse(optarg, &fmt, &a->o.store_quality))
+			return cli_usage("convert", "invalid --store '%s' (want jpeg[:Q], png or webp[:Q])", optarg);
+		a->o.store = (int)fmt;
+		break;
+	}
+	}
+	return 0;
+}
+
+/* The checks between options; 0, or an exit status. */
+static int check_args(struct args *a, int argc)
+{
+	struct tfr_error err;
+
+	if (optind >= argc && !a->list && !a->table && !a->annotations)
+		return cli_usage("convert", "no inputs (give directories, archives, files, --list, "
+				 "--table or --annotations)");
+	if (!a->table && (a->so.path_col || a->so.path_template || a->so.label_col ||
+			  a->so.label_sep || a->so.root || a->so.nextra_cols))
+		return cli_usage("convert", "--path-col, --path-template, --label-col, --label-sep, "
+				 "--extra-col and --root describe a --table");
+	if (a->so.path_col && a->so.path_template)
+		return cli_usage("convert", "give --path-col or --path-template, not both");
+	if (a->table && !strcmp(a->table, "-"))
+		return cli_usage("convert", "--table needs a file (it is read twice), not '-'");
+	a->so.extra_cols = a->extra_cols;
+	a->so.keep = a->keep;
+	a->so.wds_features = a->wds;
+	if (a->add_classes && !a->classes)
+		return cli_usage("convert", "--add-classes needs --classes");
+	if (!a->annotations && (a->det.annot_format || a->det.images || a->det.annot_classes ||
+				a->det.masks || a->det.segmentation || a->det.skip_empty ||
+				a->o.min_box_visible || a->o.box_retries))
+		return cli_usage("convert", "detection options need --annotations");
+	if (tfr_convert_prepare(&a->o, &err))
+		return err.status == TFR_ERR_INVALID ? usage_check(&a->o, &err) : (cli_error_lib(&err), 1);
+	return 0;
+}
+
+/* List the inputs and convert them; the exit status. */
+static int run(struct args *a, int argc, char **argv)
 {
 	char *spool = NULL;
-	static const struct option longopts[] = {
-		{ "list", required_argument, NULL, 'l' },
-		{ "resize", required_argument, NULL, OPT_RESIZE },
-		{ "resize-short", required_argument, NULL, OPT_RESIZE_SHORT },
-		{ "crop", required_argument, NULL, OPT_CROP },
-		{ "random-crop", no_argument, NULL, OPT_RANDOM_CROP },
-		{ "flip", no_argument, NULL, OPT_FLIP },
-		{ "copies", required_argument, NULL, OPT_COPIES },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "normalize", required_argument, NULL, OPT_NORMALIZE },
-		{ "mean", required_argument, NULL, OPT_MEAN },
-		{ "std", required_argument, NULL, OPT_STD },
-		{ "layout", required_argument, NULL, OPT_LAYOUT },
-		{ "channels", required_argument, NULL, OPT_CHANNELS },
-		{ "dtype", required_argument, NULL, OPT_DTYPE },
-		{ "encoded", no_argument, NULL, OPT_ENCODED },
-		{ "resume", no_argument, NULL, CLI_OPT_RESUME },
-		{ "on-error", required_argument, NULL, OPT_ON_ERROR },
-		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
-		{ "background", required_argument, NULL, OPT_BACKGROUND },
-		{ "max-file", required_argument, NULL, OPT_MAX_FILE },
-		{ "classes", required_argument, NULL, OPT_CLASSES },
-		{ "add-classes", no_argument, NULL, OPT_ADD_CLASSES },
-		{ "table", required_argument, NULL, OPT_TABLE },
-		{ "path-col", required_argument, NULL, OPT_PATH_COL },
-		{ "path-template", required_argument, NULL, OPT_PATH_TEMPLATE },
-		{ "label-col", required_argument, NULL, OPT_LABEL_COL },
-		{ "label-sep", required_argument, NULL, OPT_LABEL_SEP },
-		{ "extra-col", required_argument, NULL, OPT_EXTRA_COL },
-		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "multi-hot", no_argument, NULL, OPT_MULTI_HOT },
-		{ "image-key", required_argument, NULL, OPT_IMAGE_KEY },
-		{ "keep", required_argument, NULL, OPT_KEEP },
-		{ "wds-feature", required_argument, NULL, OPT_WDS_FEATURE },
-		{ "annotations", required_argument, NULL, OPT_ANNOTATIONS },
-		{ "annotation-format", required_argument, NULL, OPT_ANNOT_FORMAT },
-		{ "images", required_argument, NULL, OPT_IMAGES },
-		{ "class-names", required_argument, NULL, OPT_CLASS_NAMES },
-		{ "masks", no_argument, NULL, OPT_MASKS },
-		{ "segmentation", required_argument, NULL, OPT_SEGMENTATION },
-		{ "skip-empty", no_argument, NULL, OPT_SKIP_EMPTY },
-		{ "min-box-visible", required_argument, NULL, OPT_MIN_BOX_VISIBLE },
-		{ "box-retries", required_argument, NULL, OPT_BOX_RETRIES },
-		{ "random-resized-crop", required_argument, NULL, OPT_RRC },
-		{ "rrc-scale", required_argument, NULL, OPT_RRC_SCALE },
-		{ "rrc-ratio", required_argument, NULL, OPT_RRC_RATIO },
-		{ "no-stats", no_argument, NULL, OPT_NO_STATS },
-		{ "store", required_argument, NULL, OPT_STORE },
-		{ "stats-sample", required_argument, NULL, OPT_STATS_SAMPLE },
-		CLI_OUTPUT_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	struct tfr_convert_opts o;
-	struct settings st = { "unit", { 0 }, { 0 }, 0, 0, "shard_size", 256u << 20 };
 	struct tfr_dataset ds;
 	struct tfr_convert_result res;
 	struct tfr_error err;
-	struct tfr_option opts[40];
 	struct progress prog;
-	const char *list = NULL, *on_error = "fail", *classes = NULL;
-	int add_classes = 0;
-	const char *table = NULL, *extra_cols[64], *keep[64], *wds[64];
-	struct tfr_source_opts so;
-	const char *annotations = NULL;
-	struct tfr_source_opts det;
-	uint32_t rrc_w = 0, rrc_h = 0;
-	struct cli_output_opts out;
-	int c, i, norm_given = 0, status = 0;
+	int c, i, status;
 	size_t ci;
-	uint64_t v;
 
-	memset(&o, 0, sizeof(o));
-	memset(&so, 0, sizeof(so));
-	o.aug.channels = 3;
-	o.aug.dtype = TFR_DTYPE_FLOAT16;
-	o.aug.layout = TFR_LAYOUT_HWC;
-	o.copies = 1;
-	cli_output_opts_init(&out);
-	memset(&det, 0, sizeof(det));
-	o.aug.rrc_scale[0] = 0.08f;
-	o.aug.rrc_scale[1] = 1.0f;
-	o.aug.rrc_ratio[0] = 3.0f / 4;
-	o.aug.rrc_ratio[1] = 4.0f / 3;
-
-	while ((c = cli_output_getopt("convert", usage_text, argc, argv, "o:l:j:qh", longopts,
-				      &out)) > 0) {
-		switch (c) {
-		case 'l': list = optarg; break;
-		case OPT_RESIZE:
-			if (parse_wxh(optarg, &o.aug.resize_w, &o.aug.resize_h))
-				return cli_usage("convert", "invalid --resize '%s' (want WxH)", optarg);
-			o.aug.resize = TFR_RESIZE_EXACT;
-			break;
-		case OPT_RESIZE_SHORT:
-			if (cli_parse_u64(optarg, &v) || v < 1 || v > 65535)
-				return cli_usage("convert", "invalid --resize-short '%s'", optarg);
-			o.aug.resize = TFR_RESIZE_SHORT;
-			o.aug.resize_short = (uint32_t)v;
-			break;
-		case OPT_CROP:
-			if (parse_wxh(optarg, &o.aug.crop_w, &o.aug.crop_h))
-				return cli_usage("convert", "invalid --crop '%s' (want WxH)", optarg);
-			break;
-		case OPT_RANDOM_CROP: o.aug.random_crop = 1; break;
-		case OPT_FLIP: o.aug.flip = 1; break;
-		case OPT_COPIES:
-			if (cli_parse_u64(optarg, &v) || v < 1 || v > 10000)
-				return cli_usage("convert", "invalid --copies '%s' (1..10000)", optarg);
-			o.copies = (uint32_t)v;
-			break;
-		case OPT_SEED:
-			if (cli_parse_u64(optarg, &o.seed))
-				return cli_usage("convert", "invalid --seed '%s'", optarg);
-			break;
-		case OPT_NORMALIZE:
-			if (strcmp(optarg, "unit") && strcmp(optarg, "imagenet") &&
-			    strcmp(optarg, "none") && strcmp(optarg, "dataset"))
-				return cli_usage("convert", "invalid --normalize '%s' (unit, imagenet, dataset or none)", optarg);
-			st.normalize = optarg;
-			norm_given = 1;
-			break;
-		case OPT_MEAN:
-			if (parse_floats(optarg, st.mean, &st.nmean))
-				return cli_usage("convert", "invalid --mean '%s'", optarg);
-			break;
-		case OPT_STD:
-			if (parse_floats(optarg, st.std, &st.nstd))
-				return cli_usage("convert", "invalid --std '%s'", optarg);
-			break;
-		case OPT_LAYOUT:
-			if (!strcmp(optarg, "hwc"))
-				o.aug.layout = TFR_LAYOUT_HWC;
-			else if (!strcmp(optarg, "chw"))
-				o.aug.layout = TFR_LAYOUT_CHW;
-			else
-				return cli_usage("convert", "invalid --layout '%s' (hwc or chw)", optarg);
-			break;
-		case OPT_CHANNELS:
-			if (strcmp(optarg, "1") && strcmp(optarg, "3"))
-				return cli_usage("convert", "invalid --channels '%s' (1 or 3)", optarg);
-			o.aug.channels = (uint32_t)(optarg[0] - '0');
-			break;
-		case OPT_DTYPE:
-			if (!strcmp(optarg, "float16"))
-				o.aug.dtype = TFR_DTYPE_FLOAT16;
-			else if (!strcmp(optarg, "float32"))
-				o.aug.dtype = TFR_DTYPE_FLOAT32;
-			else if (!strcmp(optarg, "uint8"))
-				o.aug.dtype = TFR_DTYPE_UINT8;
-			else
-				return cli_usage("convert", "invalid --dtype '%s'", optarg);
-			break;
-		case OPT_ENCODED: o.encoded = 1; break;
-		case OPT_ON_ERROR:
-			if (!strcmp(optarg, "skip"))
-				o.skip_errors = 1;
-			else if (strcmp(optarg, "fail"))
-				return cli_usage("convert", "invalid --on-error '%s' (fail or skip)", optarg);
-			on_error = optarg;
-			break;
-		case OPT_MAX_PIXELS:
-			if (cli_parse_u64(optarg, &o.max_pixels) || !o.max_pixels)
-				return cli_usage("convert", "invalid --max-pixels '%s'", optarg);
-			break;
-		case OPT_MAX_FILE:
-			if (cli_parse_size(optarg, &o.max_file) || !o.max_file)
-				return cli_usage("convert", "invalid --max-file '%s'", optarg);
-			break;
-		case OPT_CLASSES: classes = optarg; break;
-		case OPT_ADD_CLASSES: add_classes = 1; break;
-		case OPT_TABLE: table = optarg; break;
-		case OPT_PATH_COL: so.path_col = optarg; break;
-		case OPT_PATH_TEMPLATE: so.path_template = optarg; break;
-		case OPT_LABEL_COL: so.label_col = optarg; break;
-		case OPT_LABEL_SEP: so.label_sep = optarg; break;
-		case OPT_ROOT: so.root = optarg; break;
-		case OPT_MULTI_HOT: o.multi_hot = 1; break;
-		case OPT_IMAGE_KEY: so.image_key = optarg; break;
-		case OPT_KEEP:
-			if (so.nkeep == sizeof(keep) / sizeof(keep[0]))
-				return cli_usage("convert", "more than 64 --keep");
-			keep[so.nkeep++] = optarg;
-			break;
-		case OPT_WDS_FEATURE:
-			if (so.nwds_features == sizeof(wds) / sizeof(wds[0]))
-				return cli_usage("convert", "more than 64 --wds-feature");
-			if (!*optarg || strchr(optarg, '/'))
-				return cli_usage("convert", "invalid --wds-feature '%s'", optarg);
-			wds[so.nwds_features++] = optarg;
-			break;
-		case OPT_EXTRA_COL:
-			if (so.nextra_cols == sizeof(extra_cols) / sizeof(extra_cols[0]))
-				return cli_usage("convert", "more than 64 --extra-col");
-			extra_cols[so.nextra_cols++] = optarg;
-			break;
-		case OPT_BACKGROUND:
-			if (parse_rgb(optarg, o.background))
-				return cli_usage("convert", "invalid --background '%s' (want R,G,B, "
-						 "each 0..255)", optarg);
-			o.use_background = 1;
-			break;
-		case OPT_ANNOTATIONS: annotations = optarg; break;
-		case OPT_ANNOT_FORMAT:
-			if (!tfr_annot_find(optarg))
-				return cli_usage("convert", "invalid --annotation-format '%s' (coco, voc, yolo or csv)", optarg);
-			det.annot_format = optarg;
-			break;
-		case OPT_IMAGES: det.images = optarg; break;
-		case OPT_CLASS_NAMES: det.annot_classes = optarg; break;
-		case OPT_MASKS: det.masks = 1; break;
-		case OPT_SEGMENTATION: det.segmentation = optarg; break;
-		case OPT_SKIP_EMPTY: det.skip_empty = 1; break;
-		case OPT_MIN_BOX_VISIBLE: {
-			char *end;
-
-			o.min_box_visible = strtod(optarg, &end);
-			if (*end || end == optarg || !(o.min_box_visible >= 0 && o.min_box_visible <= 1))
-				return cli_usage("convert", "invalid --min-box-visible '%s' (0..1)", optarg);
-			break;
-		}
-		case OPT_BOX_RETRIES:
-			if (cli_parse_u64(optarg, &v) || v > 1000)
-				return cli_usage("convert", "invalid --box-retries '%s' (0..1000)", optarg);
-			o.box_retries = (unsigned)v;
-			break;
-		case OPT_RRC:
-			if (parse_wxh(optarg, &rrc_w, &rrc_h))
-				return cli_usage("convert", "invalid --random-resized-crop '%s' (want WxH)", optarg);
-			break;
-		case OPT_RRC_SCALE:
-		case OPT_RRC_RATIO: {
-			float r[3];
-			int n;
-
-			if (parse_floats(optarg, r, &n) || n != 2 || !(r[0] > 0) || !(r[0] <= r[1]) ||
-			    (c == OPT_RRC_SCALE && r[1] > 1))
-				return cli_usage("convert", "invalid --%s '%s' (want A,B with 0 < A <= B%s)",
-						 c == OPT_RRC_SCALE ? "rrc-scale" : "rrc-ratio", optarg,
-						 c == OPT_RRC_SCALE ? " <= 1" : "");
-			memcpy(c == OPT_RRC_SCALE ? o.aug.rrc_scale : o.aug.rrc_ratio, r, 2 * sizeof(float));
-			break;
-		}
-		case OPT_NO_STATS: o.no_stats = 1; break;
-		case OPT_STATS_SAMPLE:
-			if (cli_parse_u64(optarg, &o.stats_sample) || !o.stats_sample)
-				return cli_usage("convert", "invalid --stats-sample '%s'", optarg);
-			break;
-		case OPT_STORE: {
-			enum tfr_store fmt;
-
-			if (tfr_store_parse(optarg, &fmt, &o.store_quality))
-				return cli_usage("convert", "invalid --store '%s' (want jpeg[:Q], png or webp[:Q])", optarg);
-			o.store = (int)fmt;
-			break;
-		}
-		}
-	}
-	if ((c = cli_output_finish("convert", c, &out, &o.out, &o.plan, &o.shuffle, &o.threads)) >= 0)
-		return c;
-	st.sharding = out.sharding;
-	st.shard_value = out.shard_value;
-	if (optind >= argc && !list && !table && !annotations)
-		return cli_usage("convert", "no inputs (give directories, archives, files, --list, "
-				 "--table or --annotations)");
-	if (!table && (so.path_col || so.path_template || so.label_col || so.label_sep ||
-		       so.root || so.nextra_cols))
-		return cli_usage("convert", "--path-col, --path-template, --label-col, --label-sep, "
-				 "--extra-col and --root describe a --table");
-	if (so.path_col && so.path_template)
-		return cli_usage("convert", "give --path-col or --path-template, not both");
-	if (table && !strcmp(table, "-"))
-		return cli_usage("convert", "--table needs a file (it is read twice), not '-'");
-	so.extra_cols = extra_cols;
-	so.keep = keep;
-	so.wds_features = wds;
-	if (add_classes && !classes)
-		return cli_usage("convert", "--add-classes needs --classes");
-	if (rrc_w && (o.aug.resize || o.aug.crop_w || o.aug.random_crop))
-		return cli_usage("convert", "--random-resized-crop chooses its own window: "
-				 "--resize, --resize-short, --crop and --random-crop do not apply");
-	if (rrc_w) {
-		o.aug.rrc = 1;
-		o.aug.crop_w = rrc_w;
-		o.aug.crop_h = rrc_h;
-	}
-	if (!annotations && (det.annot_format || det.images || det.annot_classes || det.masks || det.segmentation ||
-			     det.skip_empty || o.min_box_visible || o.box_retries))
-		return cli_usage("convert", "detection options need --annotations");
-	if (o.aug.random_crop && !o.aug.crop_w)
-		return cli_usage("convert", "--random-crop needs --crop");
-	if (o.aug.resize == TFR_RESIZE_EXACT && o.aug.crop_w &&
-	    (o.aug.crop_w > o.aug.resize_w || o.aug.crop_h > o.aug.resize_h))
-		return cli_usage("convert", "--crop is larger than --resize");
-	if (o.aug.resize == TFR_RESIZE_SHORT && o.aug.crop_w &&
-	    (o.aug.crop_w > o.aug.resize_short && o.aug.crop_h > o.aug.resize_short))
-		return cli_usage("convert", "--crop is larger than --resize-short on both sides");
-	if ((st.nmean != 0) != (st.nstd != 0))
-		return cli_usage("convert", "--mean and --std go together");
-	if (st.nmean && norm_given)
-		return cli_usage("convert", "give --normalize or --mean/--std, not both");
-	if (st.nmean && (st.nmean != (int)o.aug.channels && st.nmean != 1))
-		return cli_usage("convert", "--mean needs 1 or %u values", o.aug.channels);
-	if (st.nstd && (st.nstd != st.nmean))
-		return cli_usage("convert", "--std needs as many values as --mean");
-	if (o.stats_sample && strcmp(st.normalize, "dataset"))
-		return cli_usage("convert", "--stats-sample goes with --normalize dataset");
-	if (o.store && (o.encoded || norm_given || st.nmean || o.aug.dtype != TFR_DTYPE_FLOAT16 ||
-			o.aug.layout != TFR_LAYOUT_HWC))
-		return cli_usage("convert", "--store keeps 8-bit pixels, encoded: --encoded, --normalize, "
-				 "--mean, --std, --dtype and --layout do not apply");
-	if (o.store)
-		o.aug.dtype = TFR_DTYPE_UINT8; /* the pixels the encoder takes */
-	if (o.aug.dtype == TFR_DTYPE_UINT8 && (norm_given || st.nmean))
-		return cli_usage("convert", "--dtype uint8 stores pixels: --normalize, --mean and --std do not apply");
-	if (o.encoded && (o.aug.resize || o.aug.crop_w || o.aug.flip || o.aug.rrc || norm_given ||
-			  st.nmean || o.copies > 1))
-		return cli_usage("convert", "--encoded keeps the original bytes: augment options do not apply");
-	/* Copies differ only by the random choices of the crop and flip
-	 * (augment.h); without one they are byte-identical records, which
-	 * bias training and are never what was meant (issue 21). */
-	if (o.copies > 1 && !o.aug.random_crop && !o.aug.flip && !o.aug.rrc)
-		return cli_usage("convert", "--copies %" PRIu32 " would write identical copies: add "
-				 "--random-crop (with --crop), --flip or --random-resized-crop", o.copies);
-	if (o.out.index && o.out.compression != TFR_COMP_NONE)
-		return cli_usage("convert", "--index needs uncompressed shards (DALI seeks by offset)");
-	/* One limit for writing and reading: no record past what tfrec's
-	 * readers accept by default. */
-	if (o.encoded && o.max_file > TFR_MAX_TENSOR_BYTES)
-		return cli_usage("convert", "--max-file with --encoded: at most %" PRIu64 "M, so that "
-				 "a record stays within 1G", (uint64_t)(TFR_MAX_TENSOR_BYTES >> 20));
-	{
-		uint32_t fw, fh;
-
-		if (tfr_augment_fixed_shape(&o.aug, &fw, &fh) &&
-		    tfr_augment_check_size(&o.aug, fw, fh, &err))
-			return cli_usage("convert", "--resize or --crop: %s", err.msg);
-	}
-	for (i = 0; st.nstd && i < st.nstd; i++) {
-		/* x in 0..1 becomes (x - mean) / std: past 65504 float16
-		 * holds only infinity. */
-		double far;
-
-		if (!(st.std[i] > 0))
-			return cli_usage("convert", "--std values must be positive");
-		far = fmax(fabs(st.mean[i]), fabs(1.0 - st.mean[i])) / st.std[i];
-		if (o.aug.dtype == TFR_DTYPE_FLOAT16 && far > TFR_F16_MAX)
-			return cli_usage("convert", "--mean %g --std %g give values up to %g, beyond "
-					 "float16's %g (--dtype float32 holds them)", st.mean[i],
-					 st.std[i], far, TFR_F16_MAX);
-	}
-
-	/* Normalization. */
-	if (st.nmean) {
-		for (i = st.nmean; i < 3; i++) {
-			st.mean[i] = st.mean[0];
-			st.std[i] = st.std[0];
-		}
-		st.normalize = "custom";
-		tfr_augment_set_norm(&o.aug, st.mean, st.std);
-	} else if (!strcmp(st.normalize, "dataset")) {
-		static const float m0[3] = { 0, 0, 0 }, s0[3] = { 1, 1, 1 };
-
-		o.norm_dataset = 1; /* the values come from the first pass */
-		tfr_augment_set_norm(&o.aug, m0, s0);
-	} else if (!strcmp(st.normalize, "imagenet")) {
-		static const float m3[3] = { 0.485f, 0.456f, 0.406f }, s3[3] = { 0.229f, 0.224f, 0.225f };
-		static const float m1[3] = { 0.449f, 0.449f, 0.449f }, s1[3] = { 0.226f, 0.226f, 0.226f };
-
-		tfr_augment_set_norm(&o.aug, o.aug.channels == 3 ? m3 : m1,
-				     o.aug.channels == 3 ? s3 : s1);
-	} else if (!strcmp(st.normalize, "none") || o.aug.dtype == TFR_DTYPE_UINT8) {
-		tfr_augment_set_identity(&o.aug);
-		if (o.aug.dtype == TFR_DTYPE_UINT8)
-			st.normalize = "none";
-	} else {
-		static const float m0[3] = { 0, 0, 0 }, s0[3] = { 1, 1, 1 };
-
-		tfr_augment_set_norm(&o.aug, m0, s0);
-	}
-
-	if ((c = cli_check_output_dir(o.out.prefix)) != 0)
+	if ((c = cli_check_output_dir(a->o.out.prefix)) != 0)
 		return c;
 	/* Shuffled reads (and a sample's) go through a spool of compressed
 	 * archives, kept beside the output (source.h); so do the instance
 	 * masks' segmentations (annot.h). */
-	if ((o.shuffle || o.stats_sample || det.masks) && !(spool = cli_output_dir(o.out.prefix))) {
+	if ((a->o.shuffle || a->o.stats_sample || a->det.masks) &&
+	    !(spool = cli_output_dir(a->o.out.prefix))) {
 		cli_error("out of memory");
 		return 1;
 	}
-	so.spool_dir = o.shuffle || o.stats_sample ? spool : NULL;
-	det.spool_dir = det.masks ? spool : NULL;
+	a->so.spool_dir = a->o.shuffle || a->o.stats_sample ? spool : NULL;
+	a->det.spool_dir = a->det.masks ? spool : NULL;
 	cli_install_signals();
-	so.max_file = o.max_file;
+	a->so.max_file = a->o.max_file;
 	tfr_dataset_init(&ds);
 	status = 1;
 	for (i = optind; i < argc; i++)
-		if (tfr_dataset_add_path(&ds, argv[i], &so, &err))
+		if (tfr_dataset_add_path(&ds, argv[i], &a->so, &err))
 			goto lib_error;
-	det.max_file = so.max_file;
-	if ((annotations && tfr_dataset_add_kind(&ds, "annotations", annotations, &det, &err)) ||
-	    (list && tfr_dataset_add_kind(&ds, "list", list, &so, &err)) ||
-	    (table && tfr_dataset_add_kind(&ds, "table", table, &so, &err)))
+	a->det.max_file = a->so.max_file;
+	if ((a->annotations && tfr_dataset_add_kind(&ds, "annotations", a->annotations, &a->det, &err)) ||
+	    (a->list && tfr_dataset_add_kind(&ds, "list", a->list, &a->so, &err)) ||
+	    (a->table && tfr_dataset_add_kind(&ds, "table", a->table, &a->so, &err)))
 		goto lib_error;
-	if (ds.nbad && !o.skip_errors) {
+	if (ds.nbad && !a->o.skip_errors) {
 		cli_error("cannot read '%s': %s", ds.bad[0].file, ds.bad[0].reason);
 		goto done;
 	}
-	if (tfr_dataset_finish(&ds, classes, add_classes, &err))
+	if (tfr_dataset_finish(&ds, a->classes, a->add_classes, &err))
 		goto lib_error;
 	for (ci = ds.nclasses - ds.nadded; ci < ds.nclasses; ci++)
 		cli_error("warning: class '%s' is not in '%s'; added as id %zu",
-			  ds.classes[ci], classes, ci);
+			  ds.classes[ci], a->classes, ci);
 	if (ds.n == 0) {
 		cli_error("no images found in the inputs (looked for names ending as JPEG, PNG, WebP, TIFF, "
 			  "GIF, BMP, PNM and JPEG 2000 files do: see tfrec-convert(1))");
 		goto done;
 	}
 
-	o.noptions = option_list(opts, &o, &st, on_error);
-	o.options = opts;
-	if (!out.quiet)
-		o.on_plan = print_projection;
-	cli_output_progress(&prog, "images", out.quiet, &o.out);
-	status = cli_output_report(tfr_convert(&ds, &o, &res, &err), &prog, &err, &res.out,
-				   UINT64_MAX, out.quiet);
-	if (!status && res.detection && !out.quiet)
+	if (!a->out.quiet)
+		a->o.on_plan = print_projection;
+	cli_output_progress(&prog, "images", a->out.quiet, &a->o.out);
+	status = cli_output_report(tfr_convert(&ds, &a->o, &res, &err), &prog, &err, &res.out,
+				   UINT64_MAX, a->out.quiet);
+	if (!status && res.detection && !a->out.quiet)
 		fprintf(stderr, "tfrec: %" PRIu64 " boxes kept, %" PRIu64
 			" dropped by the crop\n", res.boxes_kept, res.boxes_dropped);
 	tfr_convert_result_release(&res); /* on failure too: what it gathered, e.g. skips */
@@ -754,4 +607,32 @@ done:
 	tfr_dataset_release(&ds);
 	free(spool);
 	return status;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+	struct args args;
+	struct args *a = &args;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->o.aug.channels = 3;
+	a->o.aug.dtype = TFR_DTYPE_FLOAT16;
+	a->o.aug.layout = TFR_LAYOUT_HWC;
+	a->o.copies = 1;
+	a->o.aug.rrc_scale[0] = 0.08f;
+	a->o.aug.rrc_scale[1] = 1.0f;
+	a->o.aug.rrc_ratio[0] = 3.0f / 4;
+	a->o.aug.rrc_ratio[1] = 4.0f / 3;
+	cli_output_opts_init(&a->out);
+	while ((c = cli_output_getopt("convert", usage_text, argc, argv, "o:l:j:qh", longopts,
+				      &a->out)) > 0)
+		if ((c = parse_option(c, a)) != 0)
+			return c;
+	if ((c = cli_output_finish("convert", c, &a->out, &a->o.out, &a->o.plan, &a->o.shuffle,
+				   &a->o.threads)) >= 0)
+		return c;
+	if ((c = check_args(a, argc)) != 0)
+		return c;
+	return run(a, argc, argv);
 }

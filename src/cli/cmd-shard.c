@@ -58,7 +58,6 @@ int cmd_shard(int argc, char **argv)
 	struct tfr_shard_opts o;
 	struct tfr_shard_result res;
 	struct tfr_error err;
-	struct tfr_option opts[6];
 	struct progress prog;
 	struct cli_output_opts out;
 	uint64_t v;
@@ -121,22 +120,6 @@ int cmd_shard(int argc, char **argv)
 		}
 	}
 
-	{
-		/* the options that shape the output, as the manifest lists them */
-		const struct tfr_option list[] = {
-			{ .key = out.sharding, .type = TFR_OPTION_UINT, .u = { out.shard_value } },
-			{ .key = "shuffle", .type = TFR_OPTION_BOOL, .u = { !!o.shuffle } },
-			{ .key = "seed", .type = TFR_OPTION_UINT, .u = { o.seed } },
-			{ .key = "compression", .type = TFR_OPTION_NAME,
-			  .name = tfr_compression_name(o.out.compression) },
-			{ .key = "index", .type = TFR_OPTION_BOOL, .u = { !!o.out.index } },
-			{ .key = "skip_corrupt", .type = TFR_OPTION_BOOL, .u = { !!o.salvage } },
-		};
-
-		memcpy(opts, list, sizeof(list));
-		o.options = opts;
-		o.noptions = sizeof(list) / sizeof(list[0]);
-	}
 	cli_install_signals();
 	cli_output_progress(&prog, "records", out.quiet, &o.out);
 	c = tfr_shard((const char *const *)argv + optind, (size_t)(argc - optind), &o, &res, &err);

@@ -130,8 +130,8 @@ int tfr_annot_add_image(struct tfr_annot_set *set, const char *file, const char 
 	struct tfr_annot_image *im;
 
 	if (set->nimages >= TFR_ANNOT_MAX_OBJECTS)
-		return tfr_error_set(err, TFR_ERR_LIMIT, "'%s': more than %llu images",
-				     source, (unsigned long long)TFR_ANNOT_MAX_OBJECTS);
+		return tfr_error_on(err, TFR_ERR_LIMIT, source, "more than %llu images",
+				    (unsigned long long)TFR_ANNOT_MAX_OBJECTS);
 	if (grow((void **)&set->images, &set->images_cap, set->nimages, sizeof(*im)))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	im = &set->images[set->nimages];
@@ -357,8 +357,8 @@ int tfr_annot_slurp(const char *path, size_t max, unsigned char **data, size_t *
 			if (cap >= max) {
 				fclose(f);
 				free(buf);
-				return tfr_error_set(err, TFR_ERR_LIMIT,
-						     "'%s': larger than %zu bytes", path, max);
+				return tfr_error_on(err, TFR_ERR_LIMIT, path,
+						     "larger than %zu bytes", max);
 			}
 			cap = cap ? cap * 2 : 65536;
 			cap = cap > max ? max : cap;
@@ -437,8 +437,8 @@ static int head_of(const char *path, unsigned char *head, size_t cap, size_t *n,
 		}
 		closedir(d);
 		if (!best)
-			return tfr_error_set(err, TFR_ERR_FORMAT,
-					     "'%s': no annotation files (.json, .xml, .txt, .csv)", path);
+			return tfr_error_on(err, TFR_ERR_FORMAT, path,
+					     "no annotation files (.json, .xml, .txt, .csv)");
 		first = malloc(strlen(path) + strlen(best) + 2);
 		if (!first) {
 			free(best);
@@ -479,10 +479,12 @@ const struct tfr_annot_format *tfr_annot_sniff(const char *path, struct tfr_erro
 			best = tfr_annot_formats[i];
 		}
 	}
-	if (!best)
-		tfr_error_set(err, TFR_ERR_FORMAT,
-			      "'%s': cannot tell the annotation format; "
-			      "give --annotation-format coco, voc, yolo or csv", path);
+	if (!best) {
+		tfr_error_for(err, TFR_ERR_FORMAT, TFR_SETTING_ANNOTATION_FORMAT,
+			      "cannot tell the annotation format; "
+			      "name it: coco, voc, yolo or csv");
+		tfr_error_subject(err, path);
+	}
 	return best;
 }
 

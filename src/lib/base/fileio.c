@@ -33,10 +33,10 @@ int tfr_file_read(const char *path, struct tfr_buf *b, uint64_t max,
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {
-		rc = tfr_error_set(err, TFR_ERR_LIMIT,
-				   "'%s': file of %llu bytes exceeds the limit of %llu "
-				   "(see --max-file)", path,
+		rc = tfr_error_for(err, TFR_ERR_LIMIT, TFR_SETTING_MAX_FILE,
+				   "file of %llu bytes exceeds the limit of %llu",
 				   (unsigned long long)st.st_size, (unsigned long long)max);
+		tfr_error_subject(err, path);
 		goto out;
 	}
 	/* Size hint from fstat; read until EOF anyway (the file may grow or

@@ -81,9 +81,9 @@ int tfr_codec_check_size(uint32_t w, uint32_t h, uint64_t max, struct tfr_error 
 	if (w == 0 || h == 0)
 		return tfr_error_set(err, TFR_ERR_FORMAT, "image has zero size (%ux%u)", w, h);
 	if ((uint64_t)w * h > cap)
-		return tfr_error_set(err, TFR_ERR_LIMIT,
-				     "image of %ux%u pixels exceeds the limit of %llu pixels "
-				     "(see --max-pixels)", w, h, (unsigned long long)cap);
+		return tfr_error_for(err, TFR_ERR_LIMIT, TFR_SETTING_MAX_PIXELS,
+				     "image of %ux%u pixels exceeds the limit of %llu pixels",
+				     w, h, (unsigned long long)cap);
 	return TFR_OK;
 }
 

@@ -108,9 +108,9 @@ static int jpeg_message(j_common_ptr c, struct tfr_error *err)
 		return tfr_error_set(err, TFR_ERR_LIMIT,
 				     "invalid JPEG: more than %d scans", TFR_JPEG_MAX_SCANS);
 	if (e->pub.msg_code == JERR_NO_BACKING_STORE)
-		return tfr_error_set(err, TFR_ERR_LIMIT,
+		return tfr_error_for(err, TFR_ERR_LIMIT, TFR_SETTING_MAX_PIXELS,
 				     "JPEG needs more decoder memory than 4 bytes a pixel of "
-				     "--max-pixels (a progressive file holds every coefficient, "
+				     "the pixel limit (a progressive file holds every coefficient, "
 				     "6 bytes a pixel at 4:4:4)");
 	c->err->format_message(c, msg);
 	if (e->lost)

@@ -346,9 +346,9 @@ static int part_load(struct part *p, const char *path, struct tfr_error *err)
 	p->path = path;
 	p->split = -1;
 	if (stat(path, &st) == 0 && (uint64_t)st.st_size > TFR_MANIFEST_MAX_BYTES)
-		return tfr_error_set(err, TFR_ERR_LIMIT,
-				     "'%s': part manifest of %llu bytes exceeds the limit of %llu",
-				     path, (unsigned long long)st.st_size,
+		return tfr_error_on(err, TFR_ERR_LIMIT, path,
+				     "part manifest of %llu bytes exceeds the limit of %llu",
+				    (unsigned long long)st.st_size,
 				     (unsigned long long)TFR_MANIFEST_MAX_BYTES);
 	tfr_buf_init(&p->text, 0);
 	rc = tfr_file_read(path, &p->text, TFR_MANIFEST_MAX_BYTES, err);
@@ -378,8 +378,7 @@ static int part_load(struct part *p, const char *path, struct tfr_error *err)
 	if (!p->why && p->shared > p->ne[1])
 		p->why = "\"shared_skips\" exceeds the skipped entries";
 	if (p->why)
-		return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': not a tfrec part manifest: %s",
-				     path, p->why);
+		return tfr_error_on(err, TFR_ERR_FORMAT, path, "not a tfrec part manifest: %s", p->why);
 	return TFR_OK;
 }
 
@@ -415,7 +414,7 @@ static int find_parts(const char *prefix, struct found *f, struct tfr_error *err
 	int rc = TFR_OK;
 
 	if (!*base)
-		return tfr_error_set(err, TFR_ERR_INVALID, "'%s': prefix has no file name", prefix);
+		return tfr_error_on(err, TFR_ERR_INVALID, prefix, "prefix has no file name");
 	dir = base == prefix ? strdup(".") : strndup(prefix, (size_t)(base - prefix));
 	if (!dir)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
@@ -468,8 +467,8 @@ static int find_parts(const char *prefix, struct found *f, struct tfr_error *err
 		rc = tfr_error_sys(err, errno, "cannot read directory '%s'", dir);
 	closedir(d);
 	if (!rc && !f->n)
-		rc = tfr_error_set(err, TFR_ERR_FORMAT,
-				   "no part manifests of '%s' in '%s' (a --part I/N run writes them)",
+		rc = tfr_error_for(err, TFR_ERR_FORMAT, TFR_SETTING_PART,
+				   "no part manifests of '%s' in '%s' (a run in parts writes them)",
 				   prefix, dir);
 	free(dir);
 	return rc;
@@ -670,7 +669,7 @@ int tfr_manifest_merge(const char *prefix, int no_fsync,
 				goto out;
 		}
 		if (records > UINT64_MAX - cur->records) {
-			rc = tfr_error_set(err, TFR_ERR_FORMAT, "'%s': record counts overflow", paths[i]);
+			rc = tfr_error_on(err, TFR_ERR_FORMAT, paths[i], "record counts overflow");
 			goto out;
 		}
 		records += cur->records;
@@ -686,14 +685,14 @@ int tfr_manifest_merge(const char *prefix, int no_fsync,
 					rc = tfr_stats_merge(&stats, &ps, &e);
 				tfr_stats_release(&ps);
 				if (rc) {
-					rc = tfr_error_set(err, rc, "'%s': %s", paths[i], e.msg);
+					rc = tfr_error_about(err, rc, paths[i], &e);
 					goto out;
 				}
 			}
 		for (k = 0; k < cur->ne[0]; k++) {
 			if (!cur->e[0][k].file) {
-				rc = tfr_error_set(err, TFR_ERR_FORMAT,
-						   "'%s': shard entry %zu has no \"file\"", paths[i], k);
+				rc = tfr_error_on(err, TFR_ERR_FORMAT, paths[i],
+						   "shard entry %zu has no \"file\"", k);
 				goto out;
 			}
 			if (nnames == namecap) {

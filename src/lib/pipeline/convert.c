@@ -274,7 +274,7 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	if (r->plan_skip && r->plan_skip[item])
-		return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': %s", path, r->plan_skip[item]);
+		return tfr_error_on(err, TFR_ERR_FORMAT, path, "%s", r->plan_skip[item]);
 	rc = tfr_dataset_read(r->ds, item, &wk->rd, &wk->file, err);
 	if (!rc)
 		rc = tfr_dataset_features(r->ds, item, &wk->rd, &wk->fs, err);
@@ -286,7 +286,7 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	rc = tfr_image_probe(wk->file.data, wk->file.len, o->max_pixels, &info, &e);
 	if (rc)
-		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		return tfr_error_about(err, rc, path, &e);
 	tfr_image_upright(&info, &uw, &uh);
 
 	if (o->encoded) {
@@ -301,11 +301,11 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
-			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			return tfr_error_about(err, rc, path, &e);
 		rc = move_features(wk, &wk->fs, 1, wk->file.data, wk->file.len, NULL, 0, uw, uh,
 				   &view, &fx, &e);
 		if (rc)
-			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			return tfr_error_about(err, rc, path, &e);
 		build_specs(&sp, r, item, wk->file.data, wk->file.len, info.width,
 			    info.height, info.format, &wk->ls, fx);
 	} else {
@@ -318,7 +318,7 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 
 		rc = tfr_augment_shape(&o->aug, uw, uh, &ow, &oh, &e);
 		if (rc)
-			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			return tfr_error_about(err, rc, path, &e);
 		tfr_augment_resized(&o->aug, uw, uh, &rw, &rh);
 		uint32_t fw, fh;
 		uint64_t rnd = tfr_rand3(o->seed, item, copy);
@@ -336,7 +336,7 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 		} else
 			rc = tfr_augment_geometry(&o->aug, uw, uh, rnd, &g, &e);
 		if (rc)
-			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			return tfr_error_about(err, rc, path, &e);
 		if (o->aug.resize != TFR_RESIZE_NONE) {
 			d.min_width = rw;
 			d.min_height = rh;
@@ -346,17 +346,17 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 		rc = tfr_augment_region(&o->aug, uw, uh, fw, fh, rnd, &wk->aug,
 					&d.roi_x, &d.roi_y, &d.roi_w, &d.roi_h, &e);
 		if (rc)
-			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			return tfr_error_about(err, rc, path, &e);
 		d.use_roi = 1;
 		rc = tfr_image_decode(wk->file.data, wk->file.len, &d, &wk->img, &e);
 		if (rc)
-			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			return tfr_error_about(err, rc, path, &e);
 		nbytes = tfr_augment_bytes(&o->aug, ow, oh);
 		/* Boxes and masks follow the same geometry as the pixels. */
 		rc = move_features(wk, &wk->fs, 0, NULL, 0, &g, o->min_box_visible, uw, uh,
 				   &view, &fx, &e);
 		if (rc)
-			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			return tfr_error_about(err, rc, path, &e);
 		if (!o->store) {
 			/* The Example is written first with a hole where the
 			 * pixels go, and the tensor is made in place: no copy
@@ -366,11 +366,11 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 			rc = tfr_example_encode_at(sp.f, sp.n, out, &hole, &e);
 			if (rc)
-				return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+				return tfr_error_about(err, rc, path, &e);
 			rc = tfr_augment_run_into(&o->aug, &wk->img, rnd, &wk->aug,
 						  out->data + hole, nbytes, &ow, &oh, &e);
 			if (rc)
-				return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+				return tfr_error_about(err, rc, path, &e);
 			count_boxes(st, wk);
 			return TFR_OK;
 		}
@@ -383,7 +383,7 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 			rc = tfr_store_encode((enum tfr_store)o->store, o->store_quality,
 					      wk->pix.data, ow, oh, o->aug.channels, &wk->enc, &e);
 		if (rc)
-			return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+			return tfr_error_about(err, rc, path, &e);
 		build_specs(&sp, r, item, wk->enc.data, wk->enc.len, ow, oh, info.format,
 			    &wk->ls, fx);
 	}
@@ -391,7 +391,7 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	rc = tfr_example_encode(sp.f, sp.n, out, &e);
 	if (rc)
-		return tfr_error_set(err, rc, "'%s': %s", path, e.msg);
+		return tfr_error_about(err, rc, path, &e);
 	count_boxes(st, wk);
 	return TFR_OK;
 }
@@ -401,18 +401,18 @@ static int fatal(int rc)
 	return rc == TFR_ERR_NOMEM || rc == TFR_ERR_INTERRUPTED;
 }
 
-/* A skipped item: file comes from the item itself, never from the
- * message, which may name another file (a --list entry that is missing)
- * or none at all. */
-static int add_skip(struct shard_state *st, const char *file, const char *msg)
+/* A skipped item: file comes from the item itself; the error's subject
+ * is dropped when it is that file and kept in the reason when it names
+ * another one (a --list entry that is missing). */
+static int add_skip(struct shard_state *st, const char *file, const struct tfr_error *e)
 {
-	size_t n = strlen(file);
+	char why[sizeof(e->subject) + sizeof(e->msg) + 8];
 
-	/* Messages made here start with "'file': "; drop that echo. */
-	if (msg[0] == '\'' && strncmp(msg + 1, file, n) == 0 &&
-	    strncmp(msg + 1 + n, "': ", 3) == 0)
-		msg += n + 4;
-	return tfr_problems_push(&st->skips, file, TFR_NO_POS, TFR_NO_POS, 0, msg);
+	if (!e->subject[0] || !strcmp(e->subject, file))
+		snprintf(why, sizeof(why), "%s", e->msg);
+	else
+		tfr_error_text(e, why, sizeof(why));
+	return tfr_problems_push(&st->skips, file, TFR_NO_POS, TFR_NO_POS, 0, why);
 }
 
 static void tick(struct run *r, uint64_t n)
@@ -446,7 +446,7 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 	}
 	/* The name as the user knows it: the message names it the same way. */
 	file = tfr_dataset_where(r->ds, (size_t)(unit / r->o->copies), rd);
-	if (!file || add_skip(st, file, e->msg))
+	if (!file || add_skip(st, file, e))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	return TFR_OK;
 }
@@ -645,12 +645,8 @@ static int probe_task(void *ctx, size_t item, int wid, const int *stop,
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	if (!rc) {
 		rc = tfr_image_probe(wk->file.data, wk->file.len, r->o->max_pixels, &info, &e);
-		if (rc) {
-			char msg[sizeof(e.msg)];
-
-			snprintf(msg, sizeof(msg), "%s", e.msg);
-			tfr_error_set(&e, rc, "'%s': %s", path, msg);
-		}
+		if (rc)
+			tfr_error_about(&e, rc, path, &e);
 	}
 	if (!rc) {
 		tfr_image_upright(&info, &uw, &uh);
@@ -659,7 +655,7 @@ static int probe_task(void *ctx, size_t item, int wid, const int *stop,
 
 			rc = tfr_augment_shape(&r->o->aug, uw, uh, &ow, &oh, &e2);
 			if (rc)
-				tfr_error_set(&e, rc, "'%s': %s", path, e2.msg);
+				tfr_error_about(&e, rc, path, &e2);
 		}
 	}
 	if (rc) {
@@ -667,14 +663,11 @@ static int probe_task(void *ctx, size_t item, int wid, const int *stop,
 			*err = e;
 			return rc;
 		}
-		/* "'path': reason" -> keep the reason */
-		{
-			const char *q = strstr(e.msg, "': ");
-
-			r->plan_skip[item] = strdup(q ? q + 3 : e.msg);
-			if (!r->plan_skip[item])
-				return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		}
+		/* e is about path: keep the reason (which names any other
+		 * file it is about, see tfr_error_about) */
+		r->plan_skip[item] = strdup(e.msg);
+		if (!r->plan_skip[item])
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		return TFR_OK;
 	}
 	r->shape_w[item] = r->o->encoded ? info.width : uw;
@@ -806,16 +799,17 @@ static int dataset_norm(struct run *r, struct tfr_error *err)
 	if (!rc)
 		nc = tfr_stats_mean_std(&all, r->norm_mean, r->norm_std);
 	if (!rc && nc != r->o->aug.channels)
-		rc = tfr_error_set(err, TFR_ERR_FORMAT, "--normalize dataset: no image of the sample could be read");
+		rc = tfr_error_for(err, TFR_ERR_FORMAT, TFR_SETTING_NORMALIZE,
+				   "dataset normalization: no image of the sample could be read");
 	for (c = 0; !rc && c < nc; c++) {
 		if (!(r->norm_std[c] > 0))
-			rc = tfr_error_set(err, TFR_ERR_FORMAT,
-					   "--normalize dataset: channel %u does not vary over the sample", c);
+			rc = tfr_error_for(err, TFR_ERR_FORMAT, TFR_SETTING_NORMALIZE,
+					   "dataset normalization: channel %u does not vary over the sample", c);
 		else if (r->o->aug.dtype == TFR_DTYPE_FLOAT16 &&
 			 fmax(fabs(r->norm_mean[c]), fabs(1 - r->norm_mean[c])) / r->norm_std[c] > TFR_F16_MAX)
-			rc = tfr_error_set(err, TFR_ERR_FORMAT,
-					   "--normalize dataset: channel %u varies too little (std %g) for "
-					   "float16, whose largest value is %g (--dtype float32 holds it)",
+			rc = tfr_error_for(err, TFR_ERR_FORMAT, TFR_SETTING_DTYPE,
+					   "dataset normalization: channel %u varies too little (std %g) for "
+					   "float16, whose largest value is %g (float32 holds it)",
 					   c, r->norm_std[c], TFR_F16_MAX);
 		mean[c] = (float)r->norm_mean[c];
 		sd[c] = (float)r->norm_std[c];
@@ -886,7 +880,8 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 {
 	/* Detection sets without image classes list their object classes
 	 * (label k is line k of the labels file). */
-	struct tfr_manifest m = { .options = o->options, .noptions = o->noptions,
+	struct tfr_option opts[TFR_MAX_OPTIONS];
+	struct tfr_manifest m = { .options = opts, .noptions = tfr_convert_options(o, opts),
 				  .ninputs = ds->n,
 				  .labels = (const char *const *)(ds->nclasses ? ds->classes
 								 : ds->object_classes),
@@ -923,7 +918,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 			return rc;
 	}
 	/* The run key: what the output bytes depend on. */
-	rc = tfr_output_run_key_options(r.orun, o->options, o->noptions, err);
+	rc = tfr_output_run_key_options(r.orun, m.options, m.noptions, err);
 	if (rc) {
 		tfr_output_run_free(r.orun, 0);
 		return rc;

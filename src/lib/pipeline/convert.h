@@ -28,6 +28,7 @@
 #include "pipeline/plan.h"
 #include "format/record.h"
 #include "base/status.h"
+#include "pipeline/options.h"
 
 /* What a run is about to write (this part's share). */
 struct tfr_convert_projection {
@@ -62,9 +63,6 @@ struct tfr_convert_opts {
 	int threads;
 	int skip_errors;          /* --on-error skip */
 	int multi_hot;            /* also image/class/multi_hot (int64, one per class) */
-	/* the manifest's "options", which also key --resume (output.h) */
-	const struct tfr_option *options;
-	size_t noptions;
 	int no_stats;             /* no "stats" in the manifest (stats.h) */
 	/* --normalize dataset: normalize with the mean and std of the
 	 * pixels of a first pass over stats_sample inputs chosen with the
@@ -84,6 +82,14 @@ struct tfr_convert_opts {
 	 * further crops may be drawn to keep at least one box. */
 	double min_box_visible;
 	unsigned box_retries;
+	/* What was asked for, which tfr_convert_prepare() (options.h)
+	 * checks and turns into aug's fields: the normalization (enum
+	 * tfr_normalize, or nmean values of mean and nstd of std, 1 or one
+	 * a channel), and the random resized crop's size (0: none). */
+	int normalize;
+	int nmean, nstd;
+	float mean[3], std[3];
+	uint32_t rrc_w, rrc_h;
 };
 
 struct tfr_convert_result {

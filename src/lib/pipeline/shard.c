@@ -32,6 +32,7 @@
 #include "config.h"
 #include "pipeline/shard.h"
 #include "pipeline/extsort.h"
+#include "pipeline/options.h"
 #include "base/fileio.h"
 #include "output/output.h"
 #include "base/parallel.h"
@@ -511,7 +512,8 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 	      const struct tfr_shard_opts *o, struct tfr_shard_result *res,
 	      struct tfr_error *err)
 {
-	struct tfr_manifest m = { .options = o->options, .noptions = o->noptions,
+	struct tfr_option opts[TFR_MAX_OPTIONS];
+	struct tfr_manifest m = { .options = opts, .noptions = tfr_shard_options(o, opts),
 				  .input_files = inputs, .ninputs = ninputs };
 	struct run r;
 	uint64_t memory = o->memory ? o->memory : (UINT64_C(256) << 20);
@@ -538,7 +540,7 @@ int tfr_shard(const char *const *inputs, size_t ninputs,
 		if (rc)
 			return rc;
 	}
-	rc = tfr_output_run_key_options(r.orun, o->options, o->noptions, err);
+	rc = tfr_output_run_key_options(r.orun, m.options, m.noptions, err);
 	if (rc)
 		goto out;
 	for (i = 0; i < ninputs; i++)

@@ -35,8 +35,6 @@ struct tfr_shard_opts {
 	int salvage;              /* skip damaged records instead of failing */
 	uint64_t max_record;      /* 0: default */
 	int threads;
-	const struct tfr_option *options; /* for the manifest (output.h) */
-	size_t noptions;
 };
 
 struct tfr_shard_result {

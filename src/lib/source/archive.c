@@ -296,16 +296,16 @@ static int read_member(struct archive *a, struct archive_entry *e, struct tfr_bu
 
 	out->len = 0;
 	if (size > 0 && (uint64_t)size > max)
-		return tfr_error_set(err, TFR_ERR_LIMIT,
-				     "member of %lld bytes exceeds the limit of %llu (see --max-file)",
+		return tfr_error_for(err, TFR_ERR_LIMIT, TFR_SETTING_MAX_FILE,
+				     "member of %lld bytes exceeds the limit of %llu",
 				     (long long)size, (unsigned long long)max);
 	for (;;) {
 		la_ssize_t k;
 
 		if (out->len > max)
-			return tfr_error_set(err, TFR_ERR_LIMIT,
-					     "member exceeds the limit of %llu bytes when unpacked "
-					     "(see --max-file)", (unsigned long long)max);
+			return tfr_error_for(err, TFR_ERR_LIMIT, TFR_SETTING_MAX_FILE,
+					     "member exceeds the limit of %llu bytes when unpacked",
+					     (unsigned long long)max);
 		if (tfr_buf_reserve(out, BLOCK))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		k = archive_read_data(a, out->data + out->len, BLOCK);

@@ -482,13 +482,14 @@ static int finish_map(struct tfr_dataset *ds, const char *path, int add_unknown,
 			line[--len] = '\0';
 		if (n >= TFR_MAX_LABEL) {
 			rc = tfr_error_at(err, TFR_ERR_LIMIT, n + 1, TFR_NO_POS,
-					  "'%s': line %zu: more than %d classes", path,
-					  n + 1, TFR_MAX_LABEL + 1);
+					  "line %zu: more than %d classes", n + 1, TFR_MAX_LABEL + 1);
+			tfr_error_subject(err, path);
 			goto out;
 		}
 		if (!len || memchr(line, '\0', (size_t)len)) {
 			rc = tfr_error_at(err, TFR_ERR_FORMAT, n + 1, TFR_NO_POS,
-					  "'%s': line %zu: empty class name", path, n + 1);
+					  "line %zu: empty class name", n + 1);
+			tfr_error_subject(err, path);
 			goto out;
 		}
 		if (grow((void **)&map, &mcap, n, sizeof(char *), 64) ||
@@ -515,8 +516,8 @@ static int finish_map(struct tfr_dataset *ds, const char *path, int add_unknown,
 	qsort(sorted, n, sizeof(char **), cmp_ref);
 	for (i = 1; i < n; i++)
 		if (!strcmp(*sorted[i - 1], *sorted[i])) {
-			rc = tfr_error_set(err, TFR_ERR_FORMAT,
-					   "'%s': class '%s' is listed twice", path, *sorted[i]);
+			rc = tfr_error_on(err, TFR_ERR_FORMAT, path,
+					   "class '%s' is listed twice", *sorted[i]);
 			goto out;
 		}
 	for (i = 0; i < ds->ncls; i++) {
@@ -803,7 +804,7 @@ int tfr_dataset_features(const struct tfr_dataset *ds, size_t i,
 	where = tfr_dataset_where(ds, i, rd);
 	if (!where)
 		return nomem(err);
-	return tfr_error_at(err, rc, e.record, e.offset, "'%s': %s", where, e.msg);
+	return tfr_error_about(err, rc, where, &e);
 }
 
 int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
@@ -826,10 +827,7 @@ int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
 	where = tfr_dataset_where(ds, i, rd);
 	if (!where)
 		return nomem(err);
-	rc = tfr_error_at(err, rc, e.record, e.offset, "'%s': %s", where, e.msg);
-	if (err)
-		err->sys_errno = e.sys_errno;
-	return rc;
+	return tfr_error_about(err, rc, where, &e);
 }
 
 int tfr_dataset_object_classes(struct tfr_dataset *ds, char *const *names, size_t n,

@@ -163,8 +163,8 @@ struct tfr_features;
 int tfr_dataset_features(const struct tfr_dataset *ds, size_t i,
 			 struct tfr_dataset_reader *rd, struct tfr_features *fs,
 			 struct tfr_error *err);
-/* Replace out's contents with the bytes of item i.  On failure err->msg
- * is "'WHERE': reason". */
+/* Replace out's contents with the bytes of item i.  On failure err's
+ * subject is where() and its msg the reason. */
 int tfr_dataset_read(const struct tfr_dataset *ds, size_t i,
 		     struct tfr_dataset_reader *rd, struct tfr_buf *out,
 		     struct tfr_error *err);

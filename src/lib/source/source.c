@@ -126,8 +126,8 @@ int tfr_source_open_input(struct tfr_source **srcp, const char *path,
 	}
 	if (!S_ISDIR(p.st.st_mode) && !S_ISREG(p.st.st_mode)) {
 		close(fd);
-		return tfr_error_set(err, TFR_ERR_FORMAT,
-				     "'%s': not a regular file or directory", path);
+		return tfr_error_on(err, TFR_ERR_FORMAT, path,
+				     "not a regular file or directory");
 	}
 	/* The first bytes, and what they inflate to, on the heap. */
 	if (!(head = malloc(2 * HEAD))) {
@@ -159,7 +159,7 @@ int tfr_source_open_input(struct tfr_source **srcp, const char *path,
 	}
 	free(head);
 	if (!best)
-		return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': not an input tfrec reads", path);
+		return tfr_error_on(err, TFR_ERR_FORMAT, path, "not an input tfrec reads");
 	return new_source(srcp, best, path, o, err);
 }
 
@@ -207,8 +207,8 @@ int tfr_source_read_file(const char *path, struct tfr_buf *b, uint64_t max,
 	} else if (!S_ISREG(st.st_mode)) {
 		rc = tfr_error_set(err, TFR_ERR_FORMAT, "not a regular file");
 	} else if ((uint64_t)st.st_size > max) {
-		rc = tfr_error_set(err, TFR_ERR_LIMIT,
-				   "file of %llu bytes exceeds the limit of %llu (see --max-file)",
+		rc = tfr_error_for(err, TFR_ERR_LIMIT, TFR_SETTING_MAX_FILE,
+				   "file of %llu bytes exceeds the limit of %llu",
 				   (unsigned long long)st.st_size, (unsigned long long)max);
 	} else if (tfr_buf_reserve(b, (size_t)st.st_size + 1)) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");

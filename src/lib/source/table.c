@@ -338,8 +338,8 @@ static int find_col(struct row *hdr, struct colref *c, const char *path,
 			c->idx = (int)i;
 			return TFR_OK;
 		}
-	return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': no %s column '%s' in the header",
-			     path, what, c->name);
+	return tfr_error_on(err, TFR_ERR_FORMAT, path, "no %s column '%s' in the header",
+			    what, c->name);
 }
 
 static void table_close(struct tfr_source *src)
@@ -445,7 +445,7 @@ static int read_header(struct table *t, FILE *f, const char *path, struct row *h
 		rewind(f);
 	rc = csv_row(f, t->sep, path, hdr, line, err);
 	if (rc == TFR_EOF)
-		return tfr_error_set(err, TFR_ERR_FORMAT, "'%s': empty table (no header)", path);
+		return tfr_error_on(err, TFR_ERR_FORMAT, path, "empty table (no header)");
 	if (rc)
 		return rc;
 	rc = find_col(hdr, &t->path, path, "path", err);

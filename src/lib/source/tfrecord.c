@@ -82,6 +82,10 @@ static int has_geometric(const struct tfr_example *ex)
 
 /* Why a parsed Example cannot be an item, or NULL; its class text in
  * cls (empty for none). */
+/* check_example()'s answer for a record without image bytes; the caller
+ * names the key, which a static message cannot. */
+static const char no_image[] = "no image bytes under the image key";
+
 static const char *check_example(const struct tfr_source *src,
 				 const struct tfr_example *ex, char cls[24])
 {
@@ -94,7 +98,7 @@ static const char *check_example(const struct tfr_source *src,
 		return "a SequenceExample, not an Example";
 	if (!tfr_example_find(ex, image_key(src), &v) || v.kind != TFR_FEATURE_BYTES ||
 	    v.count < 1)
-		return "no image bytes under the image key (see --image-key)";
+		return no_image;
 	for (i = 0; i < sizeof(label_keys) / sizeof(label_keys[0]); i++)
 		if (tfr_example_find(ex, label_keys[i], &v) && v.kind == TFR_FEATURE_INT64 &&
 		    v.count >= 1 && v.ints[0] >= 0) {
@@ -137,8 +141,10 @@ static int tfrecord_list(struct tfr_source *src, struct tfr_dataset *ds,
 				 (unsigned long long)rec.index, (unsigned long long)rec.offset);
 			bad = why;
 		} else if ((bad = check_example(src, ex, cls))) {
-			snprintf(why, sizeof(why), "record %llu at byte %llu: %s",
-				 (unsigned long long)rec.index, (unsigned long long)rec.offset, bad);
+			snprintf(why, sizeof(why), "record %llu at byte %llu: %s%s%.200s%s",
+				 (unsigned long long)rec.index, (unsigned long long)rec.offset, bad,
+				 bad == no_image ? " '" : "", bad == no_image ? image_key(src) : "",
+				 bad == no_image ? "'" : "");
 			bad = why;
 		}
 		if (bad) {
@@ -256,8 +262,8 @@ static int tfrecord_read(const struct tfr_source *src, struct tfr_source_cursor 
 	    v.count < 1)
 		return tfr_error_set(err, TFR_ERR_FORMAT, "no image bytes under '%s'", image_key(src));
 	if (v.bytes[0].len > max)
-		return tfr_error_set(err, TFR_ERR_LIMIT,
-				     "image of %zu bytes exceeds the limit of %llu (see --max-file)",
+		return tfr_error_for(err, TFR_ERR_LIMIT, TFR_SETTING_MAX_FILE,
+				     "image of %zu bytes exceeds the limit of %llu",
 				     v.bytes[0].len, (unsigned long long)max);
 	out->len = 0;
 	if (tfr_buf_append(out, v.bytes[0].data, v.bytes[0].len))
