@@ -386,11 +386,12 @@ static void check_shard(void)
 	TRY(m.out.compression = TFR_COMP_GZIP, 1);
 	TRY(m.out.index = 1, 1);
 	TRY(m.salvage = 1, 1);
+	TRY(m.out.level = 1, 1);
 	TRY(m.memory = 1, 0);
 	TRY(m.threads = 4, 0);
 	TRY(m.max_record = 5, 0);
 #undef TRY
-	ok(changes == 7, "shard: each output option changes the key (%d of 7)", changes);
+	ok(changes == 8, "shard: each output option changes the key (%d of 8)", changes);
 	ok(same, "shard: memory, threads and max_record do not");
 	tfr_buf_release(&a);
 	tfr_buf_release(&b);

@@ -281,6 +281,13 @@ size_t tfr_convert_options(const struct tfr_convert_opts *o, struct tfr_option *
 	 * without them keeps the key (and manifest) it always had. */
 	if (o->multi_hot)
 		OPT_B("multi_hot", 1);
+	/* The size limit decides which files become records; the level,
+	 * the compressed bytes of every shard (resumed shards must equal
+	 * fresh ones). */
+	if (o->max_file)
+		OPT_U("max_file", o->max_file);
+	if (o->out.level)
+		OPT_U("level", (uint64_t)o->out.level);
 	return n;
 }
 
@@ -294,6 +301,8 @@ size_t tfr_shard_options(const struct tfr_shard_opts *o, struct tfr_option *v)
 	OPT_N("compression", tfr_compression_name(o->out.compression));
 	OPT_B("index", o->out.index);
 	OPT_B("skip_corrupt", o->salvage);
+	if (o->out.level)  /* only when set: keys without it stay as they were */
+		OPT_U("level", (uint64_t)o->out.level);
 	return n;
 }
 #undef OPT_U
@@ -311,10 +320,9 @@ size_t tfr_shard_options(const struct tfr_shard_opts *o, struct tfr_option *v)
 /* Every field, in the struct's order.  KEYED fields are read by
  * tfr_convert_options() (some only where they apply: the crop's
  * randomness only with a crop); RUN fields do not change a byte of the
- * shards; DERIVED ones follow from keyed fields.  Exceptions, kept so
- * that today's keys stay valid: max_file (which files are refused;
- * names in the skip list) and out.level (the gzip/zlib level; the
- * records are the same) are not keyed. */
+ * shards; DERIVED ones follow from keyed fields.  Fields that joined
+ * the key after its list was fixed (multi_hot, max_file, out.level) are
+ * listed only when set, so runs without them keep the key they had. */
 static const struct tfr_field fields[] = {
 	F(aug.resize, INT, KEYED),
 	F(aug.resize_w, U32, KEYED),
@@ -336,13 +344,13 @@ static const struct tfr_field fields[] = {
 	F(aug.rrc_ratio, FLOAT, KEYED),
 	F(encoded, INT, KEYED),
 	F(max_pixels, U64, KEYED),
-	F(max_file, U64, RUN),
+	F(max_file, U64, KEYED),
 	F(use_background, INT, KEYED),
 	F(background, BYTES, KEYED),
 	F(out.prefix, POINTER, RUN),
 	F(out.command, POINTER, RUN),
 	F(out.compression, INT, KEYED),
-	F(out.level, INT, RUN),
+	F(out.level, INT, KEYED),
 	F(out.index, INT, KEYED),
 	F(out.part_i, U32, RUN),
 	F(out.part_n, U32, RUN),
