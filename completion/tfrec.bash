@@ -11,7 +11,7 @@ _tfrec()
 	cmd=${COMP_WORDS[1]}
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "convert shard inspect verify index manifest --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "convert shard inspect verify index manifest duplicates --help --version" -- "$cur"))
 		return 0
 	fi
 	case $cmd in
@@ -64,6 +64,14 @@ _tfrec()
 		opts="--count --json --dump --limit --export --max-record --stats --help"
 		case $prev in
 		--export|-e) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+		esac
+		;;
+	duplicates)
+		opts="--distance --exact --split --list --table --json --export --jobs
+		      --skip-errors --max-pixels --help"
+		case $prev in
+		--export|-e) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+		--list|-l|--table|-t) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		esac
 		;;
 	verify)
