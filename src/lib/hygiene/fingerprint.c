@@ -6,6 +6,7 @@
  * (libphash is not in Debian's main archive and would decode the image a
  * second time through CImg); the hash is 60 lines over our own decode.
  */
+#include "config.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,7 @@
  * hygiene/search.c - exact groups by sorting, near groups by
  * multi-index hashing and union-find (see search.h).
  */
+#include "config.h"
 #include <stdlib.h>
 #include <string.h>
 
