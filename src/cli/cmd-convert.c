@@ -6,6 +6,8 @@
 #include "progress.h"
 #include "lib/base/buf.h"
 #include "lib/pipeline/convert.h"
+#include "lib/hygiene/dedupe.h"
+#include "lib/hygiene/search.h"
 #include "lib/image/store.h"
 #include "lib/source/listing.h"
 #include "lib/pixels/f16.h"
@@ -88,6 +90,12 @@ CLI_HELP_SHARDING
 "      --part I/N          make only part I of N of the shards\n"
 "      --resume            keep shards that are already complete and sound\n"
 "      --on-error MODE     fail (default) or skip bad images\n"
+"      --dedupe MODE       exact or near: keep the first of each group of\n"
+"                          duplicate images, list the others as skipped\n"
+"      --dedupe-distance N near: hashes at most N of 64 bits apart (10)\n"
+"      --against PREFIX    drop images that duplicate one of an earlier\n"
+"                          run's output (its PREFIX.fingerprints; repeatable)\n"
+"      --fingerprints      write PREFIX.fingerprints (always with --dedupe)\n"
 "      --no-fsync          do not fsync shards before renaming them\n"
 "Detection (boxes move with the pixels; see DETECTION in tfrec-convert(1)):\n"
 "      --annotations PATH  COCO JSON, Pascal VOC folder or file, YOLO labels\n"
@@ -119,6 +127,8 @@ enum {
 	OPT_SKIP_EMPTY, OPT_MIN_BOX_VISIBLE, OPT_BOX_RETRIES, OPT_RRC, OPT_RRC_SCALE,
 	OPT_RRC_RATIO, OPT_SEGMENTATION,
 OPT_NO_STATS, OPT_STORE, OPT_STATS_SAMPLE,
+	/* duplicates (issue 23) */
+	OPT_DEDUPE, OPT_DEDUPE_DISTANCE, OPT_AGAINST, OPT_FINGERPRINTS,
 };
 
 /* "R,G,B", each 0..255. */
@@ -255,6 +265,12 @@ static size_t option_list(struct tfr_option *v, const struct tfr_convert_opts *o
 	OPT_N("compression", tfr_compression_name(o->out.compression));
 	OPT_B("index", o->out.index);
 	OPT_N("on_error", on_error);
+	if (o->dedupe) {
+		OPT_N("dedupe", o->dedupe == TFR_DEDUPE_EXACT ? "exact" : "near");
+		OPT_U("dedupe_distance", (uint64_t)o->dedupe_distance);
+	}
+	if (o->nagainst)
+		OPT_U("against", o->nagainst); /* their fingerprints key --resume */
 	OPT_U("max_pixels", o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
 #undef OPT_U
 #undef OPT_B
@@ -365,6 +381,10 @@ int cmd_convert(int argc, char **argv)
 		{ "no-stats", no_argument, NULL, OPT_NO_STATS },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "stats-sample", required_argument, NULL, OPT_STATS_SAMPLE },
+		{ "dedupe", required_argument, NULL, OPT_DEDUPE },
+		{ "dedupe-distance", required_argument, NULL, OPT_DEDUPE_DISTANCE },
+		{ "against", required_argument, NULL, OPT_AGAINST },
+		{ "fingerprints", no_argument, NULL, OPT_FINGERPRINTS },
 		CLI_OUTPUT_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -373,11 +393,12 @@ int cmd_convert(int argc, char **argv)
 	struct tfr_dataset ds;
 	struct tfr_convert_result res;
 	struct tfr_error err;
-	struct tfr_option opts[40];
+	struct tfr_option opts[44];
 	struct progress prog;
 	const char *list = NULL, *on_error = "fail", *classes = NULL;
 	int add_classes = 0;
 	const char *table = NULL, *extra_cols[64], *keep[64], *wds[64];
+	const char *against[64];  /* --against prefixes */
 	struct tfr_source_opts so;
 	const char *annotations = NULL;
 	struct tfr_source_opts det;
@@ -393,6 +414,8 @@ int cmd_convert(int argc, char **argv)
 	o.aug.dtype = TFR_DTYPE_FLOAT16;
 	o.aug.layout = TFR_LAYOUT_HWC;
 	o.copies = 1;
+	o.dedupe_distance = TFR_FP_DEFAULT_DISTANCE;
+	o.against = against;
 	cli_output_opts_init(&out);
 	memset(&det, 0, sizeof(det));
 	o.aug.rrc_scale[0] = 0.08f;
@@ -469,6 +492,29 @@ int cmd_convert(int argc, char **argv)
 				return cli_usage("convert", "invalid --dtype '%s'", optarg);
 			break;
 		case OPT_ENCODED: o.encoded = 1; break;
+		case OPT_DEDUPE:
+			if (!strcmp(optarg, "exact"))
+				o.dedupe = TFR_DEDUPE_EXACT;
+			else if (!strcmp(optarg, "near"))
+				o.dedupe = TFR_DEDUPE_NEAR;
+			else
+				return cli_usage("convert", "invalid --dedupe '%s' (exact or near)", optarg);
+			break;
+		case OPT_DEDUPE_DISTANCE: {
+			uint64_t dd;
+
+			if (cli_parse_u64(optarg, &dd) || dd > TFR_DUP_MAX_DISTANCE)
+				return cli_usage("convert", "invalid --dedupe-distance '%s' (0..%d)",
+						 optarg, TFR_DUP_MAX_DISTANCE);
+			o.dedupe_distance = (int)dd;
+			break;
+		}
+		case OPT_AGAINST:
+			if (o.nagainst == sizeof(against) / sizeof(against[0]))
+				return cli_usage("convert", "at most 64 --against");
+			against[o.nagainst++] = optarg;
+			break;
+		case OPT_FINGERPRINTS: o.fingerprints = 1; break;
 		case OPT_ON_ERROR:
 			if (!strcmp(optarg, "skip"))
 				o.skip_errors = 1;
@@ -741,6 +787,9 @@ int cmd_convert(int argc, char **argv)
 	cli_output_progress(&prog, "images", out.quiet, &o.out);
 	status = cli_output_report(tfr_convert(&ds, &o, &res, &err), &prog, &err, &res.out,
 				   UINT64_MAX, out.quiet);
+	if (!status && res.dropped && !out.quiet)
+		fprintf(stderr, "tfrec: %" PRIu64 " duplicates dropped (listed as skipped)\n",
+			res.dropped);
 	if (!status && res.detection && !out.quiet)
 		fprintf(stderr, "tfrec: %" PRIu64 " boxes kept, %" PRIu64
 			" dropped by the crop\n", res.boxes_kept, res.boxes_dropped);

@@ -204,7 +204,7 @@ static char *reason(const char *kind, const char *name, uint64_t earlier)
 }
 
 int tfr_dedupe_mark(const struct tfr_dataset *ds, enum tfr_dedupe_mode mode,
-		    int distance, int threads, uint64_t max_pixels,
+		    int within, int distance, int threads, uint64_t max_pixels,
 		    const struct tfr_fp *against, size_t nagainst,
 		    char ***drop, struct tfr_fp **fps, uint64_t *ndropped,
 		    struct tfr_error *err)
@@ -214,8 +214,10 @@ int tfr_dedupe_mark(const struct tfr_dataset *ds, enum tfr_dedupe_mode mode,
 	unsigned char *bad = calloc(total ? total : 1, 1);
 	char **d = calloc(n ? n : 1, sizeof *d);
 	struct tfr_dup_groups g;
+	struct tfr_dataset_reader rd;  /* for the kept item's full name */
 	int rc;
 
+	memset(&rd, 0, sizeof rd);
 	*drop = NULL;
 	*fps = NULL;
 	*ndropped = 0;
@@ -238,13 +240,21 @@ int tfr_dedupe_mark(const struct tfr_dataset *ds, enum tfr_dedupe_mode mode,
 		size_t last = g.start[q + 1] - 1, keep = g.member[g.start[q]];
 		int earlier = g.member[last] >= n;  /* members ascend */
 
+		if (!earlier && !within)
+			continue;
+
 		for (k = g.start[q]; k < g.start[q + 1] && g.member[k] < n; k++) {
 			uint32_t m = g.member[k];
 
 			if (!earlier && m == keep)
 				continue;
-			d[m] = earlier ? reason(kind, NULL, g.member[last] - n)
-				       : reason(kind, tfr_dataset_name(ds, keep), 0);
+			if (earlier)
+				d[m] = reason(kind, NULL, g.member[last] - n);
+			else {
+				const char *w = tfr_dataset_where(ds, keep, &rd);
+
+				d[m] = w ? reason(kind, w, 0) : NULL;
+			}
 			if (!d[m]) {
 				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 				goto fail;
@@ -253,12 +263,14 @@ int tfr_dedupe_mark(const struct tfr_dataset *ds, enum tfr_dedupe_mode mode,
 		}
 	}
 	tfr_dup_groups_free(&g);
+	tfr_dataset_reader_release(ds, &rd);
 	free(bad);
 	*drop = d;
 	*fps = all;  /* the first n are this run's */
 	return TFR_OK;
 fail:
 	tfr_dup_groups_free(&g);
+	tfr_dataset_reader_release(ds, &rd);
 	tfr_dedupe_free(d, n);
 	free(all);
 	free(bad);

@@ -52,13 +52,14 @@ int tfr_fp_file_write(const char *prefix, const struct tfr_fp *fps,
 /*
  * Which items to drop.  mode EXACT or NEAR (distance bits); against,
  * nagainst: fingerprints of earlier runs (any item that matches one is
- * dropped).  Within the run, each group keeps its first member in input
- * order.  *drop gets ds->n reasons (malloc'd strings, NULL for kept
+ * dropped).  With within set, each group inside the run keeps its first
+ * member in input order and drops the others; without, only matches of
+ * against are dropped.  *drop gets ds->n reasons (malloc'd strings, NULL for kept
  * items; free with tfr_dedupe_free), *fps the fingerprints (ds->n,
  * malloc'd; bad items are zero), *ndropped the count.
  */
 int tfr_dedupe_mark(const struct tfr_dataset *ds, enum tfr_dedupe_mode mode,
-		    int distance, int threads, uint64_t max_pixels,
+		    int within, int distance, int threads, uint64_t max_pixels,
 		    const struct tfr_fp *against, size_t nagainst,
 		    char ***drop, struct tfr_fp **fps, uint64_t *ndropped,
 		    struct tfr_error *err);
