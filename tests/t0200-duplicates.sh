@@ -125,4 +125,52 @@ if have_testdata images-bad "images-bad: clear errors"; then
 		ok "images-bad with --skip-errors: warnings, no failure" ||
 		not_ok "images-bad with --skip-errors (exit $rc)"
 fi
+
+# convert --dedupe: the first of each group kept, the others skips with a
+# reason; the same bytes for -j 1, -j 3 and two --part runs merged
+C="$TFREC convert -q --no-fsync --resize 32x32 --shards 3"
+check "convert --dedupe near -j 1" $C --dedupe near -j 1 -o "$TMP/c1/o" "$D/train" "$D/val"
+$C --dedupe near -j 3 -o "$TMP/c3/o" "$D/train" "$D/val" 2>/dev/null
+$C --dedupe near -j 2 --part 1/2 -o "$TMP/cp/o" "$D/train" "$D/val" 2>/dev/null
+$C --dedupe near -j 1 --part 2/2 -o "$TMP/cp/o" "$D/train" "$D/val" 2>/dev/null
+"$TFREC" manifest merge -q --no-fsync "$TMP/cp/o"
+same=1
+for f in "$TMP"/c1/o-0*.tfrecord "$TMP/c1/o.json" "$TMP/c1/o.fingerprints"; do
+	b=$(basename "$f")
+	cmp -s "$f" "$TMP/c3/$b" || { same=0; echo "# -j differs: $b"; }
+	cmp -s "$f" "$TMP/cp/$b" || { same=0; echo "# --part differs: $b"; }
+done
+[ $same = 1 ] && ok "--dedupe: -j 1, -j 3 and --part 1/2 + 2/2 give the same shards, manifest and fingerprints" ||
+	not_ok "--dedupe: -j and --part byte identity"
+check "--dedupe: 5 duplicates dropped, listed with reasons, 4 records kept" "$PY" - "$TMP/c1/o.json" <<'PYEOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+sk = {s["file"].split("/set/")[1]: s["reason"] for s in m["skipped"]}
+want = {"train/cat/a-half.jpg", "train/cat/a-orig.jpg", "train/cat/a-q30.jpg",
+        "train/goat/c-copy.jpg", "val/goat/b-jpeg.jpg"}
+assert set(sk) == want, sk
+assert sk["train/goat/c-copy.jpg"].startswith("exact duplicate of '"), sk
+assert sk["train/cat/a-q30.jpg"].startswith("near duplicate of '") and sk["train/cat/a-q30.jpg"].endswith("a-crop5.jpg'"), sk
+assert m["records"] == 4, m["records"]
+assert m["options"]["dedupe"] == "near", m["options"]
+PYEOF
+check_exit 0 "convert without -q reports the count" "$TFREC" convert --no-fsync --resize 32x32 --dedupe exact -o "$TMP/c5/o" "$D/train"
+err_has "the summary counts the dropped duplicates" "1 duplicates dropped"
+check_exit 2 "--dedupe maybe is a usage error" $C --dedupe maybe -o "$TMP/c6/o" "$D/train"
+# --against: val checked against train's fingerprints, no decode of train
+check "convert --fingerprints (train)" $C --fingerprints -o "$TMP/tr/o" "$D/train"
+[ -s "$TMP/tr/o.fingerprints" ] && [ "$(( $(wc -c <"$TMP/tr/o.fingerprints") ))" = $((8 + 16 * 8)) ] &&
+	ok "PREFIX.fingerprints: a header and 16 bytes for each of the 8 images" ||
+	not_ok "PREFIX.fingerprints size ($(wc -c <"$TMP/tr/o.fingerprints"))"
+check "convert --against train (val)" $C --against "$TMP/tr/o" -o "$TMP/va/o" "$D/val"
+check "--against: b-jpeg.jpg (a copy of train's b-orig.png) dropped, nothing else" "$PY" - "$TMP/va/o.json" <<'PYEOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert [s["file"].split("/set/")[1] for s in m["skipped"]] == ["val/goat/b-jpeg.jpg"], m["skipped"]
+assert "--against run" in m["skipped"][0]["reason"], m["skipped"]
+assert m["records"] == 0 and m["options"]["against"] == 1
+PYEOF
+printf 'junk' >"$TMP/bad.fingerprints"
+check_exit 1 "--against a foreign file: exit 1" $C --against "$TMP/bad" -o "$TMP/vb/o" "$D/val"
+err_has "the error names the file" "bad.fingerprints': not a tfrec fingerprints file"
 done_testing
