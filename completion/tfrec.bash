@@ -27,6 +27,8 @@ _tfrec()
 		      --extra-col --root --multi-hot --image-key --keep --wds-feature
 		      --classes --add-classes"
 		opts="$opts --background"
+		# duplicates
+		opts="$opts --dedupe --dedupe-distance --against --fingerprints"
 		# detection
 		opts="$opts --annotations --annotation-format --images --class-names --masks
 		      --segmentation --skip-empty --min-box-visible --box-retries
@@ -44,6 +46,8 @@ _tfrec()
 		--channels) COMPREPLY=($(compgen -W "1 3" -- "$cur")); return 0 ;;
 		--dtype) COMPREPLY=($(compgen -W "float16 float32 uint8" -- "$cur")); return 0 ;;
 		--compression) COMPREPLY=($(compgen -W "none gzip zlib" -- "$cur")); return 0 ;;
+		--dedupe) COMPREPLY=($(compgen -W "exact near" -- "$cur")); return 0 ;;
+		--against) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		--on-error) COMPREPLY=($(compgen -W "fail skip" -- "$cur")); return 0 ;;
 		--list|-l) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		--output|-o) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
