@@ -190,26 +190,46 @@ int tfr_dup_find(const struct tfr_fp *fps, const unsigned char *skip,
 	kv = NULL;
 	/* Near: union-find over the items, exact groups united first. */
 	if (distance >= 0) {
+		size_t nu = 0;
+
 		for (i = 0; i < n; i++)
 			if (exact_root[i] != NONE)
 				uf_union(p, (uint32_t)i, exact_root[i]);
-		pick_blocks(&h, nv, distance);
-		h.n = nv;
-		h.tab = malloc((nv ? nv : 1) * sizeof *h.tab);
+		/* Equal hashes are united at once and searched as one
+		 * representative: a set with many copies of one picture
+		 * would otherwise fill one bucket and make the search
+		 * quadratic in the copies. */
+		kv = malloc((nv ? nv : 1) * sizeof *kv);
+		if (!kv)
+			goto fail;
+		for (i = 0, k = 0; i < n; i++)
+			if (!skip || !skip[i]) {
+				kv[k].key = fps[i].phash;
+				kv[k++].idx = (uint32_t)i;
+			}
+		qsort(kv, nv, sizeof *kv, cmp_kv);
+		for (i = 0; i < nv; i = k) {
+			for (k = i + 1; k < nv && kv[k].key == kv[i].key; k++)
+				uf_union(p, kv[i].idx, kv[k].idx);
+			kv[nu++] = kv[i];  /* the representative: lowest index */
+		}
+		pick_blocks(&h, nu, distance);
+		h.n = nu;
+		h.tab = malloc((nu ? nu : 1) * sizeof *h.tab);
 		if (!h.tab)
 			goto fail;
 		for (t = 0; t < h.m; t++) {
-			for (i = 0, k = 0; i < n; i++)
-				if (!skip || !skip[i])
-					h.tab[k++] = block_of(&h, t, fps[i].phash) << 32 | i;
-			qsort(h.tab, nv, sizeof *h.tab, cmp_u64);
-			for (i = 0; i < n; i++)
-				if (!skip || !skip[i])
-					probe(&h, t, block_of(&h, t, fps[i].phash), 0,
-					      h.r, fps, (uint32_t)i, distance, p);
+			for (k = 0; k < nu; k++)
+				h.tab[k] = block_of(&h, t, kv[k].key) << 32 | kv[k].idx;
+			qsort(h.tab, nu, sizeof *h.tab, cmp_u64);
+			for (k = 0; k < nu; k++)
+				probe(&h, t, block_of(&h, t, kv[k].key), 0, h.r, fps,
+				      kv[k].idx, distance, p);
 		}
 		free(h.tab);
 		h.tab = NULL;
+		free(kv);
+		kv = NULL;
 	}
 	/*
 	 * Groups: per root, count members (a near component whose members

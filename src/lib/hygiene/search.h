@@ -15,9 +15,9 @@
  * reported only as exact.  Because groups are components, a chain
  * a~b~c puts a and c in one group even when they are further apart.
  *
- * Memory: 4 bytes an item a block table (m <= 8, usually 3 or 4) plus
- * 8 bytes an item (union-find and output), besides the caller's 16-byte
- * fingerprints.
+ * Equal hashes are united first and searched once.  Memory: at most
+ * about 32 bytes an item while it runs (union-find, the sorted hashes,
+ * one block table at a time), besides the caller's 16-byte fingerprints.
  *
  * Output order is deterministic: groups ordered by their first member,
  * members in ascending index (the caller's input order); exact groups
