@@ -7,6 +7,9 @@
 #     distinct photos stay apart;
 #   - --json fields, exit statuses 0 (none), 3 (groups), 1 (bad image),
 #     2 (usage); the same output for -j 1 and -j 3; --export sheets;
+#   - tfrec's tensor shards as inputs (pictures read back);
+#   - convert --dedupe: -j and --part byte identity, skips with reasons;
+#     --fingerprints and --against;
 #   - every file in ../shared/testdata/images-bad gives exit 0 or a clear
 #     error naming it, and --skip-errors warns and goes on.
 . "${TOP_SRCDIR}/tests/lib.sh"
@@ -125,6 +128,22 @@ if have_testdata images-bad "images-bad: clear errors"; then
 		ok "images-bad with --skip-errors: warnings, no failure" ||
 		not_ok "images-bad with --skip-errors (exit $rc)"
 fi
+
+# tfrec's tensor shards as INPUTs: the pictures read back (float16 here)
+"$TFREC" convert -q --no-fsync --resize 64x64 --shards 1 -o "$TMP/ts/o" "$D/train" 2>/dev/null
+check_exit 3 "a tensor shard and a folder: groups found" "$TFREC" duplicates --json -s train="$TMP/ts/o-00000-of-00001.tfrecord" -s val="$D/val"
+cp "$TMP/.out" "$TMP/ts.jsonl"
+check "tensor shard members: image/filename and class text as path and label" "$PY" - "$TMP/ts.jsonl" <<'PYEOF'
+import json, sys
+gs = [json.loads(l) for l in open(sys.argv[1])]
+paths = sorted(sorted(m["path"] for m in g["members"]) for g in gs)
+assert ["cat/c-orig.jpg", "goat/c-copy.jpg"] in paths, paths
+assert ["cat/a-crop5.jpg", "cat/a-half.jpg", "cat/a-orig.jpg", "cat/a-q30.jpg"] in paths, paths
+assert ["goat/b-jpeg.jpg", "goat/b-orig.png"] in paths, paths
+m = [m for g in gs for m in g["members"] if m["path"] == "cat/a-orig.jpg"][0]
+assert m["input"].endswith("o-00000-of-00001.tfrecord") and m["label"] == "cat", m
+assert [g["leak"] for g in gs if any(m["split"] == "val" for m in g["members"])] == [True], gs
+PYEOF
 
 # convert --dedupe: the first of each group kept, the others skips with a
 # reason; the same bytes for -j 1, -j 3 and two --part runs merged

@@ -15,6 +15,7 @@
 #include "lib/hygiene/fingerprint.h"
 #include "lib/hygiene/search.h"
 #include "lib/readback/export.h"
+#include "lib/readback/inspect.h"
 #include "lib/source/listing.h"
 #include "lib/source/source.h"
 
@@ -33,7 +34,8 @@ static const char usage_text[] =
 "\n"
 "Find exact and near-duplicate images in the INPUTs (anything convert\n"
 "reads: folders, images, archives, TFRecords of encoded images, --list\n"
-"and --table files), class conflicts (one image under two labels) and\n"
+"and --table files, and tfrec's tensor shards), class conflicts (one image\n"
+"under two labels) and\n"
 "leakage between splits.\n"
 "\n"
 "  -d, --distance N    near-duplicates: perceptual hashes at most N bits\n"
@@ -59,7 +61,121 @@ struct input {
 	const char *kind;    /* NULL: told from the bytes; "list", "table" */
 	struct tfr_dataset ds;
 	size_t first;        /* global index of its first item */
+	/* A tensor shard of tfrec's (records with image/raw): read once,
+	 * serially, through readback/export; names, labels, fingerprints. */
+	int shard;
+	char **names, **labels;
+	struct tfr_fp *sfp;
+	size_t nshard, cap;
 };
+
+/* Whether path is a TFRecord file whose first record holds a tensor
+ * (image/raw), as convert writes them. */
+static int first_is_tensor(void *ctx, const char *file, const struct tfr_record *rec,
+			   const struct tfr_example *ex, struct tfr_error *err)
+{
+	struct tfr_feature_view v;
+
+	(void)file;
+	(void)rec;
+	(void)err;
+	*(int *)ctx = ex && tfr_example_find(ex, "image/raw", &v);
+	return TFR_INSPECT_STOP;
+}
+
+static int is_tensor_shard(const char *path)
+{
+	struct tfr_inspect_opts o;
+	struct tfr_inspect_stats st;
+	struct tfr_error e;
+	struct stat sb;
+	int yes = 0;
+
+	if (stat(path, &sb) || !S_ISREG(sb.st_mode))
+		return 0;
+	memset(&o, 0, sizeof o);
+	memset(&st, 0, sizeof st);
+	o.on_record = first_is_tensor;
+	o.ctx = &yes;
+	if (tfr_inspect_file(path, &o, &st, &e))
+		yes = 0;
+	tfr_inspect_stats_release(&st);
+	return yes;
+}
+
+static int shard_record(void *ctx, const char *file, const struct tfr_record *rec,
+			const struct tfr_example *ex, struct tfr_error *err)
+{
+	struct input *in = ctx;
+	struct tfr_picture p;
+	int rc;
+
+	(void)file;
+	if (!ex)
+		return tfr_error_at(err, TFR_ERR_FORMAT, rec->index, rec->offset,
+				    "'%s': record %llu is not an Example", in->path,
+				    (unsigned long long)rec->index);
+	if (in->nshard == in->cap) {
+		size_t nc = in->cap ? in->cap * 2 : 256;
+		char **a = realloc(in->names, nc * sizeof *a);
+		char **b = a ? realloc(in->labels, nc * sizeof *b) : NULL;
+		struct tfr_fp *c = b ? realloc(in->sfp, nc * sizeof *c) : NULL;
+
+		if (a)
+			in->names = a;
+		if (b)
+			in->labels = b;
+		if (!c)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		in->sfp = c;
+		in->cap = nc;
+	}
+	memset(&p, 0, sizeof p);
+	rc = tfr_export_record(ex, &p, err);
+	if (!rc)
+		rc = tfr_fp_pixels(p.pixels, p.width, p.height, p.channels, p.width,
+				   p.height, &in->sfp[in->nshard], err);
+	if (rc) {
+		char msg[sizeof err->msg];
+
+		snprintf(msg, sizeof msg, "%s", err->msg);
+		tfr_picture_release(&p);
+		return tfr_error_at(err, rc, rec->index, rec->offset, "'%s': record %llu: %s",
+				    in->path, (unsigned long long)rec->index, msg);
+	}
+	in->names[in->nshard] = strdup(p.name);
+	in->labels[in->nshard] = p.label[0] ? strdup(p.label) : NULL;
+	tfr_picture_release(&p);
+	if (!in->names[in->nshard] || (p.label[0] && !in->labels[in->nshard]))
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	in->nshard++;
+	return TFR_OK;
+}
+
+static int read_shard(struct input *in, struct tfr_error *err)
+{
+	struct tfr_inspect_opts o;
+	struct tfr_inspect_stats st;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	memset(&st, 0, sizeof st);
+	o.on_record = shard_record;
+	o.ctx = in;
+	rc = tfr_inspect_file(in->path, &o, &st, err);
+	tfr_inspect_stats_release(&st);
+	return rc;
+}
+
+static const char *item_name(const struct input *in, size_t i)
+{
+	return in->shard ? in->names[i] : tfr_dataset_name(&in->ds, i);
+}
+
+static const char *item_path(const struct input *in, size_t i)
+{
+	return in->shard ? in->names[i] : tfr_dataset_filename(&in->ds, i);
+}
 
 struct run {
 	struct input *in;
@@ -102,6 +218,10 @@ static int fingerprint_one(struct run *r, size_t g, int wk, struct tfr_error *er
 	size_t i = g - in->first;
 	int rc;
 
+	if (in->shard) {
+		r->fp[g] = in->sfp[i];
+		return TFR_OK;
+	}
 	rc = tfr_dataset_read(&in->ds, i, &w->rd[k], &w->data, err);
 	if (!rc) {
 		rc = tfr_fp_image(w->data.data, w->data.len, r->max_pixels, &w->img,
@@ -136,8 +256,11 @@ static int task(void *ctx, size_t g, int wk, const int *stop, struct tfr_error *
 static const char *label_of(const struct input *in, size_t i, struct tfr_buf *b)
 {
 	const int32_t *ids;
-	size_t n = tfr_dataset_labels(&in->ds, i, &ids), k;
+	size_t n, k;
 
+	if (in->shard)
+		return in->labels[i];
+	n = tfr_dataset_labels(&in->ds, i, &ids);
 	if (!n)
 		return NULL;
 	b->len = 0;
@@ -210,7 +333,7 @@ static int print_group(const struct run *r, const struct tfr_dup_groups *g, size
 		size_t gi = g->member[k];
 		const struct input *in = &r->in[input_of(r, gi)];
 		size_t i = gi - in->first;
-		const char *path = tfr_dataset_filename(&in->ds, i);
+		const char *path = item_path(in, i);
 		const char *lab = label_of(in, i, &lb);
 		int d = tfr_fp_distance(r->fp[gi].phash, r->fp[first].phash);
 
@@ -220,7 +343,7 @@ static int print_group(const struct run *r, const struct tfr_dup_groups *g, size
 			rc |= tfr_buf_puts(out, ", \"path\": ");
 			rc |= tfr_json_cstr(out, path);
 			rc |= tfr_buf_puts(out, ", \"name\": ");
-			rc |= tfr_json_cstr(out, tfr_dataset_name(&in->ds, i));
+			rc |= tfr_json_cstr(out, item_name(in, i));
 			rc |= tfr_buf_puts(out, ", \"label\": ");
 			rc |= lab ? tfr_json_cstr(out, lab) : tfr_buf_puts(out, "null");
 			rc |= tfr_buf_puts(out, ", \"split\": ");
@@ -229,7 +352,7 @@ static int print_group(const struct run *r, const struct tfr_dup_groups *g, size
 		} else {
 			rc |= tfr_buf_printf(out, "  %s  %s: %s  label=%s  split=%s  distance=%d\n",
 					     k == g->start[q] ? "keep" : "dup ",
-					     in->path, tfr_dataset_name(&in->ds, i),
+					     in->path, item_name(in, i),
 					     lab ? lab : "-", in->split ? in->split : "-", d);
 		}
 	}
@@ -275,6 +398,12 @@ static int export_group(const struct run *r, const struct tfr_dup_groups *g, siz
 		size_t gi = g->member[k], ki = input_of(r, gi);
 		const struct input *in = &r->in[ki];
 
+		if (in->shard) {
+			/* a tensor's picture is not kept: a grey cell */
+			p.width = p.height = 0;
+			s.n++;
+			continue;
+		}
 		if ((rc = tfr_dataset_read(&in->ds, gi - in->first, &rd[ki], &data, err)) ||
 		    (rc = tfr_image_decode(data.data, data.len, &o, &img, err)))
 			break;
@@ -418,6 +547,13 @@ int cmd_duplicates(int argc, char **argv)
 
 		tfr_dataset_init(&in->ds);
 		in->first = r.n;
+		if (!in->kind && is_tensor_shard(in->path)) {
+			in->shard = 1;
+			if (read_shard(in, &err))
+				goto lib_error;
+			r.n += in->nshard;
+			continue;
+		}
 		if (in->kind ? tfr_dataset_add_kind(&in->ds, in->kind, in->path, &so, &err)
 			     : tfr_dataset_add_path(&in->ds, in->path, &so, &err))
 			goto lib_error;
@@ -490,8 +626,16 @@ done:
 			tfr_image_release(&r.w[c].img);
 		}
 	free(r.w);
-	for (i = 0; i < r.nin; i++)
+	for (i = 0; i < r.nin; i++) {
 		tfr_dataset_release(&r.in[i].ds);
+		for (k = 0; k < r.in[i].nshard; k++) {
+			free(r.in[i].names[k]);
+			free(r.in[i].labels[k]);
+		}
+		free(r.in[i].names);
+		free(r.in[i].labels);
+		free(r.in[i].sfp);
+	}
 	free(r.fp);
 	free(r.skip);
 	free(r.in);
