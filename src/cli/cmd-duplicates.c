@@ -35,8 +35,7 @@ static const char usage_text[] =
 "Find exact and near-duplicate images in the INPUTs (anything convert\n"
 "reads: folders, images, archives, TFRecords of encoded images, --list\n"
 "and --table files, and tfrec's tensor shards), class conflicts (one image\n"
-"under two labels) and\n"
-"leakage between splits.\n"
+"under two labels) and leakage between splits.\n"
 "\n"
 "  -d, --distance N    near-duplicates: perceptual hashes at most N bits\n"
 "                      apart, 0..16 (default 10)\n"
@@ -354,6 +353,11 @@ static int print_group(const struct run *r, const struct tfr_dup_groups *g, size
 					     k == g->start[q] ? "keep" : "dup ",
 					     in->path, item_name(in, i),
 					     lab ? lab : "-", in->split ? in->split : "-", d);
+		}
+		/* a group may hold a million members: write as it grows */
+		if (!rc && out->len >= 65536) {
+			fwrite(out->data, 1, out->len, stdout);
+			out->len = 0;
 		}
 	}
 	if (json)

@@ -30,20 +30,28 @@ static void uf_union(uint32_t *p, uint32_t a, uint32_t b)
 		p[a] = b;
 }
 
-/* Exact keys: (key, index) pairs sorted, so runs are equal keys with
- * the first index first. */
-struct kv {
-	uint64_t key;
-	uint32_t idx;
-};
-
-static int cmp_kv(const void *a, const void *b)
+/* Item indices sorted by (key, index) with glibc's qsort_r, the keys
+ * read from the fingerprints: 4 bytes an item rather than a copy of
+ * the keys (the memory bound of search.h).  Runs of equal keys come out
+ * with their lowest index first. */
+static int cmp_exact(const void *a, const void *b, void *ctx)
 {
-	const struct kv *x = a, *y = b;
+	const struct tfr_fp *f = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return (x->idx > y->idx) - (x->idx < y->idx);
+	if (f[x].exact != f[y].exact)
+		return f[x].exact < f[y].exact ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+static int cmp_phash(const void *a, const void *b, void *ctx)
+{
+	const struct tfr_fp *f = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (f[x].phash != f[y].phash)
+		return f[x].phash < f[y].phash ? -1 : 1;
+	return (x > y) - (x < y);
 }
 
 /* Binomial sum: values within radius r of a b-bit value. */
@@ -149,7 +157,7 @@ int tfr_dup_find(const struct tfr_fp *fps, const unsigned char *skip,
 		 struct tfr_error *err)
 {
 	uint32_t *p = NULL, *exact_root = NULL, *cnt = NULL;
-	struct kv *kv = NULL;
+	uint32_t *kv = NULL;
 	struct mih h;
 	size_t i, k, nv = 0, ng = 0, nm = 0;
 	unsigned t;
@@ -172,19 +180,17 @@ int tfr_dup_find(const struct tfr_fp *fps, const unsigned char *skip,
 	for (i = 0; i < n; i++) {
 		p[i] = (uint32_t)i;
 		exact_root[i] = NONE;
-		if (!skip || !skip[i]) {
-			kv[nv].key = fps[i].exact;
-			kv[nv++].idx = (uint32_t)i;
-		}
+		if (!skip || !skip[i])
+			kv[nv++] = (uint32_t)i;
 	}
 	/* Exact: runs of equal keys; exact_root = the run's first index. */
-	qsort(kv, nv, sizeof *kv, cmp_kv);
+	qsort_r(kv, nv, sizeof *kv, cmp_exact, (void *)fps);
 	for (i = 0; i < nv; i = k) {
-		for (k = i + 1; k < nv && kv[k].key == kv[i].key; k++)
+		for (k = i + 1; k < nv && fps[kv[k]].exact == fps[kv[i]].exact; k++)
 			;
 		if (k - i > 1)
 			for (size_t q = i; q < k; q++)
-				exact_root[kv[q].idx] = kv[i].idx;
+				exact_root[kv[q]] = kv[i];
 	}
 	free(kv);
 	kv = NULL;
@@ -203,14 +209,12 @@ int tfr_dup_find(const struct tfr_fp *fps, const unsigned char *skip,
 		if (!kv)
 			goto fail;
 		for (i = 0, k = 0; i < n; i++)
-			if (!skip || !skip[i]) {
-				kv[k].key = fps[i].phash;
-				kv[k++].idx = (uint32_t)i;
-			}
-		qsort(kv, nv, sizeof *kv, cmp_kv);
+			if (!skip || !skip[i])
+				kv[k++] = (uint32_t)i;
+		qsort_r(kv, nv, sizeof *kv, cmp_phash, (void *)fps);
 		for (i = 0; i < nv; i = k) {
-			for (k = i + 1; k < nv && kv[k].key == kv[i].key; k++)
-				uf_union(p, kv[i].idx, kv[k].idx);
+			for (k = i + 1; k < nv && fps[kv[k]].phash == fps[kv[i]].phash; k++)
+				uf_union(p, kv[i], kv[k]);
 			kv[nu++] = kv[i];  /* the representative: lowest index */
 		}
 		pick_blocks(&h, nu, distance);
@@ -220,11 +224,11 @@ int tfr_dup_find(const struct tfr_fp *fps, const unsigned char *skip,
 			goto fail;
 		for (t = 0; t < h.m; t++) {
 			for (k = 0; k < nu; k++)
-				h.tab[k] = block_of(&h, t, kv[k].key) << 32 | kv[k].idx;
+				h.tab[k] = block_of(&h, t, fps[kv[k]].phash) << 32 | kv[k];
 			qsort(h.tab, nu, sizeof *h.tab, cmp_u64);
 			for (k = 0; k < nu; k++)
-				probe(&h, t, block_of(&h, t, kv[k].key), 0, h.r, fps,
-				      kv[k].idx, distance, p);
+				probe(&h, t, block_of(&h, t, fps[kv[k]].phash), 0, h.r, fps,
+				      kv[k], distance, p);
 		}
 		free(h.tab);
 		h.tab = NULL;

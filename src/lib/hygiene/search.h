@@ -16,8 +16,9 @@
  * a~b~c puts a and c in one group even when they are further apart.
  *
  * Equal hashes are united first and searched once.  Memory: at most
- * about 32 bytes an item while it runs (union-find, the sorted hashes,
- * one block table at a time), besides the caller's 16-byte fingerprints.
+ * about 20 bytes an item while it runs (union-find, exact roots, sorted
+ * indices, one 8-byte block table at a time), besides the caller's
+ * 16-byte fingerprints.
  *
  * Output order is deterministic: groups ordered by their first member,
  * members in ascending index (the caller's input order); exact groups
