@@ -11,7 +11,7 @@ _tfrec()
 	cmd=${COMP_WORDS[1]}
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "convert shard inspect verify index manifest --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "convert shard inspect verify index manifest duplicates --help --version" -- "$cur"))
 		return 0
 	fi
 	case $cmd in
@@ -27,6 +27,8 @@ _tfrec()
 		      --extra-col --root --multi-hot --image-key --keep --wds-feature
 		      --classes --add-classes"
 		opts="$opts --background"
+		# duplicates
+		opts="$opts --dedupe --dedupe-distance --against --fingerprints"
 		# detection
 		opts="$opts --annotations --annotation-format --images --class-names --masks
 		      --segmentation --skip-empty --min-box-visible --box-retries
@@ -44,6 +46,8 @@ _tfrec()
 		--channels) COMPREPLY=($(compgen -W "1 3" -- "$cur")); return 0 ;;
 		--dtype) COMPREPLY=($(compgen -W "float16 float32 uint8" -- "$cur")); return 0 ;;
 		--compression) COMPREPLY=($(compgen -W "none gzip zlib" -- "$cur")); return 0 ;;
+		--dedupe) COMPREPLY=($(compgen -W "exact near" -- "$cur")); return 0 ;;
+		--against) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		--on-error) COMPREPLY=($(compgen -W "fail skip" -- "$cur")); return 0 ;;
 		--list|-l) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		--output|-o) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
@@ -64,6 +68,14 @@ _tfrec()
 		opts="--count --json --dump --limit --export --max-record --stats --help"
 		case $prev in
 		--export|-e) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+		esac
+		;;
+	duplicates)
+		opts="--distance --exact --split --list --table --json --export --jobs
+		      --skip-errors --max-pixels --help"
+		case $prev in
+		--export|-e) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+		--list|-l|--table|-t) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		esac
 		;;
 	verify)

@@ -20,6 +20,7 @@
 #include "lib/pipeline/options.h"
 #include "lib/pipeline/shard.h"
 #include "lib/image/store.h"
+#include "lib/hygiene/dedupe.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -126,6 +127,8 @@ static void make_bases(struct tfr_convert_opts b[NBASES])
 	b[1].aug.random_crop = 1;
 	b[2].aug.resize = TFR_RESIZE_SHORT;          /* resize_short */
 	b[2].aug.resize_short = 256;
+	b[2].dedupe = TFR_DEDUPE_NEAR;               /* duplicates */
+	b[2].dedupe_distance = 10;
 	b[3].rrc_w = b[3].rrc_h = 224;               /* rrc */
 	b[4].store = TFR_STORE_JPEG;                 /* store */
 	b[4].store_quality = 90;

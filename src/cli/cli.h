@@ -25,6 +25,7 @@ int cmd_index(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_shard(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_duplicates(int argc, char **argv);
 
 /* "tfrec: " + message + newline on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -6,6 +6,8 @@
 #include "progress.h"
 #include "lib/base/buf.h"
 #include "lib/pipeline/convert.h"
+#include "lib/hygiene/dedupe.h"
+#include "lib/hygiene/search.h"
 #include "lib/image/store.h"
 #include "lib/source/listing.h"
 #include "lib/pixels/f16.h"
@@ -88,6 +90,12 @@ CLI_HELP_SHARDING
 "      --part I/N          make only part I of N of the shards\n"
 "      --resume            keep shards that are already complete and sound\n"
 "      --on-error MODE     fail (default) or skip bad images\n"
+"      --dedupe MODE       exact or near: keep the first of each group of\n"
+"                          duplicate images, list the others as skipped\n"
+"      --dedupe-distance N near: hashes at most N of 64 bits apart (10)\n"
+"      --against PREFIX    drop images that duplicate one of an earlier\n"
+"                          run's output (its PREFIX.fingerprints; repeatable)\n"
+"      --fingerprints      write PREFIX.fingerprints (always with --dedupe)\n"
 "      --no-fsync          do not fsync shards before renaming them\n"
 "Detection (boxes move with the pixels; see DETECTION in tfrec-convert(1)):\n"
 "      --annotations PATH  COCO JSON, Pascal VOC folder or file, YOLO labels\n"
@@ -119,6 +127,8 @@ enum {
 	OPT_SKIP_EMPTY, OPT_MIN_BOX_VISIBLE, OPT_BOX_RETRIES, OPT_RRC, OPT_RRC_SCALE,
 	OPT_RRC_RATIO, OPT_SEGMENTATION,
 OPT_NO_STATS, OPT_STORE, OPT_STATS_SAMPLE,
+	/* duplicates (issue 23) */
+	OPT_DEDUPE, OPT_DEDUPE_DISTANCE, OPT_AGAINST, OPT_FINGERPRINTS,
 };
 
 /* "R,G,B", each 0..255. */
@@ -279,6 +289,7 @@ struct args {
 	const char *list, *classes, *table, *annotations;
 	int add_classes;
 	const char *extra_cols[64], *keep[64], *wds[64];
+	const char *against[64];       /* --against prefixes */
 };
 
 static const struct option longopts[] = {
@@ -330,6 +341,10 @@ static const struct option longopts[] = {
 	{ "no-stats", no_argument, NULL, OPT_NO_STATS },
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "stats-sample", required_argument, NULL, OPT_STATS_SAMPLE },
+	{ "dedupe", required_argument, NULL, OPT_DEDUPE },
+	{ "dedupe-distance", required_argument, NULL, OPT_DEDUPE_DISTANCE },
+	{ "against", required_argument, NULL, OPT_AGAINST },
+	{ "fingerprints", no_argument, NULL, OPT_FINGERPRINTS },
 	CLI_OUTPUT_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -404,6 +419,26 @@ static int parse_option(int c, struct args *a)
 			return cli_usage("convert", "invalid --dtype '%s'", optarg);
 		break;
 	case OPT_ENCODED: a->o.encoded = 1; break;
+	case OPT_DEDUPE:
+		if (!strcmp(optarg, "exact"))
+			a->o.dedupe = TFR_DEDUPE_EXACT;
+		else if (!strcmp(optarg, "near"))
+			a->o.dedupe = TFR_DEDUPE_NEAR;
+		else
+			return cli_usage("convert", "invalid --dedupe '%s' (exact or near)", optarg);
+		break;
+	case OPT_DEDUPE_DISTANCE:
+		if (cli_parse_u64(optarg, &v) || v > TFR_DUP_MAX_DISTANCE)
+			return cli_usage("convert", "invalid --dedupe-distance '%s' (0..%d)",
+					 optarg, TFR_DUP_MAX_DISTANCE);
+		a->o.dedupe_distance = (int)v;
+		break;
+	case OPT_AGAINST:
+		if (a->o.nagainst == sizeof(a->against) / sizeof(a->against[0]))
+			return cli_usage("convert", "at most 64 --against");
+		a->against[a->o.nagainst++] = optarg;
+		break;
+	case OPT_FINGERPRINTS: a->o.fingerprints = 1; break;
 	case OPT_ON_ERROR:
 		if (!strcmp(optarg, "skip"))
 			a->o.skip_errors = 1;
@@ -594,6 +629,9 @@ static int run(struct args *a, int argc, char **argv)
 	cli_output_progress(&prog, "images", a->out.quiet, &a->o.out);
 	status = cli_output_report(tfr_convert(&ds, &a->o, &res, &err), &prog, &err, &res.out,
 				   UINT64_MAX, a->out.quiet);
+	if (!status && res.dropped && !a->out.quiet)
+		fprintf(stderr, "tfrec: %" PRIu64 " duplicates dropped (listed as skipped)\n",
+			res.dropped);
 	if (!status && res.detection && !a->out.quiet)
 		fprintf(stderr, "tfrec: %" PRIu64 " boxes kept, %" PRIu64
 			" dropped by the crop\n", res.boxes_kept, res.boxes_dropped);
@@ -620,6 +658,8 @@ int cmd_convert(int argc, char **argv)
 	a->o.aug.dtype = TFR_DTYPE_FLOAT16;
 	a->o.aug.layout = TFR_LAYOUT_HWC;
 	a->o.copies = 1;
+	a->o.dedupe_distance = TFR_FP_DEFAULT_DISTANCE;
+	a->o.against = a->against;
 	a->o.aug.rrc_scale[0] = 0.08f;
 	a->o.aug.rrc_scale[1] = 1.0f;
 	a->o.aug.rrc_ratio[0] = 3.0f / 4;

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, "check framing, CRCs, Examples and index sidecars" },
 	{ "index", cmd_index, "write DALI .idx sidecars" },
 	{ "manifest", cmd_manifest, "merge the part manifests of a --part I/N run" },
+	{ "duplicates", cmd_duplicates, "find duplicate images, class conflicts and split leakage" },
 };
 
 static void usage(FILE *f)

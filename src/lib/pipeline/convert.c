@@ -21,6 +21,7 @@
 #include "source/source.h"
 #include "output/stats.h"
 #include "image/store.h"
+#include "hygiene/dedupe.h"
 
 #include <errno.h>
 #include <math.h>
@@ -81,6 +82,8 @@ struct run {
 	struct tfr_convert_opts oc;  /* o with --normalize dataset's values */
 	uint64_t norm_sample;
 	double norm_mean[3], norm_std[3];
+	char **drop;              /* per item: duplicate reason, or NULL */
+	struct tfr_fp *fps;       /* per item, with drop (hygiene/dedupe.h) */
 };
 
 void tfr_convert_result_release(struct tfr_convert_result *res)
@@ -273,6 +276,8 @@ static int make_record(struct run *r, struct worker *wk, struct shard_state *st,
 	out->len = 0;
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (r->drop && r->drop[item])
+		return tfr_error_on(err, TFR_ERR_FORMAT, path, "%s", r->drop[item]);
 	if (r->plan_skip && r->plan_skip[item])
 		return tfr_error_on(err, TFR_ERR_FORMAT, path, "%s", r->plan_skip[item]);
 	rc = tfr_dataset_read(r->ds, item, &wk->rd, &wk->file, err);
@@ -440,7 +445,8 @@ static int settle(struct run *r, struct shard_state *st, struct tfr_writer *w,
 			rc = tfr_stats_add_record(&st->stats, rec->data, rec->len, err);
 		return rc;
 	}
-	if (!r->o->skip_errors || fatal(rc)) {
+	/* a dropped duplicate is a skip with or without skip_errors */
+	if ((!r->o->skip_errors && !(r->drop && r->drop[unit / r->o->copies])) || fatal(rc)) {
 		*err = *e;
 		return rc;
 	}
@@ -603,7 +609,7 @@ static uint64_t unit_size(void *ctx, uint64_t pos)
 	uint32_t ow, oh;
 	size_t len;
 
-	if (r->plan_skip && r->plan_skip[item])
+	if ((r->plan_skip && r->plan_skip[item]) || (r->drop && r->drop[item]))
 		return 0;
 	if (r->o->encoded) {
 		len = (size_t)r->fsize[item];
@@ -639,6 +645,8 @@ static int probe_task(void *ctx, size_t item, int wid, const int *stop,
 	(void)stop;
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (r->drop && r->drop[item])
+		return TFR_OK; /* no record, no size */
 	rc = tfr_dataset_read(r->ds, item, &wk->rd, &wk->file, &e);
 	path = tfr_dataset_where(r->ds, item, &wk->rd);
 	if (!path)
@@ -751,7 +759,7 @@ static int sample_task(void *ctx, size_t i, int wid, const int *stop,
 	(void)stop;
 	rc = make_record(&sp->view, wk, NULL, item * sp->o.copies, &wk->rec, &e);
 	if (rc) {
-		if (sp->o.skip_errors && !fatal(rc))
+		if ((sp->o.skip_errors || (sp->view.drop && sp->view.drop[item])) && !fatal(rc))
 			return TFR_OK; /* skipped later, in its shard */
 		*err = e;
 		return rc;
@@ -873,6 +881,56 @@ static void run_release(struct run *r)
 	tfr_dataset_reader_release(r->ds, &r->prd);
 	tfr_features_release(&r->pfs);
 	tfr_label_specs_release(&r->pls);
+	tfr_dedupe_free(r->drop, r->ds->n);
+	free(r->fps);
+}
+
+/* --dedupe, --against, --fingerprints: mark the dropped items; the
+ * earlier runs' fingerprints key --resume (they change the output). */
+static int dedupe(struct run *r, struct tfr_error *err)
+{
+	const struct tfr_convert_opts *o = r->o;
+	struct tfr_fp *against = NULL;
+	size_t nagainst = 0, i;
+	uint64_t ndropped;
+	int rc = TFR_OK;
+
+	for (i = 0; i < o->nagainst && !rc; i++)
+		rc = tfr_fp_file_read(o->against[i], &against, &nagainst, err);
+	if (!rc && nagainst)
+		tfr_output_run_key_add(r->orun, against, nagainst * sizeof *against);
+	if (!rc && (o->dedupe || nagainst))
+		rc = tfr_dedupe_mark(r->ds, o->dedupe == TFR_DEDUPE_EXACT ? TFR_DEDUPE_EXACT
+						: TFR_DEDUPE_NEAR,
+				     o->dedupe != TFR_DEDUPE_NONE, o->dedupe_distance,
+				     r->nthreads, o->max_pixels, against, nagainst,
+				     &r->drop, &r->fps, &ndropped, err);
+	else if (!rc) {
+		unsigned char *bad = malloc(r->ds->n);
+
+		r->fps = malloc(r->ds->n * sizeof *r->fps);
+		rc = !bad || !r->fps ? tfr_error_set(err, TFR_ERR_NOMEM, "out of memory")
+			: tfr_fp_dataset(r->ds, r->nthreads, o->max_pixels, r->fps, bad, err);
+		free(bad);
+	}
+	free(against);
+	return rc;
+}
+
+/* PREFIX.fingerprints: the items this run keeps (not dropped, decoded). */
+static int write_fingerprints(struct run *r, struct tfr_error *err)
+{
+	unsigned char *keep = malloc(r->ds->n ? r->ds->n : 1);
+	size_t i;
+	int rc;
+
+	if (!keep)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	for (i = 0; i < r->ds->n; i++)
+		keep[i] = !(r->drop && r->drop[i]) && (r->fps[i].exact || r->fps[i].phash);
+	rc = tfr_fp_file_write(r->o->out.prefix, r->fps, keep, r->ds->n, r->o->out.no_fsync, err);
+	free(keep);
+	return rc;
 }
 
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
@@ -964,6 +1022,14 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 			goto out;
 	}
 
+	/* (1c) duplicates (hygiene/dedupe.h): every part fingerprints the
+	 * whole input, so all parts drop the same items. */
+	if (o->dedupe || o->nagainst || o->fingerprints) {
+		rc = dedupe(&r, err);
+		if (rc)
+			goto out;
+	}
+
 	/* (1b) --normalize dataset: the values, before any record is made. */
 	if (o->norm_dataset) {
 		rc = dataset_norm(&r, err);
@@ -997,6 +1063,12 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 	if (rc)
 		goto out;
 	res->units = r.plan.first[r.s1] - r.plan.first[r.s0];
+	if (r.drop) {
+		uint64_t pos;
+
+		for (pos = r.plan.first[r.s0]; pos < r.plan.first[r.s1]; pos++)
+			res->dropped += r.drop[(size_t)(unit_at(&r, pos) / o->copies)] != NULL;
+	}
 	if (o->on_plan)
 		project(&r, need_probe);
 	r.st = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.st));
@@ -1052,6 +1124,8 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 		rc = stats_json(&r, &sj, err);
 		m.stats_json = (const char *)sj.data;
 	}
+	if (!rc && r.fps && (o->fingerprints || o->dedupe) && o->out.part_i == 1)
+		rc = write_fingerprints(&r, err);
 out:
 	rc = tfr_output_run_end(r.orun, rc, &m, &res->out, err);
 	tfr_buf_release(&sj);

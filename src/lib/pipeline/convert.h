@@ -90,6 +90,20 @@ struct tfr_convert_opts {
 	int nmean, nstd;
 	float mean[3], std[3];
 	uint32_t rrc_w, rrc_h;
+	/* Duplicates (issue 23; hygiene/dedupe.h).  dedupe: enum
+	 * tfr_dedupe_mode, each group keeps its first item in input order,
+	 * the others are skips with the reason; near within
+	 * dedupe_distance bits.  against: prefixes of earlier runs whose
+	 * PREFIX.fingerprints refuse matching items (near at
+	 * dedupe_distance unless dedupe is exact).  fingerprints: write
+	 * PREFIX.fingerprints of the kept items (also when dedupe is on);
+	 * only part 1 of a --part run writes it (every part fingerprints
+	 * the whole input, so all would write the same). */
+	int dedupe;
+	int dedupe_distance;
+	const char *const *against;
+	size_t nagainst;
+	int fingerprints;
 };
 
 struct tfr_convert_result {
@@ -98,6 +112,7 @@ struct tfr_convert_result {
 	uint64_t boxes_kept;      /* boxes in this part's records */
 	uint64_t boxes_dropped;   /* left out by the crop (min_box_visible) */
 	int detection;            /* some item had boxes */
+	uint64_t dropped;         /* duplicates left out of this part (dedupe) */
 };
 
 int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,

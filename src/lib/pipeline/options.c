@@ -3,6 +3,7 @@
 #include "pipeline/options.h"
 #include "pipeline/convert.h"
 #include "pipeline/shard.h"
+#include "hygiene/dedupe.h"
 #include "image/image.h"
 #include "image/store.h"
 #include "pixels/f16.h"
@@ -276,6 +277,12 @@ size_t tfr_convert_options(const struct tfr_convert_opts *o, struct tfr_option *
 	OPT_N("compression", tfr_compression_name(o->out.compression));
 	OPT_B("index", o->out.index);
 	OPT_N("on_error", o->skip_errors ? "skip" : "fail");
+	if (o->dedupe)
+		OPT_N("dedupe", o->dedupe == TFR_DEDUPE_EXACT ? "exact" : "near");
+	if (o->dedupe || o->nagainst)  /* --against matches near at this distance too */
+		OPT_U("dedupe_distance", (uint64_t)o->dedupe_distance);
+	if (o->nagainst)
+		OPT_U("against", o->nagainst); /* their fingerprints key --resume */
 	OPT_U("max_pixels", o->max_pixels ? o->max_pixels : TFR_DEFAULT_MAX_PIXELS);
 	/* Added after the list above was fixed, so only when set: a run
 	 * without them keeps the key (and manifest) it always had. */
@@ -386,6 +393,13 @@ static const struct tfr_field fields[] = {
 	F(std, FLOAT, KEYED),
 	F(rrc_w, U32, DERIVED),
 	F(rrc_h, U32, DERIVED),
+	F(dedupe, INT, KEYED),
+	F(dedupe_distance, INT, KEYED),
+	/* The prefixes' fingerprints key the run through their files
+	 * (convert.c), not through these pointers. */
+	F(against, POINTER, RUN),
+	F(nagainst, SIZE, KEYED),
+	F(fingerprints, INT, RUN),      /* a side file, not the shards */
 };
 #undef F
 
