@@ -573,22 +573,15 @@ int tfr_output_run_open(struct tfr_output_run *run, uint32_t s,
 				      .level = run->o.level,
 				      .no_fsync = run->o.no_fsync };
 	char *path = tfr_orun_shard_name(run, s);
-	char *ipath = NULL;
-	int rc;
+	int rc = TFR_OK;
 
 	if (!path)
 		return tfr_orun_nomem(err);
-	if (run->o.index) {
-		ipath = tfr_sidecar_name(path);
-		if (!ipath) {
-			free(path);
-			return tfr_orun_nomem(err);
-		}
-		wo.index_path = ipath;
-	}
-	rc = tfr_writer_open(w, path, &wo, err); /* copies both paths */
+	if (run->o.index)
+		rc = tfr_sidecar_hook(&wo.hook, path, run->o.no_fsync, err);
+	if (!rc)
+		rc = tfr_writer_open(w, path, &wo, err); /* copies the path, owns the hook */
 	free(path);
-	free(ipath);
 	return rc;
 }
 

@@ -48,3 +48,54 @@ out:
 	tfr_buf_release(&b);
 	return rc;
 }
+
+/* An index built as the shard is written. */
+struct live_index {
+	char *path;
+	int no_fsync;
+	struct tfr_buf text;   /* one "offset size" line per record */
+};
+
+static int live_record(void *ctx, uint64_t offset, uint64_t size)
+{
+	struct live_index *x = ctx;
+
+	return tfr_buf_printf(&x->text, "%llu %llu\n", (unsigned long long)offset,
+			      (unsigned long long)size);
+}
+
+static int live_commit(void *ctx, struct tfr_error *err)
+{
+	struct live_index *x = ctx;
+
+	return tfr_file_write_atomic(x->path, x->text.data ? (const char *)x->text.data : "",
+				     x->text.len, !x->no_fsync, err);
+}
+
+static void live_release(void *ctx)
+{
+	struct live_index *x = ctx;
+
+	tfr_buf_release(&x->text);
+	free(x->path);
+	free(x);
+}
+
+int tfr_sidecar_hook(struct tfr_writer_hook *hook, const char *shard, int no_fsync,
+		     struct tfr_error *err)
+{
+	struct live_index *x = calloc(1, sizeof(*x));
+
+	memset(hook, 0, sizeof(*hook));
+	if (!x || !(x->path = tfr_sidecar_name(shard))) {
+		free(x);
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	}
+	x->no_fsync = no_fsync;
+	tfr_buf_init(&x->text, 0);
+	hook->on_record = live_record;
+	hook->before_commit = live_commit;
+	hook->release = live_release;
+	hook->ctx = x;
+	return TFR_OK;
+}

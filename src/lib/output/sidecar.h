@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/status.h"
+#include "format/record.h"
 
 /* "SHARD.idx", the name DALI and the tfrecord package look for beside a
  * shard; malloc'd, NULL when out of memory.  shard must not be NULL. */
@@ -29,5 +30,15 @@ char *tfr_sidecar_name(const char *shard);
  */
 int tfr_sidecar_write(const char *shard, const char *dest, int no_fsync,
 		      uint64_t *records, struct tfr_error *err);
+
+/*
+ * Fill *hook (record.h) so that a writer of shard builds its index as
+ * records are written and puts it at tfr_sidecar_name(shard), atomically
+ * (fsync unless no_fsync), just before the shard takes its final name.
+ * The writer owns the hook from tfr_writer_open on and releases it.
+ * TFR_ERR_NOMEM (hook left empty).
+ */
+int tfr_sidecar_hook(struct tfr_writer_hook *hook, const char *shard, int no_fsync,
+		     struct tfr_error *err);
 
 #endif
