@@ -86,17 +86,14 @@ static struct member *cur_member(struct part *p)
 
 static int push_elem(struct part *p, int which, size_t off, size_t len)
 {
-	if (p->ne[which] == p->ecap[which]) {
-		size_t ncap = p->ecap[which] ? p->ecap[which] * 2 : 16;
-		struct elem *n = realloc(p->e[which], ncap * sizeof(*n));
+	struct elem *n = tfr_grow_array(p->e[which], &p->ecap[which], p->ne[which] + 1,
+					sizeof(*n));
 
-		if (!n) {
-			p->nomem = 1;
-			return 0;
-		}
-		p->e[which] = n;
-		p->ecap[which] = ncap;
+	if (!n) {
+		p->nomem = 1;
+		return 0;
 	}
+	p->e[which] = n;
 	p->e[which][p->ne[which]++] = (struct elem){ { off, len }, NULL };
 	return 1;
 }
@@ -231,18 +228,13 @@ static int cb_key(void *ctx, const unsigned char *k, size_t n)
 
 	if (p->depth == 1) {
 		struct member *m;
+		struct member *nmv = tfr_grow_array(p->m, &p->mcap, p->nm + 1, sizeof(*nmv));
 
-		if (p->nm == p->mcap) {
-			size_t ncap = p->mcap ? p->mcap * 2 : 16;
-			struct member *nmv = realloc(p->m, ncap * sizeof(*nmv));
-
-			if (!nmv) {
-				p->nomem = 1;
-				return 0;
-			}
-			p->m = nmv;
-			p->mcap = ncap;
+		if (!nmv) {
+			p->nomem = 1;
+			return 0;
 		}
+		p->m = nmv;
 		m = &p->m[p->nm];
 		m->key = strndup((const char *)k, n);
 		if (!m->key) {
@@ -690,16 +682,15 @@ int tfr_manifest_merge(const char *prefix, int no_fsync,
 						   "'%s': shard entry %zu has no \"file\"", paths[i], k);
 				goto out;
 			}
-			if (nnames == namecap) {
-				size_t ncap = namecap ? namecap * 2 : 64;
-				struct shard_name *nn = realloc(names, ncap * sizeof(*nn));
+			{
+				struct shard_name *nn = tfr_grow_array(names, &namecap, nnames + 1,
+								       sizeof(*nn));
 
 				if (!nn) {
 					rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 					goto out;
 				}
 				names = nn;
-				namecap = ncap;
 			}
 			names[nnames].file = cur->e[0][k].file;
 			names[nnames++].part = i;

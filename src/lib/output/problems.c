@@ -10,15 +10,10 @@ int tfr_problems_push(struct tfr_problems *l, const char *file, uint64_t record,
 {
 	struct tfr_problem *p;
 
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 8;
-
-		p = realloc(l->v, ncap * sizeof(*p));
-		if (!p)
-			return TFR_ERR_NOMEM;
-		l->v = p;
-		l->cap = ncap;
-	}
+	p = tfr_grow_array(l->v, &l->cap, l->n + 1, sizeof(*p));
+	if (!p)
+		return TFR_ERR_NOMEM;
+	l->v = p;
 	p = &l->v[l->n];
 	p->file = strdup(file);
 	p->reason = strdup(reason);

@@ -113,16 +113,6 @@ static int family(const char *base, const char *name, uint32_t *s, uint32_t *n,
 	return 2;
 }
 
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
 /* flock(2) on the lock file.  The file is unlinked by the holder when it
  * finishes, so after locking check that the name still leads to the
  * inode locked; otherwise another run has replaced it: try again. */
@@ -225,7 +215,7 @@ static int check_inputs(struct tfr_output_run *run, struct tfr_error *err)
 
 		if (!family(run->base, de->d_name, &s, &m, &c))
 			continue;
-		path = join(run->dir, de->d_name);
+		path = tfr_path_join(run->dir, de->d_name);
 		if (!path) {
 			rc = tfr_orun_nomem(err);
 			break;
@@ -431,7 +421,7 @@ static int sweep(struct tfr_output_run *run, struct tfr_error *err)
 		}
 		if (!drop)
 			continue;
-		path = join(run->dir, de->d_name);
+		path = tfr_path_join(run->dir, de->d_name);
 		rc = path ? remove_file(path, err) : tfr_orun_nomem(err);
 		free(path);
 	}
@@ -598,13 +588,12 @@ int tfr_output_run_problem(struct tfr_output_run *run, uint64_t at,
 
 	pthread_mutex_lock(&run->mu);
 	rc = tfr_problems_push(&run->extra, file, record, offset, length, reason);
-	if (!rc && run->extra.n > run->extra_cap) {
-		size_t ncap = run->extra.n * 2;
-		uint64_t *p = realloc(run->extra_at, ncap * sizeof(*p));
+	if (!rc) {
+		uint64_t *p = tfr_grow_array(run->extra_at, &run->extra_cap, run->extra.n,
+					     sizeof(*p));
 
 		if (p) {
 			run->extra_at = p;
-			run->extra_cap = ncap;
 		} else {
 			run->extra.n--;
 			free(run->extra.v[run->extra.n].file);

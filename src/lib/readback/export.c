@@ -292,20 +292,6 @@ struct tfr_exporter {
 	struct tfr_buf manifest;
 };
 
-/* dir/name in a new string, or NULL. */
-static char *join(const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-	char *p = malloc(a + b + 2);
-
-	if (p) {
-		memcpy(p, dir, a);
-		p[a] = '/';
-		memcpy(p + a + 1, name, b + 1);
-	}
-	return p;
-}
-
 int tfr_exporter_new(struct tfr_exporter **xp, const char *dir, uint64_t limit,
 		     struct tfr_error *err)
 {
@@ -376,7 +362,7 @@ int tfr_exporter_add(struct tfr_exporter *x, const char *file,
 				    "'%s': record %" PRIu64 " at offset %" PRIu64 ": cannot export: %s",
 				    file, rec->index, rec->offset, e.msg);
 	snprintf(name, sizeof(name), "%05" PRIu64 ".png", x->n);
-	path = join(x->dir, name);
+	path = tfr_path_join(x->dir, name);
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	rc = tfr_png_write(path, &x->pic, err);
@@ -420,7 +406,7 @@ int tfr_exporter_finish(struct tfr_exporter *x, struct tfr_error *err)
 
 	if (x->n) {
 		tfr_sheet_finish(&x->sheet);
-		path = join(x->dir, "contact-sheet.png");
+		path = tfr_path_join(x->dir, "contact-sheet.png");
 		rc = path ? tfr_png_write(path, &x->sheet.pic, err)
 			  : tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		free(path);
@@ -431,7 +417,7 @@ int tfr_exporter_finish(struct tfr_exporter *x, struct tfr_error *err)
 			   "\"cell\": %u, \"columns\": %u}\n}\n", x->sheet.cell,
 			   (unsigned)(x->n < x->sheet.cols ? x->n : x->sheet.cols)))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	path = join(x->dir, "manifest.json");
+	path = tfr_path_join(x->dir, "manifest.json");
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	rc = tfr_file_write_atomic(path, x->manifest.data, x->manifest.len, 0, err);
