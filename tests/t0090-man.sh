@@ -23,4 +23,18 @@ done
 for cmd in $("$TFREC" --help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
 	check "tfrec-$cmd.1 exists" test -f "$TOP_SRCDIR/man/tfrec-$cmd.1"
 done
+# The format lists of convert --help come from the codec table; the man
+# page's FORMATS list and --store line must name the same formats.
+help_fmts=$("$TFREC" convert --help | sed -n 's/^Image formats: \(.*\)\.$/\1/p' |
+	sed 's/, /\n/g; s/ or /\n/' | sort)
+man_fmts=$(sed -n '/^\.Sh FORMATS/,/^\.El/s/^\.It \(.*\) Pq .*/\1/p' \
+	"$TOP_SRCDIR/man/tfrec-convert.1" | sort)
+check "convert --help's image formats are the man page's FORMATS ($(echo $help_fmts))" \
+	test -n "$help_fmts" -a "$help_fmts" = "$man_fmts"
+help_store=$("$TFREC" convert --help | sed -n 's/.*tensor: \(.*\)$/\1/p' |
+	sed 's/\[[^]]*\]//g; s/, /\n/g; s/ or /\n/' | sort)
+man_store=$(sed -n 's/^\.It Fl \\-store //p' "$TOP_SRCDIR/man/tfrec-convert.1" | sed 's/Oo[^O]*Oc//g' |
+	tr '|' '\n' | sed -n 's/^ *Cm \([a-z0-9]*\).*/\1/p' | sort)
+check "convert --help's --store formats are the man page's ($(echo $help_store))" \
+	test -n "$help_store" -a "$help_store" = "$man_store"
 done_testing

@@ -2,11 +2,13 @@
  * that leave the buffer as it was. */
 #include "config.h"
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
 #include "lib/base/buf.h"
 #include "lib/base/status.h"
+#include "lib/base/fileio.h"
 
 int main(void)
 {
@@ -53,5 +55,33 @@ int main(void)
 	ok(tfr_buf_printf(&b, "%s", "abcde") == TFR_OK && b.len == 15 && b.data[15] == '\0',
 	   "and writes within it, NUL-terminated");
 	tfr_buf_release(&b);
+
+	/* The array-growth rule and the path join (base/). */
+	{
+		uint64_t *v = NULL, *g;
+		size_t cap = 0, n;
+		char *j;
+
+		for (n = 0; n < 1000; n++) {
+			g = tfr_grow_array(v, &cap, n + 1, sizeof(*v));
+			if (!g)
+				break;
+			v = g;
+			v[n] = n;
+		}
+		ok(n == 1000 && cap >= 1000 && v[999] == 999 && cap < 2048,
+		   "arrays grow to what is needed, at least doubling (cap %zu)", cap);
+		g = tfr_grow_array(v, &cap, SIZE_MAX / 4, sizeof(*v));
+		ok(!g && cap >= 1000 && cap < 2048 && v[999] == 999,
+		   "a size that overflows is refused, the array and cap unchanged");
+		ok(tfr_grow_array(v, &cap, 10, sizeof(*v)) == v, "no growth when there is room");
+		free(v);
+		j = tfr_path_join("a/b", "c.png");
+		ok(j && !strcmp(j, "a/b/c.png"), "paths join with one slash");
+		free(j);
+		j = tfr_path_join("", "c");
+		ok(j && !strcmp(j, "/c"), "an empty directory gives /name, as the callers' copies did");
+		free(j);
+	}
 	return tap_done();
 }

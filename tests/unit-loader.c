@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "lib/output/sidecar.h"
 #include "lib/pixels/augment.h"
 #include "lib/format/example.h"
 #include "lib/pixels/f16.h"
@@ -40,11 +41,8 @@ static int write_shard(const char *path, enum tfr_compression comp, uint64_t fir
 	struct tfr_writer *w;
 	struct tfr_error e;
 	struct tfr_buf ex = { 0 }, enc = { 0 };
-	char idx[300];
-
-	snprintf(idx, sizeof idx, "%s.idx", path);
-	if (with_idx)
-		wo.index_path = idx;
+	if (with_idx && tfr_sidecar_hook(&wo.hook, path, 1, &e))
+		return -1;
 	if (tfr_writer_open(&w, path, &wo, &e))
 		return -1;
 	for (uint64_t i = 0; i < n; i++) {

@@ -10,6 +10,8 @@
 #include "tap.h"
 #include "lib/output/output.h"
 #include "lib/base/tmpfile.h"
+#include "lib/base/fileio.h"
+#include "lib/output/sidecar.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -194,6 +196,54 @@ int main(void)
 		ok(link(target, in) == 0, "a hard link to a shard");
 	}
 	ok(tfr_output_run_new(&run, &o, &err) != 0, "is refused too (device and inode)");
+
+	/* .idx sidecars (sidecar.h): built as the shard is written and put
+	 * in place before it; the same text as indexing the file after;
+	 * nothing left when the writer is aborted. */
+	{
+		struct tfr_writer_opts wo = { .no_fsync = 1 };
+		struct tfr_writer *w = NULL;
+		struct tfr_buf live, after;
+		char shard[160], side[160], other[160];
+		uint64_t n = 0;
+		int i, good;
+
+		snprintf(shard, sizeof(shard), "%s/s.tfrecord", dir);
+		snprintf(side, sizeof(side), "%s/s.tfrecord.idx", dir);
+		snprintf(other, sizeof(other), "%s/other.idx", dir);
+		good = !tfr_sidecar_hook(&wo.hook, shard, 1, &err) &&
+		       !tfr_writer_open(&w, shard, &wo, &err);
+		for (i = 0; good && i < 5; i++)
+			good = !tfr_writer_write(w, "record", (size_t)i + 1, &err);
+		good = good && !tfr_writer_commit(w, NULL, NULL, &err);
+		tfr_buf_init(&live, 0);
+		tfr_buf_init(&after, 0);
+		ok(good && !tfr_file_read(side, &live, 0, &err) &&
+		   !strncmp((char *)live.data, "0 17\n17 18\n35 19\n", 17),
+		   "a writer with a sidecar hook leaves SHARD.idx, one line a record");
+		ok(!tfr_sidecar_write(shard, other, 1, &n, &err) && n == 5 &&
+		   !tfr_file_read(other, &after, 0, &err) && after.len == live.len &&
+		   !memcmp(after.data, live.data, live.len),
+		   "indexing the shard afterwards gives the same text (5 records)");
+		unlink(side);
+		ok(!tfr_sidecar_write(shard, NULL, 1, NULL, &err) && access(side, F_OK) == 0,
+		   "without a destination the index goes beside the shard");
+		tfr_buf_release(&live);
+		tfr_buf_release(&after);
+		unlink(side);
+		unlink(shard);
+		memset(&wo, 0, sizeof(wo));
+		wo.no_fsync = 1;
+		good = !tfr_sidecar_hook(&wo.hook, shard, 1, &err) &&
+		       !tfr_writer_open(&w, shard, &wo, &err) &&
+		       !tfr_writer_write(w, "x", 1, &err);
+		if (good)
+			tfr_writer_abort(w);
+		ok(good && access(side, F_OK) != 0 && access(shard, F_OK) != 0,
+		   "an aborted writer leaves neither the shard nor its index");
+		ok(tfr_sidecar_write(other, NULL, 1, NULL, &err) != 0,
+		   "indexing a file that is not a TFRecord fails");
+	}
 
 	{
 		char cmd[200];

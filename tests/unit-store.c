@@ -1,5 +1,7 @@
 /* unit-store.c - --store encoders: option parsing, PNG and lossless WebP
- * exact, JPEG and lossy WebP close, same bytes twice, gray images. */
+ * exact, JPEG and lossy WebP close, same bytes twice, gray images; the
+ * format lists generated from the codec table; the PNG row writer and
+ * label reader other layers use (image.h). */
 #include "config.h"
 #include <png.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "tap.h"
 #include "lib/image/store.h"
+#include "lib/image/image.h"
 
 /* Decode back to w*h*ch bytes with each library's own decoder. */
 static uint8_t *decode(enum tfr_store f, const struct tfr_buf *b, uint32_t w, uint32_t h,
@@ -124,6 +127,48 @@ int main(void)
 	   "an empty image is refused");
 	ok(tfr_store_encode(TFR_STORE_PNG, 90, pix, 5, 5, 2, &a, &err) == TFR_ERR_INVALID,
 	   "two channels are refused");
+
+	/* Lists from the table: every decoder, every encoder with its modes. */
+	{
+		char list[256], small[8];
+		size_t n = tfr_image_format_list(TFR_LIST_LONG, list, sizeof(list));
+
+		ok(!strcmp(list, "JPEG, PNG, WebP, TIFF, GIF, BMP, PNM or JPEG 2000") &&
+		   n == strlen(list), "decoders listed: %s", list);
+		n = tfr_image_format_list(TFR_LIST_STORE, list, sizeof(list));
+		ok(!strcmp(list, "jpeg[:Q], png or webp[:Q|lossless]") && n == strlen(list),
+		   "encoders listed: %s", list);
+		ok(tfr_image_format_list(TFR_LIST_STORE, small, sizeof(small)) == n &&
+		   !strcmp(small, "jpeg[:Q"), "a short buffer is cut and terminated, the need returned");
+		ok(tfr_image_encoder("gif", 3, NULL, NULL) == TFR_IMAGE_UNKNOWN &&
+		   tfr_image_encoder("png", 3, NULL, NULL) == TFR_IMAGE_PNG,
+		   "only codecs with an encoder are encoders");
+	}
+
+	/* The row writer (exported pictures) and the label reader (masks). */
+	{
+		uint8_t lab[6 * 4], *back = NULL;
+		uint32_t w = 0, h = 0;
+		size_t i;
+
+		for (i = 0; i < sizeof(lab); i++)
+			lab[i] = (uint8_t)(i * 7);
+		a.len = 0;
+		ok(tfr_png_encode_rows(lab, 6, 4, 1, &a, &err) == 0 && a.len > 8 &&
+		   !memcmp(a.data, "\x89PNG", 4), "the row writer makes a PNG");
+		ok(tfr_png_read_labels(a.data, a.len, 100, &back, &w, &h, &err) == 0 &&
+		   w == 6 && h == 4 && !memcmp(back, lab, sizeof(lab)),
+		   "the label reader gives its values back");
+		free(back);
+		ok(tfr_png_read_labels(a.data, a.len, 23, &back, &w, &h, &err) == TFR_ERR_LIMIT &&
+		   !back, "the label reader refuses a PNG over the pixel cap");
+		ok(tfr_png_read_labels(a.data, a.len / 2, 100, &back, &w, &h, &err) ==
+		   TFR_ERR_FORMAT && !back, "the label reader refuses a cut PNG");
+		a.len = 0;
+		ok(tfr_png_encode_rows(pix, 5, 5, 3, &a, &err) == 0 &&
+		   tfr_png_read_labels(a.data, a.len, 100, &back, &w, &h, &err) ==
+		   TFR_ERR_UNSUPPORTED && !back, "the label reader refuses an RGB PNG");
+	}
 	tfr_buf_release(&a);
 	tfr_buf_release(&b);
 	free(pix);

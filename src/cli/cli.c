@@ -6,6 +6,7 @@
 #include "lib/base/fileio.h"
 #include "lib/output/output.h"
 #include "lib/base/tmpfile.h"
+#include "lib/image/image.h"
 
 #include <getopt.h>
 
@@ -17,6 +18,43 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Lists that a usage text names as @FORMATS@ or @STORE@ come from the
+ * codec table (image.h), so that a new codec needs no edit here. */
+void cli_put_usage(const char *usage)
+{
+	static const struct { const char *mark; enum tfr_image_list what; } marks[] = {
+		{ "@FORMATS@", TFR_LIST_LONG },
+		{ "@STORE@", TFR_LIST_STORE },
+	};
+	const char *p = usage;
+
+	while (*p) {
+		const char *at = strchr(p, '@');
+		size_t i;
+
+		if (!at) {
+			fputs(p, stdout);
+			break;
+		}
+		fwrite(p, 1, (size_t)(at - p), stdout);
+		for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+			if (!strncmp(at, marks[i].mark, strlen(marks[i].mark)))
+				break;
+		if (i == sizeof(marks) / sizeof(marks[0])) {
+			fputc('@', stdout);
+			p = at + 1;
+			continue;
+		}
+		{
+			char list[256];
+
+			tfr_image_format_list(marks[i].what, list, sizeof(list));
+			fputs(list, stdout);
+		}
+		p = at + strlen(marks[i].mark);
+	}
+}
 
 void cli_error(const char *fmt, ...)
 {
@@ -362,7 +400,7 @@ static int output_option(const char *cmd, const char *usage, int c, const char *
 		return OPT_NEXT;
 	case 'q': out->quiet = 1; return OPT_NEXT;
 	case 'h':
-		fputs(usage, stdout);
+		cli_put_usage(usage);
 		return cli_close_stdout();
 	case '?': return cli_usage(cmd, "unknown option");
 	default: return OPT_OTHER;

@@ -28,6 +28,10 @@ int cmd_manifest(int argc, char **argv);
 int cmd_duplicates(int argc, char **argv);
 
 /* "tfrec: " + message + newline on stderr. */
+/* Print a usage text to stdout, with @FORMATS@ and @STORE@ replaced by
+ * the codec table's lists (tfr_image_format_list()). */
+void cli_put_usage(const char *usage);
+
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the library's message for err. */
 void cli_error_lib(const struct tfr_error *err);

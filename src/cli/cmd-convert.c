@@ -26,14 +26,14 @@
 static const char usage_text[] =
 "usage: tfrec convert [OPTIONS] -o PREFIX INPUT...\n"
 "\n"
-"Decode, augment, resize and normalize images (JPEG, PNG, WebP, TIFF, GIF,\n"
-"BMP, PNM, JPEG 2000; sniffed from the bytes) into tf.train.Example\n"
-"records of float16 tensors, written as\n"
+"Decode, augment, resize and normalize images (sniffed from the bytes)\n"
+"into tf.train.Example records of float16 tensors, written as\n"
 "PREFIX-00000-of-0000N.tfrecord shards with a PREFIX.json manifest.  A\n"
 "directory INPUT is walked recursively in sorted order; its first-level\n"
 "folders name the classes (ids by sorted name, in PREFIX.labels.txt).\n"
 "An INPUT may also be an image, an archive (tar, tar.gz, tar.zst, zip;\n"
 "nested tars, WebDataset) or a TFRecord file, told apart by its bytes.\n"
+"Image formats: @FORMATS@.\n"
 "\n"
 "Inputs:\n"
 "  -o, --output PREFIX     output prefix (required)\n"
@@ -80,8 +80,9 @@ static const char usage_text[] =
 "      --dtype TYPE        float16 (default), float32 or uint8\n"
 "      --encoded           store the original file bytes instead\n"
 "      --store FMT         store the preprocessed image encoded instead of a\n"
-"                          tensor: jpeg[:Q], png, webp[:Q|lossless] (Q 1..100,\n"
-"                          default 90), in image/encoded and image/format\n"
+"                          tensor: @STORE@\n"
+"                          (Q 1..100, default 90), in image/encoded and\n"
+"                          image/format\n"
 "Shards:\n"
 CLI_HELP_SHARDING
 "      --shuffle           shuffle the records before dealing them out\n"
@@ -535,8 +536,12 @@ static int parse_option(int c, struct args *a)
 	case OPT_STORE: {
 		enum tfr_store fmt;
 
-		if (tfr_store_parse(optarg, &fmt, &a->o.store_quality))
-			return cli_usage("convert", "invalid --store '%s' (want jpeg[:Q], png or webp[:Q])", optarg);
+		if (tfr_store_parse(optarg, &fmt, &a->o.store_quality)) {
+			char fmts[256];
+
+			tfr_image_format_list(TFR_LIST_STORE, fmts, sizeof(fmts));
+			return cli_usage("convert", "invalid --store '%s' (want %s)", optarg, fmts);
+		}
 		a->o.store = (int)fmt;
 		break;
 	}
@@ -619,8 +624,11 @@ static int run(struct args *a, int argc, char **argv)
 		cli_error("warning: class '%s' is not in '%s'; added as id %zu",
 			  ds.classes[ci], a->classes, ci);
 	if (ds.n == 0) {
-		cli_error("no images found in the inputs (looked for names ending as JPEG, PNG, WebP, TIFF, "
-			  "GIF, BMP, PNM and JPEG 2000 files do: see tfrec-convert(1))");
+		char fmts[256];
+
+		tfr_image_format_list(TFR_LIST_LONG, fmts, sizeof(fmts));
+		cli_error("no images found in the inputs (looked for names ending as %s files "
+			  "do: see tfrec-convert(1))", fmts);
 		goto done;
 	}
 

@@ -3,10 +3,7 @@
  */
 #include "config.h"
 #include "cli.h"
-#include "lib/base/buf.h"
-#include "lib/base/fileio.h"
-#include "lib/format/index.h"
-#include "lib/format/record.h"
+#include "lib/output/sidecar.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -46,7 +43,6 @@ int cmd_index(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL;
-	struct tfr_buf b;
 	struct tfr_error err;
 	int c, i, status = 0;
 
@@ -71,45 +67,16 @@ int cmd_index(int argc, char **argv)
 	if (output && strcmp(output, "-") && (i = cli_check_output_dir(output)) != 0)
 		return i;
 	cli_install_signals();
-	tfr_buf_init(&b, 0);
 	for (i = optind; i < argc; i++) {
-		uint64_t n;
-		char *dest = NULL;
-
-		b.len = 0;
-		if (tfr_index_build(argv[i], &b, &n, &err)) {
-			cli_error_lib(&err);
-			/* The library says what is wrong; the way out is ours. */
-			if (err.status == TFR_ERR_UNSUPPORTED)
-				fputs("tfrec: rewrite it uncompressed, with its index: "
-				      "tfrec shard --compression none --index\n", stderr);
-			status = 1;
+		if (!tfr_sidecar_write(argv[i], output, 0, NULL, &err))
 			continue;
-		}
-		/* Standard input has no name to put ".idx" after. */
-		if ((output && !strcmp(output, "-")) || (!output && !strcmp(argv[i], "-"))) {
-			fwrite(b.data ? (const char *)b.data : "", 1, b.len, stdout);
-			continue;
-		}
-		if (!output) {
-			size_t l = strlen(argv[i]) + 5;
-
-			dest = malloc(l);
-			if (!dest) {
-				cli_error("out of memory");
-				status = 1;
-				continue;
-			}
-			snprintf(dest, l, "%s.idx", argv[i]);
-		}
-		if (tfr_file_write_atomic(dest ? dest : output, b.data ? (const char *)b.data : "",
-					  b.len, 1, &err)) {
-			cli_error_lib(&err);
-			status = 1;
-		}
-		free(dest);
+		cli_error_lib(&err);
+		/* The library says what is wrong; the way out is ours. */
+		if (err.status == TFR_ERR_UNSUPPORTED)
+			fputs("tfrec: rewrite it uncompressed, with its index: "
+			      "tfrec shard --compression none --index\n", stderr);
+		status = 1;
 	}
-	tfr_buf_release(&b);
 	if (cli_close_stdout())
 		status = 1;
 	return status;

@@ -439,12 +439,11 @@ static int head_of(const char *path, unsigned char *head, size_t cap, size_t *n,
 		if (!best)
 			return tfr_error_on(err, TFR_ERR_FORMAT, path,
 					     "no annotation files (.json, .xml, .txt, .csv)");
-		first = malloc(strlen(path) + strlen(best) + 2);
+		first = tfr_path_join(path, best);
 		if (!first) {
 			free(best);
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		}
-		sprintf(first, "%s/%s", path, best);
 		free(best);
 		path = first;
 	}

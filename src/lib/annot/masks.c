@@ -1,10 +1,9 @@
 /* masks.c - masks drawn, coded as PNG and moved; see masks.h. */
 #include "config.h"
 #include "annot/masks.h"
-#include "image/store.h"
+#include "image/image.h"
 
 #include <math.h>
-#include <png.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,7 +146,7 @@ int tfr_mask_encode(const unsigned char *px, uint32_t w, uint32_t h, struct tfr_
 		    struct tfr_error *err)
 {
 	struct tfr_error e;
-	int rc = tfr_store_png_append(px, w, h, 1, out, &e);
+	int rc = tfr_png_append(px, w, h, 1, out, &e);
 
 	if (rc == TFR_ERR_FORMAT)
 		return tfr_error_set(err, TFR_ERR_INVALID, "cannot encode a mask: %s", e.msg);
@@ -169,34 +168,6 @@ int tfr_mask_png(const struct tfr_annot_set *set, const struct tfr_annot_object 
 	return rc;
 }
 
-struct memread {
-	const unsigned char *p;
-	size_t n, at;
-};
-
-static void read_mem(png_structp png, png_bytep out, size_t len)
-{
-	struct memread *m = png_get_io_ptr(png);
-
-	if (len > m->n - m->at)
-		png_error(png, "the PNG ends early");
-	memcpy(out, m->p + m->at, len);
-	m->at += len;
-}
-
-/* libpng's error handler must not return: back to the setjmp, quietly. */
-static void png_quiet_error(png_structp png, png_const_charp msg)
-{
-	(void)msg;
-	png_longjmp(png, 1);
-}
-
-static void png_quiet_warning(png_structp png, png_const_charp msg)
-{
-	(void)png;
-	(void)msg;
-}
-
 int tfr_mask_size(const void *data, size_t len, uint32_t *w, uint32_t *h)
 {
 	const unsigned char *p = data;
@@ -208,22 +179,13 @@ int tfr_mask_size(const void *data, size_t len, uint32_t *w, uint32_t *h)
 	return 0;
 }
 
-/*
- * The stored values of a gray or palette PNG: labels, so no gamma, no
- * palette expansion (a VOC SegmentationClass PNG gives its class
- * indices), 16-bit samples cut to their high byte.  libpng's setjmp
- * stays in this one function.
- */
+/* The stored values of a gray or palette PNG, as labels
+ * (tfr_png_read_labels), with the messages masks have always given. */
 int tfr_mask_decode(const void *data, size_t len, unsigned char **pxp, uint32_t *pw,
 		    uint32_t *ph, struct tfr_error *err)
 {
-	struct memread m = { data, len, 0 };
-	png_structp png;
-	png_infop info = NULL;
-	unsigned char *volatile px = NULL;
-	png_bytep *volatile rows = NULL;
-	uint32_t w, h, y;
-	int type, depth;
+	uint32_t w, h;
+	int rc;
 
 	*pxp = NULL;
 	if (tfr_mask_size(data, len, &w, &h))
@@ -231,45 +193,14 @@ int tfr_mask_decode(const void *data, size_t len, unsigned char **pxp, uint32_t 
 	if (!w || !h || (uint64_t)w * h > TFR_MASK_MAX_PIXELS)
 		return tfr_error_set(err, TFR_ERR_LIMIT, "a mask of %ux%u is above %llu pixels",
 				     w, h, (unsigned long long)TFR_MASK_MAX_PIXELS);
-	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_quiet_error,
-				     png_quiet_warning);
-	if (!png || !(info = png_create_info_struct(png))) {
-		png_destroy_read_struct(&png, NULL, NULL);
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	}
-	if (setjmp(png_jmpbuf(png))) {
-		png_destroy_read_struct(&png, &info, NULL);
-		free(px);
-		free(rows);
-		return tfr_error_set(err, TFR_ERR_FORMAT, "a mask PNG cannot be decoded");
-	}
-	png_set_read_fn(png, &m, read_mem);
-	png_read_info(png, info);
-	type = png_get_color_type(png, info);
-	depth = png_get_bit_depth(png, info);
-	if (type != PNG_COLOR_TYPE_GRAY && type != PNG_COLOR_TYPE_PALETTE) {
-		png_destroy_read_struct(&png, &info, NULL);
+	rc = tfr_png_read_labels(data, len, TFR_MASK_MAX_PIXELS, pxp, pw, ph, NULL);
+	if (rc == TFR_ERR_UNSUPPORTED)
 		return tfr_error_set(err, TFR_ERR_FORMAT, "a mask PNG is not gray or palette "
 				     "(its values are labels)");
-	}
-	if (depth < 8)
-		png_set_packing(png);
-	if (depth == 16)
-		png_set_strip_16(png);
-	png_set_interlace_handling(png);
-	png_read_update_info(png, info);
-	px = malloc((size_t)w * h + 1);
-	rows = malloc(sizeof(png_bytep) * h);
-	if (!px || !rows)
-		png_error(png, "out of memory");
-	for (y = 0; y < h; y++)
-		rows[y] = px + (size_t)y * w;
-	png_read_image(png, rows);
-	png_destroy_read_struct(&png, &info, NULL);
-	free(rows);
-	*pxp = px;
-	*pw = w;
-	*ph = h;
+	if (rc == TFR_ERR_NOMEM)
+		return tfr_error_set(err, rc, "out of memory");
+	if (rc)
+		return tfr_error_set(err, TFR_ERR_FORMAT, "a mask PNG cannot be decoded");
 	return TFR_OK;
 }
 

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "annot/annot.h"
+#include "base/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -383,13 +384,12 @@ static int voc_load(struct tfr_annot_set *set, const char *path,
 		closedir(d);
 		rc = tfr_annot_list_dir(path, ".xml", &names, &n, err);
 		for (i = 0; !rc && i < n; i++) {
-			char *full = malloc(strlen(path) + strlen(names[i]) + 2);
+			char *full = tfr_path_join(path, names[i]);
 
 			if (!full) {
 				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 				break;
 			}
-			sprintf(full, "%s/%s", path, names[i]);
 			rc = voc_file(set, full, err);
 			free(full);
 		}

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "annot/annot.h"
 #include "image/image.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -209,15 +210,6 @@ static int is_image(const char *name)
 	return 0;
 }
 
-static char *join(const char *a, const char *b)
-{
-	char *p = malloc(strlen(a) + strlen(b) + 2);
-
-	if (p)
-		sprintf(p, "%s/%s", a, b);
-	return p;
-}
-
 static int exists(const char *p)
 {
 	struct stat st;
@@ -242,10 +234,10 @@ static int yolo_load(struct tfr_annot_set *set, const char *path,
 	if (o->classes_file)
 		cls = strdup(o->classes_file);
 	else {
-		cls = join(path, "classes.txt");
+		cls = tfr_path_join(path, "classes.txt");
 		if (cls && !exists(cls)) {
 			free(cls);
-			cls = join(path, "obj.names");
+			cls = tfr_path_join(path, "obj.names");
 		}
 	}
 	if (!cls)
@@ -287,7 +279,7 @@ static int yolo_load(struct tfr_annot_set *set, const char *path,
 		hit = ntxt ? bsearch(&key, txts, ntxt, sizeof(*txts), cmp_str) : NULL;
 		free(key);
 		if (hit) {
-			char *full = join(path, *hit);
+			char *full = tfr_path_join(path, *hit);
 			unsigned char *data;
 			size_t len;
 
@@ -300,7 +292,7 @@ static int yolo_load(struct tfr_annot_set *set, const char *path,
 			set->images[idx].source = full;
 			rc = tfr_annot_slurp(full, (size_t)64 << 20, &data, &len, err);
 			if (!rc) {
-				char *image = join(imgdir, imgs[i]);
+				char *image = tfr_path_join(imgdir, imgs[i]);
 
 				if (!image)
 					rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
@@ -313,7 +305,7 @@ static int yolo_load(struct tfr_annot_set *set, const char *path,
 	}
 	for (t = 0; !rc && t < ntxt; t++)
 		if (!used[t] && strcmp(txts[t], "classes.txt")) {
-			char *full = join(path, txts[t]);
+			char *full = tfr_path_join(path, txts[t]);
 
 			if (!full) {
 				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");

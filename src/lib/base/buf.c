@@ -99,3 +99,22 @@ int tfr_grow(void **p, size_t *cap, size_t need)
 	*cap = need;
 	return 0;
 }
+
+void *tfr_grow_array(void *p, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap;
+
+	if (need <= ncap)
+		return p;
+	ncap = ncap > SIZE_MAX / 2 ? SIZE_MAX : ncap * 2;
+	if (ncap < 16)
+		ncap = 16;
+	if (ncap < need)
+		ncap = need;
+	if (!elem || ncap > SIZE_MAX / elem)
+		return NULL;
+	p = realloc(p, ncap * elem);
+	if (p)
+		*cap = ncap;
+	return p;
+}

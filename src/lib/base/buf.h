@@ -33,4 +33,13 @@ int tfr_buf_printf(struct tfr_buf *b, const char *fmt, ...)
  * unchanged).  For workers' reused scratch, which never shrinks. */
 int tfr_grow(void **p, size_t *cap, size_t need);
 
+/* The one growth rule for arrays: make room for need elements of elem
+ * bytes in the array p (capacity *cap elements; p may be NULL with *cap
+ * 0), at least doubling so that n pushes cost O(n).  Returns the array,
+ * perhaps moved, with *cap updated; NULL when out of memory or when the
+ * size would overflow size_t (then p and *cap are unchanged and p still
+ * belongs to the caller).  Use as: v = tfr_grow_array(l->v, &l->cap,
+ * l->n + 1, sizeof(*v)); if (!v) fail; l->v = v; */
+void *tfr_grow_array(void *p, size_t *cap, size_t need, size_t elem);
+
 #endif

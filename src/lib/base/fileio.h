@@ -68,6 +68,11 @@ void tfr_atomic_abort(struct tfr_atomic *a);
 int tfr_file_write_atomic(const char *path, const void *p, size_t n,
 			  int do_fsync, struct tfr_error *err);
 
+/* "dir/name" in a new string (malloc'd), or NULL when out of memory.
+ * Neither may be NULL; no slash is added or removed beyond the one
+ * between them, so "" gives "/name", as the callers' copies did. */
+char *tfr_path_join(const char *dir, const char *name);
+
 /* Lowercase hex of a 32-byte digest into out[65]. */
 void tfr_hex32(const unsigned char sha[32], char out[65]);
 

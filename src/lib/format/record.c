@@ -712,9 +712,6 @@ struct tfr_writer {
 	unsigned char *out;   /* file bytes waiting for write(2) */
 	size_t out_len;
 	uint64_t stream_bytes, records;
-	char *idx_path;       /* copy of opts.index_path */
-	char *idx;            /* DALI index text, one line per record */
-	size_t idx_len, idx_cap;
 };
 
 static int flush_out(struct tfr_writer *w, struct tfr_error *err)
@@ -736,20 +733,21 @@ int tfr_writer_open(struct tfr_writer **wp, const char *path,
 
 	*wp = NULL;
 	w = calloc(1, sizeof(*w));
-	if (!w)
+	if (!w) {
+		if (opts && opts->hook.release)
+			opts->hook.release(opts->hook.ctx);
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	}
 	w->file.fd = -1;
 	w->file.slot = -1;
 	if (opts)
 		w->opts = *opts;
-	w->out = malloc(OUT_CHUNK);
-	if (w->opts.index_path && strcmp(path, "-")) {
-		w->idx_path = strdup(w->opts.index_path);
-		w->opts.index_path = w->idx_path;
-	} else {
-		w->opts.index_path = NULL;
+	if (!strcmp(path, "-")) { /* nothing beside standard output */
+		w->opts.hook.on_record = NULL;
+		w->opts.hook.before_commit = NULL;
 	}
-	if (!w->out || (w->opts.index_path && !w->idx_path)) {
+	w->out = malloc(OUT_CHUNK);
+	if (!w->out) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -833,26 +831,6 @@ static int emit(struct tfr_writer *w, const void *p, size_t n,
 	return TFR_OK;
 }
 
-static int index_line(struct tfr_writer *w, uint64_t off, uint64_t size)
-{
-	char line[48];
-	int n = snprintf(line, sizeof(line), "%llu %llu\n",
-			 (unsigned long long)off, (unsigned long long)size);
-
-	if (w->idx_len + (size_t)n > w->idx_cap) {
-		size_t ncap = w->idx_cap ? w->idx_cap * 2 : 4096;
-		char *p = realloc(w->idx, ncap);
-
-		if (!p)
-			return TFR_ERR_NOMEM;
-		w->idx = p;
-		w->idx_cap = ncap;
-	}
-	memcpy(w->idx + w->idx_len, line, (size_t)n);
-	w->idx_len += (size_t)n;
-	return TFR_OK;
-}
-
 int tfr_writer_write(struct tfr_writer *w, const void *data, size_t len,
 		     struct tfr_error *err)
 {
@@ -868,8 +846,8 @@ int tfr_writer_write(struct tfr_writer *w, const void *data, size_t len,
 				     (unsigned long long)TFR_DEFAULT_MAX_RECORD);
 	tfr_record_header(hdr, len);
 	put_le32(foot, tfr_masked_crc32c(data, len));
-	if (w->opts.index_path &&
-	    index_line(w, w->stream_bytes, len + TFR_RECORD_OVERHEAD))
+	if (w->opts.hook.on_record &&
+	    w->opts.hook.on_record(w->opts.hook.ctx, w->stream_bytes, len + TFR_RECORD_OVERHEAD))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	rc = emit(w, hdr, 12, err);
 	if (!rc)
@@ -896,12 +874,11 @@ int tfr_writer_commit(struct tfr_writer *w, unsigned char sha256[32],
 		goto fail;
 	if (bytes)
 		*bytes = w->file.bytes;
-	/* The index goes first: a shard under its final name always has
-	 * its complete index beside it. */
+	/* Sidecars go first: a shard under its final name always has its
+	 * complete index beside it. */
 	rc = tfr_atomic_close(&w->file, err);
-	if (!rc && w->opts.index_path)
-		rc = tfr_file_write_atomic(w->opts.index_path, w->idx ? w->idx : "",
-					   w->idx_len, !w->opts.no_fsync, err);
+	if (!rc && w->opts.hook.before_commit)
+		rc = w->opts.hook.before_commit(w->opts.hook.ctx, err);
 	if (!rc)
 		rc = tfr_atomic_commit(&w->file, sha256, err);
 fail:
@@ -916,9 +893,9 @@ void tfr_writer_abort(struct tfr_writer *w)
 	if (w->z_live)
 		deflateEnd(&w->zs);
 	tfr_atomic_abort(&w->file);
+	if (w->opts.hook.release)
+		w->opts.hook.release(w->opts.hook.ctx);
 	free(w->out);
-	free(w->idx);
-	free(w->idx_path);
 	free(w);
 }
 

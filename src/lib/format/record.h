@@ -117,17 +117,35 @@ void tfr_reader_free(struct tfr_reader *r); /* r may be NULL */
 
 struct tfr_writer;
 
+/*
+ * What the file's owner hears of the writing, so that sidecars are its
+ * business and not the framing's (a DALI index: output/sidecar.h).  Any
+ * member may be NULL.  on_record: each record's stream offset and framed
+ * size, before the record is written (nonzero: out of memory).
+ * before_commit: once the file's bytes are durable, before it takes its
+ * final name, so that a sidecar is in place first.  release: when the
+ * writer goes, committed or not (ctx is freed there).  Not called for
+ * standard output ("-"), which has nothing beside it.
+ */
+struct tfr_writer_hook {
+	int (*on_record)(void *ctx, uint64_t offset, uint64_t size);
+	int (*before_commit)(void *ctx, struct tfr_error *err);
+	void (*release)(void *ctx);
+	void *ctx;
+};
+
 struct tfr_writer_opts {
 	enum tfr_compression compression;
 	int level;              /* zlib level 1..9, 0 for the default (6) */
-	const char *index_path; /* write a DALI index here, or NULL */
 	int no_fsync;           /* skip fsync before rename (tests, stdout) */
+	struct tfr_writer_hook hook; /* owned by the writer from open on */
 };
 
 /*
  * Create a writer for path ("-" writes to standard output without
- * renaming).  Output goes to a temporary name beside path, registered in
- * tmpfile.h, and appears under path only on tfr_writer_commit().
+ * renaming).  The file is fileio.h's atomic writer: a temporary name
+ * beside path, registered in tmpfile.h, that appears under path only on
+ * tfr_writer_commit().  opts->hook is released even when open fails.
  */
 int tfr_writer_open(struct tfr_writer **wp, const char *path,
 		    const struct tfr_writer_opts *opts, struct tfr_error *err);

@@ -312,6 +312,7 @@ static const char *const bmp_exts[] = { ".bmp", ".dib", NULL };
 const struct tfr_codec tfr_codec_bmp = {
 	.format = TFR_IMAGE_BMP,
 	.name = "bmp",
+	.long_name = "BMP",
 	.exts = bmp_exts,
 	.sniff = bmp_sniff,
 	.probe = bmp_probe,

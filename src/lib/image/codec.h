@@ -25,6 +25,12 @@
  *   - scaled, when not NULL, gives the stored size of the frame decode
  *     will produce for a caller that needs at least need_w x need_h
  *     (stored orientation); NULL means decode always gives full size.
+ *   - encode, when not NULL, encodes w x h pixels of 1 or 3 interleaved
+ *     8-bit channels (rows of w * channels bytes, sizes already checked
+ *     by the caller) into out, replacing its contents; quality is 1..100,
+ *     or TFR_CODEC_LOSSLESS where encode_lossless says the format has a
+ *     lossless mode; encode_quality says whether quality applies at all.
+ *     The same pixels and settings give the same bytes.
  * Codecs keep their library's longjmp or callback error handling inside
  * their own file.  Every function must be thread-safe: state lives in
  * locals or in the call's own allocations, never in globals.
@@ -32,11 +38,16 @@
 #ifndef TFR_IMAGE_CODEC_H
 #define TFR_IMAGE_CODEC_H
 
+#include "base/buf.h"
 #include "image/image.h"
+
+/* encode's quality for a lossless encode (webp:lossless). */
+#define TFR_CODEC_LOSSLESS 101
 
 struct tfr_codec {
 	enum tfr_image_format format;
 	const char *name;       /* the image/format value, lowercase */
+	const char *long_name;  /* as people write it, for help and errors */
 	const char *const *exts; /* file name endings a directory walk takes; NULL-terminated */
 	int (*sniff)(const unsigned char *p, size_t len);
 	int (*probe)(const void *data, size_t len, uint64_t max_pixels,
@@ -46,6 +57,10 @@ struct tfr_codec {
 	int (*decode)(const void *data, size_t len, const struct tfr_decode_opts *o,
 		      struct tfr_image *img, struct tfr_image_info *info,
 		      struct tfr_error *err);
+	int (*encode)(const uint8_t *pix, uint32_t w, uint32_t h, unsigned channels,
+		      int quality, struct tfr_buf *out, struct tfr_error *err);
+	unsigned encode_quality : 1;   /* takes :Q */
+	unsigned encode_lossless : 1;  /* takes :lossless */
 };
 
 extern const struct tfr_codec tfr_codec_jpeg, tfr_codec_png, tfr_codec_webp,

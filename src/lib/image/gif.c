@@ -195,6 +195,7 @@ static const char *const gif_exts[] = { ".gif", NULL };
 const struct tfr_codec tfr_codec_gif = {
 	.format = TFR_IMAGE_GIF,
 	.name = "gif",
+	.long_name = "GIF",
 	.exts = gif_exts,
 	.sniff = gif_sniff,
 	.probe = gif_probe,

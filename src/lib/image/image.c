@@ -65,11 +65,83 @@ int tfr_image_name_known(const char *name)
 	return 0;
 }
 
+/* snprintf-like append at *len into out/cap. */
+static void put(char *out, size_t cap, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len < cap) {
+		size_t room = cap - *len - 1, k = n < room ? n : room;
+
+		memcpy(out + *len, s, k);
+		out[*len + k] = '\0';
+	}
+	*len += n;
+}
+
+size_t tfr_image_format_list(enum tfr_image_list what, char *out, size_t cap)
+{
+	const struct tfr_codec *take[NCODECS];
+	size_t i, n = 0, len = 0;
+
+	if (cap)
+		out[0] = '\0';
+	for (i = 0; i < NCODECS; i++)
+		if (what == TFR_LIST_LONG || codecs[i]->encode)
+			take[n++] = codecs[i];
+	for (i = 0; i < n; i++) {
+		if (i)
+			put(out, cap, &len, i + 1 == n ? " or " : ", ");
+		if (what == TFR_LIST_LONG) {
+			put(out, cap, &len, take[i]->long_name);
+			continue;
+		}
+		put(out, cap, &len, take[i]->name);
+		if (take[i]->encode_quality && take[i]->encode_lossless)
+			put(out, cap, &len, "[:Q|lossless]");
+		else if (take[i]->encode_quality)
+			put(out, cap, &len, "[:Q]");
+		else if (take[i]->encode_lossless)
+			put(out, cap, &len, "[:lossless]");
+	}
+	return len;
+}
+
+enum tfr_image_format tfr_image_encoder(const char *name, size_t n, int *quality,
+					int *lossless)
+{
+	size_t i;
+
+	for (i = 0; i < NCODECS; i++)
+		if (codecs[i]->encode && strlen(codecs[i]->name) == n &&
+		    !memcmp(codecs[i]->name, name, n)) {
+			if (quality)
+				*quality = codecs[i]->encode_quality;
+			if (lossless)
+				*lossless = codecs[i]->encode_lossless;
+			return codecs[i]->format;
+		}
+	return TFR_IMAGE_UNKNOWN;
+}
+
+int tfr_image_encode(enum tfr_image_format f, int quality, const uint8_t *pix,
+		     uint32_t w, uint32_t h, unsigned channels, struct tfr_buf *out,
+		     struct tfr_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < NCODECS; i++)
+		if (codecs[i]->format == f && codecs[i]->encode)
+			return codecs[i]->encode(pix, w, h, channels, quality, out, err);
+	return tfr_error_set(err, TFR_ERR_INVALID, "no encoder for the format");
+}
+
 static int not_an_image(struct tfr_error *err)
 {
-	return tfr_error_set(err, TFR_ERR_UNSUPPORTED,
-			     "not an image tfrec can read (JPEG, PNG, WebP, TIFF, GIF, BMP, "
-			     "PNM or JPEG 2000)");
+	char list[256];
+
+	tfr_image_format_list(TFR_LIST_LONG, list, sizeof(list));
+	return tfr_error_set(err, TFR_ERR_UNSUPPORTED, "not an image tfrec can read (%s)", list);
 }
 
 /* ------------------------------------------------------------ shared */

@@ -51,6 +51,59 @@ const char *tfr_image_format_name(enum tfr_image_format f);
  * a directory walk takes only those. */
 int tfr_image_name_known(const char *name);
 
+/*
+ * Lists generated from the codec table, for help texts and messages, so
+ * that a new codec shows up in them without an edit elsewhere.  The text
+ * goes into out (cap bytes, always terminated when cap > 0); the return
+ * is the length the whole text needs, as snprintf's.
+ *   TFR_LIST_LONG:   "JPEG, PNG, WebP, ... or JPEG 2000" (every decoder)
+ *   TFR_LIST_STORE:  "jpeg[:Q], png or webp[:Q|lossless]" (every encoder)
+ * Thread-safe.
+ */
+enum tfr_image_list { TFR_LIST_LONG, TFR_LIST_STORE };
+size_t tfr_image_format_list(enum tfr_image_list what, char *out, size_t cap);
+
+/*
+ * Encoders (--store).  tfr_image_encoder: the format named by the n bytes
+ * at name when tfrec can encode it (TFR_IMAGE_UNKNOWN otherwise), with
+ * whether it takes a quality (:Q) and a lossless mode (:lossless) in
+ * *quality and *lossless (either may be NULL).  tfr_image_encode: w x h
+ * pixels of 1 or 3 interleaved 8-bit channels into out (replacing its
+ * contents); quality 1..100, or TFR_CODEC_LOSSLESS (image/codec.h, 101).
+ * The same pixels and settings give the same bytes.  Thread-safe: each
+ * call makes and frees its own encoder.
+ */
+struct tfr_buf;
+enum tfr_image_format tfr_image_encoder(const char *name, size_t n, int *quality,
+					int *lossless);
+int tfr_image_encode(enum tfr_image_format f, int quality, const uint8_t *pix,
+		     uint32_t w, uint32_t h, unsigned channels, struct tfr_buf *out,
+		     struct tfr_error *err);
+
+/*
+ * PNG for the other layers, so that libpng and its setjmp stay in
+ * image/png.c.  All thread-safe.
+ * tfr_png_append: w x h pixels of 1 or 3 channels through libpng's
+ *   simplified writer, appended to out (instance masks, --store png).  On
+ *   failure err holds libpng's reason alone (TFR_ERR_FORMAT), or
+ *   TFR_ERR_NOMEM.
+ * tfr_png_encode_rows: the same pixels through libpng's row writer with
+ *   its defaults (no colour chunks), appended to out (exported pictures).
+ * tfr_png_read_labels: the stored values of a gray or palette PNG, as
+ *   labels: no gamma, no palette expansion, 1..4-bit samples unpacked,
+ *   16-bit cut to the high byte; *px is a new malloc'd w * h buffer
+ *   (NULL on failure).  TFR_ERR_LIMIT over max_pixels (checked before the
+ *   allocation), TFR_ERR_UNSUPPORTED for other colour types,
+ *   TFR_ERR_FORMAT when libpng refuses the data.
+ */
+int tfr_png_append(const uint8_t *pix, uint32_t w, uint32_t h, unsigned channels,
+		   struct tfr_buf *out, struct tfr_error *err);
+int tfr_png_encode_rows(const uint8_t *pix, uint32_t w, uint32_t h, unsigned channels,
+			struct tfr_buf *out, struct tfr_error *err);
+int tfr_png_read_labels(const void *data, size_t len, uint64_t max_pixels,
+			unsigned char **px, uint32_t *w, uint32_t *h,
+			struct tfr_error *err);
+
 /* What the header says, without decoding pixels. */
 struct tfr_image_info {
 	enum tfr_image_format format;

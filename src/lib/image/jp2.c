@@ -431,6 +431,7 @@ static const char *const jp2_exts[] = { ".jp2", ".j2k", ".j2c", ".jpx", NULL };
 const struct tfr_codec tfr_codec_jp2 = {
 	.format = TFR_IMAGE_JP2,
 	.name = "jp2",
+	.long_name = "JPEG 2000",
 	.exts = jp2_exts,
 	.sniff = jp2_sniff,
 	.probe = jp2_probe,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <jpeglib.h>
+#include <turbojpeg.h>
 #include <jerror.h>
 
 static int jpeg_sniff(const unsigned char *p, size_t len)
@@ -504,14 +505,44 @@ out:
 	return rc;
 }
 
+/* --store jpeg: TurboJPEG, 4:2:0 for colour as cjpeg and PIL do by
+ * default, accurate DCT so that the bytes do not depend on the SIMD
+ * path; no setjmp (TurboJPEG returns errors). */
+static int jpeg_encode(const uint8_t *pix, uint32_t w, uint32_t h, unsigned ch,
+		       int quality, struct tfr_buf *out, struct tfr_error *err)
+{
+	tjhandle tj = tjInitCompress();
+	unsigned char *jpg = NULL;
+	unsigned long size = 0;
+	int rc;
+
+	if (!tj)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "cannot start a JPEG encoder");
+	if (tjCompress2(tj, pix, (int)w, 0, (int)h, ch == 1 ? TJPF_GRAY : TJPF_RGB, &jpg, &size,
+			ch == 1 ? TJSAMP_GRAY : TJSAMP_420, quality, TJFLAG_ACCURATEDCT)) {
+		rc = tfr_error_set(err, TFR_ERR_FORMAT, "JPEG encoding failed: %s",
+				   tjGetErrorStr2(tj));
+	} else {
+		out->len = 0;
+		rc = tfr_buf_append(out, jpg, size) ?
+		     tfr_error_set(err, TFR_ERR_NOMEM, "out of memory") : TFR_OK;
+	}
+	tjFree(jpg);
+	tjDestroy(tj);
+	return rc;
+}
+
 static const char *const jpeg_exts[] = { ".jpg", ".jpeg", ".jpe", ".jfif", NULL };
 
 const struct tfr_codec tfr_codec_jpeg = {
 	.format = TFR_IMAGE_JPEG,
 	.name = "jpeg",
+	.long_name = "JPEG",
 	.exts = jpeg_exts,
 	.sniff = jpeg_sniff,
 	.probe = jpeg_probe,
 	.scaled = jpeg_scaled,
 	.decode = jpeg_decode,
+	.encode = jpeg_encode,
+	.encode_quality = 1,
 };

@@ -171,6 +171,7 @@ static const char *const pnm_exts[] = { ".pbm", ".pgm", ".ppm", ".pnm", NULL };
 const struct tfr_codec tfr_codec_pnm = {
 	.format = TFR_IMAGE_PNM,
 	.name = "pnm",
+	.long_name = "PNM",
 	.exts = pnm_exts,
 	.sniff = pnm_sniff,
 	.probe = pnm_probe,

@@ -302,6 +302,7 @@ static const char *const tiff_exts[] = { ".tif", ".tiff", NULL };
 const struct tfr_codec tfr_codec_tiff = {
 	.format = TFR_IMAGE_TIFF,
 	.name = "tiff",
+	.long_name = "TIFF",
 	.exts = tiff_exts,
 	.sniff = tiff_sniff,
 	.probe = tiff_probe,

@@ -11,6 +11,7 @@
 
 #include <webp/decode.h>
 #include <webp/demux.h>
+#include <webp/encode.h>
 
 static int webp_sniff(const unsigned char *p, size_t len)
 {
@@ -130,13 +131,49 @@ static int webp_decode(const void *data, size_t len, const struct tfr_decode_opt
 	return TFR_OK;
 }
 
+/* --store webp: lossy at a quality, or lossless. */
+static int webp_encode(const uint8_t *pix, uint32_t w, uint32_t h, unsigned ch,
+		       int quality, struct tfr_buf *out, struct tfr_error *err)
+{
+	uint8_t *rgb = NULL, *webp = NULL;
+	const uint8_t *src = pix;
+	size_t size, i;
+	int rc;
+
+	if (ch == 1) { /* libwebp encodes RGB(A) only; WebP has no gray mode */
+		rgb = malloc((size_t)w * h * 3);
+		if (!rgb)
+			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+		for (i = 0; i < (size_t)w * h; i++)
+			rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = pix[i];
+		src = rgb;
+	}
+	size = quality == TFR_CODEC_LOSSLESS ?
+	       WebPEncodeLosslessRGB(src, (int)w, (int)h, (int)w * 3, &webp) :
+	       WebPEncodeRGB(src, (int)w, (int)h, (int)w * 3, (float)quality, &webp);
+	free(rgb);
+	if (!size) {
+		WebPFree(webp);
+		return tfr_error_set(err, TFR_ERR_FORMAT, "WebP encoding failed (%ux%u)", w, h);
+	}
+	out->len = 0;
+	rc = tfr_buf_append(out, webp, size) ?
+	     tfr_error_set(err, TFR_ERR_NOMEM, "out of memory") : TFR_OK;
+	WebPFree(webp);
+	return rc;
+}
+
 static const char *const webp_exts[] = { ".webp", NULL };
 
 const struct tfr_codec tfr_codec_webp = {
 	.format = TFR_IMAGE_WEBP,
 	.name = "webp",
+	.long_name = "WebP",
 	.exts = webp_exts,
 	.sniff = webp_sniff,
 	.probe = webp_probe,
 	.decode = webp_decode,
+	.encode = webp_encode,
+	.encode_quality = 1,
+	.encode_lossless = 1,
 };

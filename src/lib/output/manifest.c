@@ -1,791 +1,266 @@
 /*
- * manifest.c - merging part manifests; see manifest.h.
- *
- * The merged file must equal a single run's byte for byte, so values are
- * never re-serialized: yajl's streaming parser checks the JSON and
- * reports where each token ends (yajl_get_bytes_consumed, the whole file
- * being given in one yajl_parse call), and the raw text of every
- * top-level member and of every "shards" and "skipped" entry is copied
- * as it stands.  Only the layout around them (one member per line, one
- * entry per line, "[]" when empty) is written here, and it is the layout
- * of output.c, which tests hold equal.
+ * output/manifest.c - the manifest's text: its layout (one writer, for a
+ * run's manifest and for tfrec manifest merge, so that the two can only
+ * agree), the run's manifest and labels, and the options object.  See
+ * manifest.h and output.h; the merge itself is merge.c.
  */
 #include "config.h"
 #include "output/manifest.h"
-#include "base/buf.h"
+#include "output/run-priv.h"
 #include "base/fileio.h"
 #include "base/json.h"
-#include "output/output.h"
-#include "format/record.h"
-#include "output/stats.h"
 
-#include <dirent.h>
-#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <yajl/yajl_parse.h>
 
-/* A part count beyond this is not a tfrec part manifest name. */
-#define MAX_PARTS (1u << 20)
+/* --- the layout ---------------------------------------------------------- */
 
-enum kind { K_OTHER, K_PART, K_RECORDS, K_SHARDS, K_SKIPPED, K_STATS };
-
-struct span {
-	size_t off, len;
-};
-
-struct member {
-	char *key;
-	enum kind kind;
-	struct span val;
-};
-
-struct elem {
-	struct span s;
-	char *file;   /* "file" of a shard entry, or NULL */
-};
-
-/* One part manifest, parsed into spans of its text. */
-struct part {
-	const char *path;
-	struct tfr_buf text;
-	yajl_handle h;
-	struct member *m;
-	size_t nm, mcap;
-	struct elem *e[2];          /* entries of "shards" [0] and "skipped" [1] */
-	size_t ne[2], ecap[2];
-	int depth;
-	int split;                  /* -1, or which entry list is being filled */
-	size_t next;                /* where the next entry may start */
-	char key2[16];              /* last key at depth 2 ("part" members) */
-	int file_key;               /* the last key at depth 3 was "file" */
-	uint64_t records, index, count, shared;
-	int have_records, have_index, have_count;
-	const char *why;            /* set when the layout is not a manifest's */
-	int nomem;
-};
-
-static size_t here(const struct part *p)
+void tfr_mtext_begin(struct tfr_mtext *t, struct tfr_buf *b)
 {
-	return yajl_get_bytes_consumed(p->h);
+	t->b = b;
+	t->members = t->entries = 0;
+	t->rc = tfr_buf_puts(b, "{\n");
 }
 
-static size_t skip_sep(const struct part *p, size_t off, const char *seps)
+void tfr_mtext_member(struct tfr_mtext *t, const char *key)
 {
-	while (off < p->text.len && strchr(seps, p->text.data[off]))
-		off++;
-	return off;
+	t->rc |= tfr_buf_puts(t->b, t->members++ ? ",\n  " : "  ");
+	t->rc |= tfr_json_cstr(t->b, key);
+	t->rc |= tfr_buf_puts(t->b, ": ");
 }
 
-static struct member *cur_member(struct part *p)
+void tfr_mtext_list_begin(struct tfr_mtext *t, const char *key)
 {
-	return p->nm ? &p->m[p->nm - 1] : NULL;
+	tfr_mtext_member(t, key);
+	t->rc |= tfr_buf_puts(t->b, "[");
+	t->entries = 0;
 }
 
-static int push_elem(struct part *p, int which, size_t off, size_t len)
+void tfr_mtext_entry(struct tfr_mtext *t)
 {
-	if (p->ne[which] == p->ecap[which]) {
-		size_t ncap = p->ecap[which] ? p->ecap[which] * 2 : 16;
-		struct elem *n = realloc(p->e[which], ncap * sizeof(*n));
-
-		if (!n) {
-			p->nomem = 1;
-			return 0;
-		}
-		p->e[which] = n;
-		p->ecap[which] = ncap;
-	}
-	p->e[which][p->ne[which]++] = (struct elem){ { off, len }, NULL };
-	return 1;
+	t->rc |= tfr_buf_puts(t->b, t->entries++ ? ",\n    " : "\n    ");
 }
 
-/* A value begins at the current depth (is_map: it is an object).  Returns
- * 0 to stop the parse. */
-static int value_begin(struct part *p, int is_map)
+void tfr_mtext_list_end(struct tfr_mtext *t, int empty_open)
 {
-	if (p->depth == 0 && !is_map) {
-		p->why = "not a JSON object";
-		return 0;
-	}
-	if (p->depth == 2 && p->split >= 0) {
-		size_t off = skip_sep(p, p->next, ", \t\r\n");
-
-		return push_elem(p, p->split, off, 0);
-	}
-	return 1;
+	t->rc |= tfr_buf_puts(t->b, t->entries || empty_open ? "\n  ]" : "]");
 }
 
-/* A value ended at the current depth. */
-static void value_done(struct part *p)
+void tfr_mtext_apart(struct tfr_mtext *t, struct tfr_buf *b)
 {
-	struct member *m = cur_member(p);
-
-	if (p->depth == 1 && m) {
-		m->val.len = here(p) - m->val.off;
-		p->split = -1;
-	} else if (p->depth == 2 && p->split >= 0) {
-		struct elem *e = &p->e[p->split][p->ne[p->split] - 1];
-
-		e->s.len = here(p) - e->s.off;
-		p->next = here(p);
-	}
+	t->b = b;
+	t->members = t->entries = 0;
+	t->rc = 0;
 }
 
-static int parse_u64(const char *s, size_t n, uint64_t *v)
+void tfr_mtext_list_put(struct tfr_mtext *t, const char *key, const struct tfr_mtext *list,
+			int empty_open)
 {
-	uint64_t x = 0;
-	size_t i;
-
-	if (n == 0 || n > 19)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		x = x * 10 + (uint64_t)(s[i] - '0');
-	}
-	*v = x;
-	return 0;
+	tfr_mtext_list_begin(t, key);
+	t->rc |= tfr_buf_append(t->b, list->b->data, list->b->len);
+	t->entries = list->entries;
+	tfr_mtext_list_end(t, empty_open);
 }
 
-static int cb_number(void *ctx, const char *s, size_t n)
+int tfr_mtext_end(struct tfr_mtext *t)
 {
-	struct part *p = ctx;
-	struct member *m = cur_member(p);
-
-	if (!value_begin(p, 0))
-		return 0;
-	if (p->depth == 1 && m && m->kind == K_RECORDS) {
-		if (parse_u64(s, n, &p->records))
-			p->why = "\"records\" is not a count";
-		p->have_records = 1;
-	} else if (p->depth == 2 && m && m->kind == K_PART) {
-		uint64_t v;
-
-		if (parse_u64(s, n, &v)) {
-			p->why = "\"part\" holds a value that is not a count";
-		} else if (!strcmp(p->key2, "index")) {
-			p->index = v;
-			p->have_index = 1;
-		} else if (!strcmp(p->key2, "count")) {
-			p->count = v;
-			p->have_count = 1;
-		} else if (!strcmp(p->key2, "shared_skips")) {
-			p->shared = v;
-		}
-	}
-	value_done(p);
-	return 1;
+	t->rc |= tfr_buf_puts(t->b, t->members ? "\n}\n" : "}\n");
+	return t->rc;
 }
 
-static int cb_string(void *ctx, const unsigned char *s, size_t n)
+/* --- a run's manifest ---------------------------------------------------- */
+
+char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
+			       unsigned part_n)
 {
-	struct part *p = ctx;
+	size_t n = strlen(prefix) + 48;
+	char *p = malloc(n);
 
-	if (!value_begin(p, 0))
-		return 0;
-	if (p->depth == 3 && p->split == 0 && p->file_key) {
-		struct elem *e = &p->e[0][p->ne[0] - 1];
-
-		free(e->file);
-		e->file = strndup((const char *)s, n);
-		if (!e->file) {
-			p->nomem = 1;
-			return 0;
-		}
-	}
-	value_done(p);
-	return 1;
-}
-
-static int cb_scalar(void *ctx)
-{
-	struct part *p = ctx;
-
-	if (!value_begin(p, 0))
-		return 0;
-	value_done(p);
-	return 1;
-}
-
-static int cb_bool(void *ctx, int b)
-{
-	(void)b;
-	return cb_scalar(ctx);
-}
-
-static int cb_start_map(void *ctx)
-{
-	struct part *p = ctx;
-
-	if (!value_begin(p, 1))
-		return 0;
-	p->depth++;
-	return 1;
-}
-
-static int cb_key(void *ctx, const unsigned char *k, size_t n)
-{
-	struct part *p = ctx;
-
-	if (p->depth == 1) {
-		struct member *m;
-
-		if (p->nm == p->mcap) {
-			size_t ncap = p->mcap ? p->mcap * 2 : 16;
-			struct member *nmv = realloc(p->m, ncap * sizeof(*nmv));
-
-			if (!nmv) {
-				p->nomem = 1;
-				return 0;
-			}
-			p->m = nmv;
-			p->mcap = ncap;
-		}
-		m = &p->m[p->nm];
-		m->key = strndup((const char *)k, n);
-		if (!m->key) {
-			p->nomem = 1;
-			return 0;
-		}
-		p->nm++;
-		m->kind = !strcmp(m->key, "part") ? K_PART :
-			  !strcmp(m->key, "records") ? K_RECORDS :
-			  !strcmp(m->key, "shards") ? K_SHARDS :
-			  !strcmp(m->key, "skipped") ? K_SKIPPED :
-			  !strcmp(m->key, "stats") ? K_STATS : K_OTHER;
-		m->val.off = skip_sep(p, here(p), ": \t\r\n");
-		m->val.len = 0;
-	} else if (p->depth == 2) {
-		snprintf(p->key2, sizeof(p->key2), "%.*s", (int)(n < 15 ? n : 15), k);
-	} else if (p->depth == 3) {
-		p->file_key = n == 4 && !memcmp(k, "file", 4);
-	}
-	return 1;
-}
-
-static int cb_end_map(void *ctx)
-{
-	struct part *p = ctx;
-
-	p->depth--;
-	value_done(p);
-	return 1;
-}
-
-static int cb_start_array(void *ctx)
-{
-	struct part *p = ctx;
-	struct member *m = cur_member(p);
-
-	if (!value_begin(p, 0))
-		return 0;
-	p->depth++;
-	if (p->depth == 2 && m && (m->kind == K_SHARDS || m->kind == K_SKIPPED)) {
-		p->split = m->kind == K_SHARDS ? 0 : 1;
-		p->next = here(p);
-	}
-	return 1;
-}
-
-static int cb_end_array(void *ctx)
-{
-	return cb_end_map(ctx);
-}
-
-static const yajl_callbacks callbacks = {
-	.yajl_null = cb_scalar,
-	.yajl_boolean = cb_bool,
-	.yajl_number = cb_number,
-	.yajl_string = cb_string,
-	.yajl_start_map = cb_start_map,
-	.yajl_map_key = cb_key,
-	.yajl_end_map = cb_end_map,
-	.yajl_start_array = cb_start_array,
-	.yajl_end_array = cb_end_array,
-};
-
-static void part_release(struct part *p)
-{
-	size_t i;
-	int w;
-
-	if (p->h)
-		yajl_free(p->h);
-	for (i = 0; i < p->nm; i++)
-		free(p->m[i].key);
-	free(p->m);
-	for (w = 0; w < 2; w++) {
-		for (i = 0; i < p->ne[w]; i++)
-			free(p->e[w][i].file);
-		free(p->e[w]);
-	}
-	tfr_buf_release(&p->text);
-	memset(p, 0, sizeof(*p));
-}
-
-static const struct member *find(const struct part *p, enum kind k)
-{
-	size_t i;
-
-	for (i = 0; i < p->nm; i++)
-		if (p->m[i].kind == k)
-			return &p->m[i];
-	return NULL;
-}
-
-/* Read and parse one part manifest. */
-static int part_load(struct part *p, const char *path, struct tfr_error *err)
-{
-	struct stat st;
-	yajl_status ys;
-	int rc;
-
-	memset(p, 0, sizeof(*p));
-	p->path = path;
-	p->split = -1;
-	if (stat(path, &st) == 0 && (uint64_t)st.st_size > TFR_MANIFEST_MAX_BYTES)
-		return tfr_error_on(err, TFR_ERR_LIMIT, path,
-				     "part manifest of %llu bytes exceeds the limit of %llu",
-				    (unsigned long long)st.st_size,
-				     (unsigned long long)TFR_MANIFEST_MAX_BYTES);
-	tfr_buf_init(&p->text, 0);
-	rc = tfr_file_read(path, &p->text, TFR_MANIFEST_MAX_BYTES, err);
-	if (rc)
-		return rc;
-	p->h = yajl_alloc(&callbacks, NULL, p);
-	if (!p->h)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	ys = yajl_parse(p->h, p->text.data, p->text.len);
-	if (ys == yajl_status_ok)
-		ys = yajl_complete_parse(p->h);
-	if (p->nomem)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	if (ys != yajl_status_ok && !p->why) {
-		unsigned char *msg = yajl_get_error(p->h, 0, p->text.data, p->text.len);
-
-		rc = tfr_error_at(err, TFR_ERR_FORMAT, TFR_NO_POS, here(p),
-				  "'%s': not valid JSON at byte %zu: %s", path, here(p),
-				  msg ? (const char *)msg : "parse error");
-		yajl_free_error(p->h, msg);
-		return rc;
-	}
-	if (!p->why && (!find(p, K_PART) || !p->have_index || !p->have_count))
-		p->why = "no \"part\" with \"index\" and \"count\"";
-	if (!p->why && (!find(p, K_SHARDS) || !find(p, K_SKIPPED) || !p->have_records))
-		p->why = "no \"records\", \"shards\" or \"skipped\"";
-	if (!p->why && p->shared > p->ne[1])
-		p->why = "\"shared_skips\" exceeds the skipped entries";
-	if (p->why)
-		return tfr_error_on(err, TFR_ERR_FORMAT, path, "not a tfrec part manifest: %s", p->why);
-	return TFR_OK;
-}
-
-static int span_eq(const struct part *a, struct span x, const struct part *b, struct span y)
-{
-	return x.len == y.len && !memcmp(a->text.data + x.off, b->text.data + y.off, x.len);
-}
-
-/* --- finding the parts ---------------------------------------------------- */
-
-struct found {
-	unsigned n;         /* parts of the split, 0 until one is found */
-	char *first;        /* a part file's name, for messages */
-	unsigned char *have;
-};
-
-static const char *base_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-/* Which part manifests of prefix exist.  A name counts when it is
- * exactly what tfr_output_manifest_name gives for the numbers in it. */
-static int find_parts(const char *prefix, struct found *f, struct tfr_error *err)
-{
-	const char *base = base_of(prefix);
-	size_t blen = strlen(base);
-	char *dir;
-	DIR *d;
-	struct dirent *de;
-	int rc = TFR_OK;
-
-	if (!*base)
-		return tfr_error_on(err, TFR_ERR_INVALID, prefix, "prefix has no file name");
-	dir = base == prefix ? strdup(".") : strndup(prefix, (size_t)(base - prefix));
-	if (!dir)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	d = opendir(dir);
-	if (!d) {
-		rc = tfr_error_sys(err, errno, "cannot open directory '%s'", dir);
-		free(dir);
-		return rc;
-	}
-	while (!rc && (errno = 0, de = readdir(d))) {
-		const char *rest;
-		unsigned i, n;
-		int used = 0;
-		char *want;
-
-		if (strncmp(de->d_name, base, blen))
-			continue;
-		rest = de->d_name + blen;
-		if (!rest[0] || sscanf(rest + 1, "part-%u-of-%u.json%n", &i, &n, &used) != 2 ||
-		    !used || rest[1 + used] || n < 2 || n > MAX_PARTS || i < 1 || i > n)
-			continue;
-		want = tfr_output_manifest_name(prefix, i, n);
-		if (!want) {
-			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-			break;
-		}
-		if (strcmp(base_of(want), de->d_name)) {
-			free(want);
-			continue;
-		}
-		if (!f->n) {
-			f->n = n;
-			f->first = want;
-			f->have = calloc(n + 1, 1);
-			if (!f->have)
-				rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		} else if (f->n != n) {
-			rc = tfr_error_set(err, TFR_ERR_FORMAT,
-					   "'%s' and '%s' are parts of two different splits "
-					   "(of %u and of %u); remove the stale ones",
-					   f->first, want, f->n, n);
-			free(want);
-		} else {
-			free(want);
-		}
-		if (!rc)
-			f->have[i] = 1;
-	}
-	if (!rc && errno)
-		rc = tfr_error_sys(err, errno, "cannot read directory '%s'", dir);
-	closedir(d);
-	if (!rc && !f->n)
-		rc = tfr_error_for(err, TFR_ERR_FORMAT, TFR_SETTING_PART,
-				   "no part manifests of '%s' in '%s' (a run in parts writes them)",
-				   prefix, dir);
-	free(dir);
-	return rc;
-}
-
-/* --- merging -------------------------------------------------------------- */
-
-struct shard_name {
-	char *file;
-	unsigned part;
-};
-
-static int cmp_shard_name(const void *a, const void *b)
-{
-	const struct shard_name *x = a, *y = b;
-	int c = strcmp(x->file, y->file);
-
-	return c ? c : (x->part > y->part) - (x->part < y->part);
-}
-
-static int append_entries(struct tfr_buf *b, size_t *count, const struct part *p,
-			  int which, size_t from, size_t to)
-{
-	size_t i;
-	int rc = 0;
-
-	for (i = from; i < to && !rc; i++) {
-		const struct elem *e = &p->e[which][i];
-
-		rc |= tfr_buf_puts(b, (*count)++ ? ",\n    " : "\n    ");
-		rc |= tfr_buf_append(b, p->text.data + e->s.off, e->s.len);
-	}
-	return rc;
-}
-
-/* Check part i (not the first) against part 1. */
-static int check_against_first(const struct part *p, const struct part *p1,
-			       struct tfr_error *err)
-{
-	size_t k;
-
-	if (p->nm != p1->nm)
-		return tfr_error_set(err, TFR_ERR_FORMAT,
-				     "'%s' and '%s' have different members: parts of different runs",
-				     p->path, p1->path);
-	for (k = 0; k < p->nm; k++) {
-		if (strcmp(p->m[k].key, p1->m[k].key))
-			return tfr_error_set(err, TFR_ERR_FORMAT,
-					     "'%s' and '%s' have different members (\"%s\", \"%s\"): "
-					     "parts of different runs", p->path, p1->path,
-					     p->m[k].key, p1->m[k].key);
-		if (p->m[k].kind == K_OTHER && !span_eq(p, p->m[k].val, p1, p1->m[k].val))
-			return tfr_error_set(err, TFR_ERR_FORMAT,
-					     "'%s' and '%s' differ in \"%s\": parts of different runs",
-					     p->path, p1->path, p->m[k].key);
-	}
-	if (p->shared != p1->shared)
-		return tfr_error_set(err, TFR_ERR_FORMAT,
-				     "'%s' and '%s' differ in the skipped inputs they share",
-				     p->path, p1->path);
-	for (k = 0; k < p->shared; k++)
-		if (!span_eq(p, p->e[1][p->ne[1] - p->shared + k].s,
-			     p1, p1->e[1][p1->ne[1] - p1->shared + k].s))
-			return tfr_error_set(err, TFR_ERR_FORMAT,
-					     "'%s' and '%s' differ in the skipped inputs they share",
-					     p->path, p1->path);
-	return TFR_OK;
-}
-
-static int write_merged(const struct part *p1, const struct tfr_buf *shards,
-			const struct tfr_buf *skipped, const struct tfr_stats *stats,
-			uint64_t records, const char *path, int no_fsync,
-			struct tfr_error *err)
-{
-	struct tfr_buf out;
-	size_t k;
-	int rc = 0;
-
-	tfr_buf_init(&out, 0);
-	rc |= tfr_buf_puts(&out, "{\n");
-	for (k = 0; k < p1->nm; k++) {
-		const struct member *m = &p1->m[k];
-
-		rc |= tfr_buf_puts(&out, "  ");
-		rc |= tfr_json_cstr(&out, m->key);
-		rc |= tfr_buf_puts(&out, ": ");
-		switch (m->kind) {
-		case K_PART:
-			rc |= tfr_buf_puts(&out, "{\"index\": 1, \"count\": 1}");
-			break;
-		case K_RECORDS:
-			rc |= tfr_buf_printf(&out, "%llu", (unsigned long long)records);
-			break;
-		case K_STATS:
-			/* The parts' exact sums added: what one run computes. */
-			rc |= tfr_stats_json(&out, stats);
-			break;
-		case K_SHARDS:
-		case K_SKIPPED: {
-			/* output.c's layout: one entry a line, "[]" when empty
-			 * (only "skipped" can be; the caller made sure). */
-			const struct tfr_buf *b = m->kind == K_SHARDS ? shards : skipped;
-
-			rc |= tfr_buf_puts(&out, "[");
-			if (b->len) {
-				rc |= tfr_buf_append(&out, b->data, b->len);
-				rc |= tfr_buf_puts(&out, "\n  ");
-			}
-			rc |= tfr_buf_puts(&out, "]");
-			break;
-		}
-		default:
-			rc |= tfr_buf_append(&out, p1->text.data + m->val.off, m->val.len);
-		}
-		rc |= tfr_buf_puts(&out, k + 1 < p1->nm ? ",\n" : "\n");
-	}
-	rc |= tfr_buf_puts(&out, "}\n");
-	if (rc)
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
+	if (!p)
+		return NULL;
+	if (part_n > 1)
+		snprintf(p, n, "%s.part-%05u-of-%05u.json", prefix, part_i, part_n);
 	else
-		rc = tfr_file_write_atomic(path, out.data, out.len, !no_fsync, err);
-	tfr_buf_release(&out);
+		snprintf(p, n, "%s.json", prefix);
+	return p;
+}
+
+int tfr_output_options_json(struct tfr_buf *b, const struct tfr_option *opt,
+			    size_t n)
+{
+	size_t i;
+	int rc = tfr_buf_puts(b, "{");
+
+	for (i = 0; i < n && !rc; i++) {
+		const struct tfr_option *o = &opt[i];
+		int k;
+
+		rc = tfr_buf_puts(b, i ? ", " : "");
+		rc |= tfr_json_cstr(b, o->key);
+		rc |= tfr_buf_puts(b, ": ");
+		switch (o->type) {
+		case TFR_OPTION_BOOL:
+			rc |= tfr_buf_puts(b, o->u[0] ? "true" : "false");
+			break;
+		case TFR_OPTION_UINT:
+			rc |= tfr_buf_printf(b, "%llu", (unsigned long long)o->u[0]);
+			break;
+		case TFR_OPTION_UINT_PAIR:
+			rc |= tfr_buf_printf(b, "[%llu, %llu]", (unsigned long long)o->u[0],
+					     (unsigned long long)o->u[1]);
+			break;
+		case TFR_OPTION_NAME:
+			rc |= tfr_json_cstr(b, o->name ? o->name : "");
+			break;
+		case TFR_OPTION_FLOAT:
+			rc |= isfinite(o->f[0]) ? tfr_buf_printf(b, "%.9g", o->f[0])
+						: tfr_buf_puts(b, "null");
+			break;
+		case TFR_OPTION_FLOAT3:
+		case TFR_OPTION_FLOAT_PAIR:
+			for (k = 0; k < (o->type == TFR_OPTION_FLOAT3 ? 3 : 2); k++) {
+				rc |= tfr_buf_puts(b, k ? ", " : "[");
+				/* JSON has no NaN or infinity */
+				rc |= isfinite(o->f[k]) ? tfr_buf_printf(b, "%.9g", o->f[k])
+							: tfr_buf_puts(b, "null");
+			}
+			rc |= tfr_buf_puts(b, "]");
+			break;
+		}
+	}
+	return rc || tfr_buf_puts(b, "}") ? -1 : 0;
+}
+
+int tfr_orun_labels_write(struct tfr_output_run *run, const struct tfr_manifest *m,
+			  struct tfr_error *err)
+{
+	struct tfr_buf b;
+	char *path;
+	size_t i;
+	int rc = 0;
+
+	if (!m->nlabels)
+		return TFR_OK;
+	path = malloc(strlen(run->prefix) + 16);
+	if (!path)
+		return tfr_orun_nomem(err);
+	sprintf(path, "%s.labels.txt", run->prefix);
+	tfr_buf_init(&b, 0);
+	for (i = 0; i < m->nlabels && !rc; i++)
+		rc = tfr_buf_printf(&b, "%s\n", m->labels[i]);
+	rc = rc ? tfr_orun_nomem(err) : tfr_file_write_atomic(path, b.data, b.len, !run->o.no_fsync, err);
+	tfr_buf_release(&b);
+	free(path);
 	return rc;
 }
 
-int tfr_manifest_merge(const char *prefix, int no_fsync,
-		       struct tfr_manifest_merge_result *res,
-		       struct tfr_error *err)
+/* The manifest's text; the layout is fixed (tools read it). */
+int tfr_orun_manifest_text(struct tfr_output_run *run, const struct tfr_manifest *m,
+			   const struct tfr_output_result *res, struct tfr_buf *b)
 {
-	struct found f = { 0, NULL, NULL };
-	struct part p1, p;
-	struct tfr_buf shards, skipped;
-	struct tfr_stats stats;
-	struct shard_name *names = NULL;
-	size_t nnames = 0, namecap = 0, nshard_entries = 0, nskipped = 0, k;
-	char **paths = NULL;
-	unsigned i, *claimed = NULL;
-	uint64_t records = 0;
-	int rc;
+	struct tfr_mtext t;
+	size_t i;
+	uint32_t s;
 
-	memset(res, 0, sizeof(*res));
-	memset(&p1, 0, sizeof(p1));
-	memset(&p, 0, sizeof(p));
-	tfr_buf_init(&shards, 0);
-	tfr_buf_init(&skipped, 0);
-	tfr_stats_init(&stats);
-	rc = find_parts(prefix, &f, err);
-	if (rc)
-		goto out;
-	paths = calloc(f.n + 1, sizeof(*paths));
-	claimed = calloc(f.n + 1, sizeof(*claimed));
-	if (!paths || !claimed) {
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		goto out;
+	tfr_mtext_begin(&t, b);
+	tfr_mtext_member(&t, "tool");
+	t.rc |= tfr_buf_printf(b, "\"tfrec %s\"", PACKAGE_VERSION);
+	tfr_mtext_member(&t, "command");
+	t.rc |= tfr_buf_printf(b, "\"%s\"", run->o.command);
+	tfr_mtext_member(&t, "options");
+	t.rc |= tfr_output_options_json(b, m->options, m->noptions);
+	if (m->input_files) {
+		tfr_mtext_member(&t, "inputs");
+		t.rc |= tfr_buf_puts(b, "[");
+		for (i = 0; i < m->ninputs; i++) {
+			t.rc |= tfr_buf_puts(b, i ? ", " : "");
+			t.rc |= tfr_json_cstr(b, m->input_files[i]);
+		}
+		t.rc |= tfr_buf_puts(b, "]");
 	}
-	/* Every part is present before anything is read. */
-	for (i = 1; i <= f.n && !rc; i++) {
-		paths[i] = tfr_output_manifest_name(prefix, i, f.n);
-		if (!paths[i])
-			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		else if (!f.have[i])
-			rc = tfr_error_set(err, TFR_ERR_FORMAT, "missing part %u of %u: '%s'",
-					   i, f.n, paths[i]);
+	tfr_mtext_member(&t, "part");
+	t.rc |= tfr_buf_printf(b, "{\"index\": %u, \"count\": %u", run->o.part_i,
+			       run->o.part_n);
+	/* For tfrec manifest merge (manifest.h): the problems of no plan
+	 * position (convert's inputs that could not be listed, pushed last)
+	 * are listed by every part. */
+	if (run->o.part_n > 1) {
+		size_t shared = 0;
+
+		for (i = 0; i < run->extra.n; i++)
+			shared += run->extra_at[i] == TFR_NO_POS;
+		t.rc |= tfr_buf_printf(b, ", \"shared_skips\": %zu", shared);
 	}
-	if (rc)
-		goto out;
-
-	for (i = 1; i <= f.n; i++) {
-		struct part *cur = i == 1 ? &p1 : &p;
-
-		rc = part_load(cur, paths[i], err);
-		if (rc)
-			goto out;
-		if (cur->count != f.n || cur->index < 1 || cur->index > f.n) {
-			rc = tfr_error_set(err, TFR_ERR_FORMAT,
-					   "'%s' says it is part %llu of %llu, its name part %u of %u",
-					   paths[i], (unsigned long long)cur->index,
-					   (unsigned long long)cur->count, i, f.n);
-			goto out;
-		}
-		if (claimed[cur->index]) {
-			rc = tfr_error_set(err, TFR_ERR_FORMAT,
-					   "duplicated part %llu of %u: '%s' and '%s' both hold it",
-					   (unsigned long long)cur->index, f.n,
-					   paths[claimed[cur->index]], paths[i]);
-			goto out;
-		}
-		claimed[cur->index] = i;
-		if (cur->index != i) {
-			rc = tfr_error_set(err, TFR_ERR_FORMAT,
-					   "'%s' holds part %llu of %u, not part %u",
-					   paths[i], (unsigned long long)cur->index, f.n, i);
-			goto out;
-		}
-		if (i > 1) {
-			rc = check_against_first(cur, &p1, err);
-			if (rc)
-				goto out;
-		}
-		if (records > UINT64_MAX - cur->records) {
-			rc = tfr_error_on(err, TFR_ERR_FORMAT, paths[i], "record counts overflow");
-			goto out;
-		}
-		records += cur->records;
-		for (k = 0; k < cur->nm; k++)
-			if (cur->m[k].kind == K_STATS) {
-				struct tfr_stats ps;
-				struct tfr_error e;
-
-				tfr_stats_init(&ps);
-				rc = tfr_stats_from_json(&ps, (const char *)cur->text.data + cur->m[k].val.off,
-							 cur->m[k].val.len, &e);
-				if (!rc)
-					rc = tfr_stats_merge(&stats, &ps, &e);
-				tfr_stats_release(&ps);
-				if (rc) {
-					rc = tfr_error_about(err, rc, paths[i], &e);
-					goto out;
-				}
-			}
-		for (k = 0; k < cur->ne[0]; k++) {
-			if (!cur->e[0][k].file) {
-				rc = tfr_error_on(err, TFR_ERR_FORMAT, paths[i],
-						   "shard entry %zu has no \"file\"", k);
-				goto out;
-			}
-			if (nnames == namecap) {
-				size_t ncap = namecap ? namecap * 2 : 64;
-				struct shard_name *nn = realloc(names, ncap * sizeof(*nn));
-
-				if (!nn) {
-					rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-					goto out;
-				}
-				names = nn;
-				namecap = ncap;
-			}
-			names[nnames].file = cur->e[0][k].file;
-			names[nnames++].part = i;
-			cur->e[0][k].file = NULL;
-		}
-		if (append_entries(&shards, &nshard_entries, cur, 0, 0, cur->ne[0]) ||
-		    append_entries(&skipped, &nskipped, cur, 1, 0, cur->ne[1] - cur->shared)) {
-			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if (i > 1)
-			part_release(&p);
+	t.rc |= tfr_buf_puts(b, "}");
+	tfr_mtext_member(&t, "shards_total");
+	t.rc |= tfr_buf_printf(b, "%u", run->nshards);
+	if (m->input_files) {
+		tfr_mtext_member(&t, "records_in");
+		t.rc |= tfr_buf_printf(b, "%llu", (unsigned long long)m->records_in);
+	} else {
+		tfr_mtext_member(&t, "inputs");
+		t.rc |= tfr_buf_printf(b, "%zu", m->ninputs);
 	}
-	if (append_entries(&skipped, &nskipped, &p1, 1, p1.ne[1] - p1.shared, p1.ne[1])) {
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-
-	/* No shard twice, and all of them. */
-	if (nnames) /* qsort takes no NULL, even for 0 */
-		qsort(names, nnames, sizeof(*names), cmp_shard_name);
-	for (k = 1; k < nnames; k++)
-		if (!strcmp(names[k].file, names[k - 1].file)) {
-			rc = tfr_error_set(err, TFR_ERR_FORMAT,
-					   "shard '%s' is listed by both '%s' and '%s'",
-					   names[k].file, paths[names[k - 1].part], paths[names[k].part]);
-			goto out;
+	tfr_mtext_member(&t, "records");
+	t.rc |= tfr_buf_printf(b, "%llu", (unsigned long long)res->records);
+	if (!m->input_files) {
+		tfr_mtext_member(&t, "labels");
+		t.rc |= tfr_buf_puts(b, "[");
+		for (i = 0; i < m->nlabels; i++) {
+			t.rc |= tfr_buf_puts(b, i ? ", " : "");
+			t.rc |= tfr_json_cstr(b, m->labels[i]);
 		}
-	for (k = 0; k < p1.nm; k++)
-		if (!strcmp(p1.m[k].key, "shards_total")) {
-			uint64_t total;
-
-			if (parse_u64((const char *)p1.text.data + p1.m[k].val.off,
-				      p1.m[k].val.len, &total) || total != nnames) {
-				rc = tfr_error_set(err, TFR_ERR_FORMAT,
-						   "the %u parts of '%s' list %zu shards, not \"shards_total\" %.*s",
-						   f.n, prefix, nnames, (int)p1.m[k].val.len,
-						   (const char *)p1.text.data + p1.m[k].val.off);
-				goto out;
-			}
-		}
-	if (nnames == 0) {
-		rc = tfr_error_set(err, TFR_ERR_FORMAT, "the %u parts of '%s' list no shards",
-				   f.n, prefix);
-		goto out;
+		t.rc |= tfr_buf_puts(b, "]");
 	}
-
-	res->manifest = tfr_output_manifest_name(prefix, 1, 1);
-	if (!res->manifest) {
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		goto out;
+	if (m->boxes) {
+		tfr_mtext_member(&t, "boxes");
+		t.rc |= tfr_buf_printf(b, "{\"kept\": %llu, \"dropped_by_crop\": %llu, "
+				       "\"annotation_problems\": %llu}",
+				       (unsigned long long)m->boxes_kept,
+				       (unsigned long long)m->boxes_dropped,
+				       (unsigned long long)m->annotation_problems);
 	}
-	rc = write_merged(&p1, &shards, &skipped, &stats, records, res->manifest,
-			  no_fsync, err);
-	if (!rc) {
-		res->parts = f.n;
-		res->shards = (uint32_t)nnames;
-		res->records = records;
+	if (m->stats_json) {
+		tfr_mtext_member(&t, "stats");
+		t.rc |= tfr_buf_puts(b, m->stats_json);
 	}
-out:
-	part_release(&p);
-	part_release(&p1);
-	for (k = 0; k < nnames; k++)
-		free(names[k].file);
-	free(names);
-	for (i = 0; paths && i <= f.n; i++)
-		free(paths[i]);
-	free(paths);
-	free(claimed);
-	free(f.first);
-	free(f.have);
-	tfr_buf_release(&shards);
-	tfr_buf_release(&skipped);
-	tfr_stats_release(&stats);
-	return rc;
-}
+	tfr_mtext_list_begin(&t, "shards");
+	for (s = run->s0; s < run->s1 && !t.rc; s++) {
+		const struct shard_done *d = &run->sh[s - run->s0];
+		char *name = tfr_orun_shard_name(run, s), hex[65];
+		const char *base;
 
-void tfr_manifest_merge_result_release(struct tfr_manifest_merge_result *res)
-{
-	if (!res)
-		return;
-	free(res->manifest);
-	memset(res, 0, sizeof(*res));
+		if (!name)
+			return -1;
+		base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+		tfr_hex32(d->sha, hex);
+		tfr_mtext_entry(&t);
+		t.rc |= tfr_buf_puts(b, "{\"file\": ");
+		t.rc |= tfr_json_cstr(b, base);
+		t.rc |= tfr_buf_printf(b, ", \"records\": %llu, \"bytes\": %llu, \"sha256\": \"%s\"}",
+				       (unsigned long long)d->records,
+				       (unsigned long long)d->bytes, hex);
+		free(name);
+	}
+	tfr_mtext_list_end(&t, 1); /* "[\n  ]" even for a part with no shard */
+	tfr_mtext_list_begin(&t, "skipped");
+	for (i = 0; i < res->nskipped; i++) {
+		const struct tfr_problem *p = &res->skipped[i];
+
+		tfr_mtext_entry(&t);
+		t.rc |= tfr_buf_puts(b, "{\"file\": ");
+		t.rc |= tfr_json_cstr(b, p->file);
+		/* A damaged span of a record file, or an item left out. */
+		if (p->offset != TFR_NO_POS)
+			t.rc |= tfr_buf_printf(b, ", \"offset\": %llu, \"length\": %llu",
+					       (unsigned long long)p->offset,
+					       (unsigned long long)p->length);
+		t.rc |= tfr_buf_puts(b, ", \"reason\": ");
+		t.rc |= tfr_json_cstr(b, p->reason);
+		t.rc |= tfr_buf_puts(b, "}");
+	}
+	tfr_mtext_list_end(&t, 0);
+	return tfr_mtext_end(&t);
 }

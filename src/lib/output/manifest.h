@@ -1,5 +1,6 @@
 /*
- * manifest.h - joining the part manifests of a --part I/N run.
+ * manifest.h - the manifest's layout, and joining the part manifests of
+ * a --part I/N run.
  *
  * Each part of `convert --part I/N` or `shard --part I/N` writes its own
  * manifest (named by tfr_output_manifest_name).  tfr_manifest_merge reads
@@ -26,7 +27,49 @@
 
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/status.h"
+
+/*
+ * The manifest's layout, written by one writer for a run's manifest
+ * (manifest.c) and for the merge (merge.c), so that the two are equal
+ * byte for byte by construction:
+ *
+ *     {
+ *       "key": value,              one member a line
+ *       "list": [
+ *         entry,                   one entry a line
+ *         entry
+ *       ],
+ *       "empty": []
+ *     }
+ *
+ * begin writes "{"; member starts a member (its key) and the caller
+ * appends the one-line value to t->b; list_begin starts a list member,
+ * entry starts one entry (the caller appends it), list_end closes the
+ * list ("[]" when it has no entry, unless empty_open: "[\n  ]", which is
+ * what a part with no shard has always written for "shards"); end closes
+ * the object and returns nonzero when any append ran out of memory
+ * (t->rc, which callers may also OR their own appends into).  apart
+ * starts a list's entries in a buffer of their own, to be gathered over
+ * several sources and placed later with list_put.  Not thread-safe; one
+ * struct per text.
+ */
+struct tfr_mtext {
+	struct tfr_buf *b;
+	unsigned members, entries;
+	int rc;
+};
+
+void tfr_mtext_begin(struct tfr_mtext *t, struct tfr_buf *b);
+void tfr_mtext_member(struct tfr_mtext *t, const char *key);
+void tfr_mtext_list_begin(struct tfr_mtext *t, const char *key);
+void tfr_mtext_entry(struct tfr_mtext *t);
+void tfr_mtext_list_end(struct tfr_mtext *t, int empty_open);
+void tfr_mtext_apart(struct tfr_mtext *t, struct tfr_buf *b);
+void tfr_mtext_list_put(struct tfr_mtext *t, const char *key, const struct tfr_mtext *list,
+			int empty_open);
+int tfr_mtext_end(struct tfr_mtext *t);
 
 /* Cap on one part manifest (they hold one line per shard and per skip). */
 #define TFR_MANIFEST_MAX_BYTES (UINT64_C(256) << 20)

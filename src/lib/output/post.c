@@ -1,6 +1,7 @@
 /* post.c - commands on finished output files; see post.h. */
 #include "config.h"
 #include "output/post.h"
+#include "base/buf.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -171,16 +172,15 @@ int tfr_post_start(struct tfr_post *p, uint32_t id, const char *path,
 	if (!line)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	pthread_mutex_lock(&p->mu);
-	if (p->nresults == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 64;
-		struct tfr_post_result *n = realloc(p->results, ncap * sizeof(*n));
+	{
+		struct tfr_post_result *n = tfr_grow_array(p->results, &p->cap, p->nresults + 1,
+							   sizeof(*n));
 
 		if (!n) {
 			rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 		p->results = n;
-		p->cap = ncap;
 	}
 	r = p->nresults;
 	p->results[r].id = id;

@@ -92,16 +92,15 @@ static int class_add(struct tfr_stats *st, int64_t label, const char *name,
 		return tfr_error_set(err, TFR_ERR_LIMIT, "more than %d classes",
 				     TFR_STATS_MAX_CLASSES);
 	}
-	if (st->nclasses == st->cap) {
-		size_t ncap = st->cap ? st->cap * 2 : 16;
-		struct tfr_stats_class *c = realloc(st->classes, ncap * sizeof(*c));
+	{
+		struct tfr_stats_class *c = tfr_grow_array(st->classes, &st->cap,
+							   st->nclasses + 1, sizeof(*c));
 
 		if (!c) {
 			free(copy);
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		}
 		st->classes = c;
-		st->cap = ncap;
 	}
 	memmove(&st->classes[lo + 1], &st->classes[lo],
 		(st->nclasses - lo) * sizeof(*st->classes));

@@ -5,13 +5,11 @@
 #include "pixels/f16.h"
 #include "base/fileio.h"
 #include "base/json.h"
-#include "base/tmpfile.h"
+#include "image/image.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <png.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,87 +182,22 @@ int tfr_export_record(const struct tfr_example *ex, struct tfr_picture *p,
 	return TFR_OK;
 }
 
-struct pngw {
-	FILE *f;
-	jmp_buf jb;
-	char msg[200];
-};
-
-static void pngw_fail(png_structp png, png_const_charp msg)
-{
-	struct pngw *w = png_get_error_ptr(png);
-
-	snprintf(w->msg, sizeof(w->msg), "%s", msg);
-	longjmp(w->jb, 1);
-}
-
-static void pngw_warn(png_structp png, png_const_charp msg)
-{
-	(void)png;
-	(void)msg;
-}
-
-struct png_job {
-	struct pngw w;
-	png_structp png;
-	png_infop info;
-	char *tmp;
-	int slot, fd;
-};
-
 int tfr_png_write(const char *path, const struct tfr_picture *p,
 		  struct tfr_error *err)
 {
-	struct png_job *j = calloc(1, sizeof(*j)); /* survives longjmp */
-	uint32_t y;
+	struct tfr_buf png;
+	struct tfr_error e;
 	int rc;
 
-	if (!j)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	j->slot = -1;
-	j->fd = tfr_tmpfile_create(path, &j->tmp, &j->slot);
-	if (j->fd < 0) {
-		rc = tfr_error_sys(err, errno, "cannot create '%s'", path);
-		free(j);
-		return rc;
-	}
-	rc = TFR_OK;
-	j->w.f = fdopen(j->fd, "wb");
-	if (!j->w.f) {
-		rc = tfr_error_sys(err, errno, "cannot write '%s'", path);
-		close(j->fd);
-		goto out;
-	}
-	j->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &j->w, pngw_fail, pngw_warn);
-	if (!j->png || !(j->info = png_create_info_struct(j->png))) {
-		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (setjmp(j->w.jb)) {
-		rc = tfr_error_set(err, TFR_ERR_IO, "cannot write '%s': %s", path, j->w.msg);
-		goto out;
-	}
-	rc = TFR_OK; /* set only after setjmp, so nothing to clobber */
-	png_init_io(j->png, j->w.f);
-	png_set_IHDR(j->png, j->info, p->width, p->height, 8,
-		     p->channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
-		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(j->png, j->info);
-	for (y = 0; y < p->height; y++)
-		png_write_row(j->png, p->pixels + (size_t)y * p->width * p->channels);
-	png_write_end(j->png, j->info);
-out:
-	if (j->png)
-		png_destroy_write_struct(&j->png, j->info ? &j->info : NULL);
-	if (j->w.f && fclose(j->w.f) && rc == TFR_OK)
-		rc = tfr_error_sys(err, errno, "cannot write '%s'", path);
-	if (rc == TFR_OK && rename(j->tmp, path))
-		rc = tfr_error_sys(err, errno, "cannot rename to '%s'", path);
-	if (rc)
-		unlink(j->tmp);
-	tfr_tmpfile_unregister(j->slot);
-	free(j->tmp);
-	free(j);
+	tfr_buf_init(&png, 0);
+	rc = tfr_png_encode_rows(p->pixels, p->width, p->height, p->channels, &png, &e);
+	if (rc == TFR_ERR_FORMAT)
+		rc = tfr_error_set(err, TFR_ERR_IO, "cannot write '%s': %s", path, e.msg);
+	else if (rc)
+		rc = tfr_error_set(err, rc, "%s", e.msg);
+	else /* pictures to look at: not worth an fsync each */
+		rc = tfr_file_write_atomic(path, png.data, png.len, 0, err);
+	tfr_buf_release(&png);
 	return rc;
 }
 
@@ -359,20 +292,6 @@ struct tfr_exporter {
 	struct tfr_buf manifest;
 };
 
-/* dir/name in a new string, or NULL. */
-static char *join(const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-	char *p = malloc(a + b + 2);
-
-	if (p) {
-		memcpy(p, dir, a);
-		p[a] = '/';
-		memcpy(p + a + 1, name, b + 1);
-	}
-	return p;
-}
-
 int tfr_exporter_new(struct tfr_exporter **xp, const char *dir, uint64_t limit,
 		     struct tfr_error *err)
 {
@@ -443,7 +362,7 @@ int tfr_exporter_add(struct tfr_exporter *x, const char *file,
 				    "'%s': record %" PRIu64 " at offset %" PRIu64 ": cannot export: %s",
 				    file, rec->index, rec->offset, e.msg);
 	snprintf(name, sizeof(name), "%05" PRIu64 ".png", x->n);
-	path = join(x->dir, name);
+	path = tfr_path_join(x->dir, name);
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	rc = tfr_png_write(path, &x->pic, err);
@@ -487,7 +406,7 @@ int tfr_exporter_finish(struct tfr_exporter *x, struct tfr_error *err)
 
 	if (x->n) {
 		tfr_sheet_finish(&x->sheet);
-		path = join(x->dir, "contact-sheet.png");
+		path = tfr_path_join(x->dir, "contact-sheet.png");
 		rc = path ? tfr_png_write(path, &x->sheet.pic, err)
 			  : tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 		free(path);
@@ -498,7 +417,7 @@ int tfr_exporter_finish(struct tfr_exporter *x, struct tfr_error *err)
 			   "\"cell\": %u, \"columns\": %u}\n}\n", x->sheet.cell,
 			   (unsigned)(x->n < x->sheet.cols ? x->n : x->sheet.cols)))
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	path = join(x->dir, "manifest.json");
+	path = tfr_path_join(x->dir, "manifest.json");
 	if (!path)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	rc = tfr_file_write_atomic(path, x->manifest.data, x->manifest.len, 0, err);

@@ -1,9 +1,14 @@
-/* output.c - shard files and manifests; see output.h. */
+/*
+ * output/run.c - a run's hold on its prefix: the lock, the inputs check,
+ * the sweep of what an earlier run left, shards opened and committed,
+ * --resume decisions, --post, and the files written at the end; see
+ * output.h.  The journal is state.c, the manifest's text manifest.c, the
+ * .idx sidecars sidecar.c, problem lists problems.c.
+ */
 #include "config.h"
-#include "output/output.h"
+#include "output/run-priv.h"
+#include "output/sidecar.h"
 #include "base/fileio.h"
-#include "format/index.h"
-#include "base/json.h"
 #include "output/post.h"
 #include "base/parallel.h"
 #include "base/tmpfile.h"
@@ -22,115 +27,6 @@
 #include <unistd.h>
 #include <nettle/sha2.h>
 
-char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
-			       unsigned part_n)
-{
-	size_t n = strlen(prefix) + 48;
-	char *p = malloc(n);
-
-	if (!p)
-		return NULL;
-	if (part_n > 1)
-		snprintf(p, n, "%s.part-%05u-of-%05u.json", prefix, part_i, part_n);
-	else
-		snprintf(p, n, "%s.json", prefix);
-	return p;
-}
-
-/* --- problems ----------------------------------------------------------- */
-
-int tfr_problems_push(struct tfr_problems *l, const char *file, uint64_t record,
-		      uint64_t offset, uint64_t length, const char *reason)
-{
-	struct tfr_problem *p;
-
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 8;
-
-		p = realloc(l->v, ncap * sizeof(*p));
-		if (!p)
-			return TFR_ERR_NOMEM;
-		l->v = p;
-		l->cap = ncap;
-	}
-	p = &l->v[l->n];
-	p->file = strdup(file);
-	p->reason = strdup(reason);
-	p->record = record;
-	p->offset = offset;
-	p->length = length;
-	if (!p->file || !p->reason) {
-		free(p->file);
-		free(p->reason);
-		return TFR_ERR_NOMEM;
-	}
-	l->n++;
-	return TFR_OK;
-}
-
-void tfr_problems_free(struct tfr_problem *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++) {
-		free(v[i].file);
-		free(v[i].reason);
-	}
-	free(v);
-}
-
-void tfr_problems_release(struct tfr_problems *l)
-{
-	tfr_problems_free(l->v, l->n);
-	memset(l, 0, sizeof(*l));
-}
-
-int tfr_output_options_json(struct tfr_buf *b, const struct tfr_option *opt,
-			    size_t n)
-{
-	size_t i;
-	int rc = tfr_buf_puts(b, "{");
-
-	for (i = 0; i < n && !rc; i++) {
-		const struct tfr_option *o = &opt[i];
-		int k;
-
-		rc = tfr_buf_puts(b, i ? ", " : "");
-		rc |= tfr_json_cstr(b, o->key);
-		rc |= tfr_buf_puts(b, ": ");
-		switch (o->type) {
-		case TFR_OPTION_BOOL:
-			rc |= tfr_buf_puts(b, o->u[0] ? "true" : "false");
-			break;
-		case TFR_OPTION_UINT:
-			rc |= tfr_buf_printf(b, "%llu", (unsigned long long)o->u[0]);
-			break;
-		case TFR_OPTION_UINT_PAIR:
-			rc |= tfr_buf_printf(b, "[%llu, %llu]", (unsigned long long)o->u[0],
-					     (unsigned long long)o->u[1]);
-			break;
-		case TFR_OPTION_NAME:
-			rc |= tfr_json_cstr(b, o->name ? o->name : "");
-			break;
-		case TFR_OPTION_FLOAT:
-			rc |= isfinite(o->f[0]) ? tfr_buf_printf(b, "%.9g", o->f[0])
-						: tfr_buf_puts(b, "null");
-			break;
-		case TFR_OPTION_FLOAT3:
-		case TFR_OPTION_FLOAT_PAIR:
-			for (k = 0; k < (o->type == TFR_OPTION_FLOAT3 ? 3 : 2); k++) {
-				rc |= tfr_buf_puts(b, k ? ", " : "[");
-				/* JSON has no NaN or infinity */
-				rc |= isfinite(o->f[k]) ? tfr_buf_printf(b, "%.9g", o->f[k])
-							: tfr_buf_puts(b, "null");
-			}
-			rc |= tfr_buf_puts(b, "]");
-			break;
-		}
-	}
-	return rc || tfr_buf_puts(b, "}") ? -1 : 0;
-}
-
 void tfr_output_result_release(struct tfr_output_result *res)
 {
 	if (!res)
@@ -141,55 +37,6 @@ void tfr_output_result_release(struct tfr_output_result *res)
 }
 
 /* --- the run: lock, state, clean-up ----------------------------------- */
-
-struct prev_shard {
-	int have;
-	uint64_t records, bytes;
-	uint64_t counts[TFR_OUTPUT_NCOUNTS];
-	unsigned char sha[32];
-	char *skipped;            /* the state line's skip list, as written */
-	char *line;               /* the whole state line */
-	int post_ok;              /* its --post command succeeded */
-};
-
-/* A shard of this part, as committed or kept. */
-struct shard_done {
-	uint64_t expect;          /* records the plan puts in it */
-	uint64_t records, bytes;
-	unsigned char sha[32];
-	struct tfr_problem *skips;
-	size_t nskips;
-	int resumed;
-};
-
-struct tfr_output_run {
-	struct tfr_output_run_opts o;
-	struct tfr_ticker ticker;
-	struct shard_done *sh;    /* for shards s0..s1 */
-	struct tfr_problems extra; /* problems of no shard */
-	uint64_t *extra_at;       /* their plan positions */
-	size_t extra_cap;
-	uint64_t first_lo, first_hi; /* this part's plan positions */
-	char *prefix, *dir, *base;
-	char *lock_path, *state_path, *manifest_path;
-	int lock_fd, state_fd;
-	struct sha256_ctx key_ctx;
-	char key[65];
-	uint32_t nshards, s0, s1;
-	enum tfr_compression comp;
-	struct prev_shard *prev;  /* for shards s0..s1 */
-	unsigned char *committed; /* by this run, for shards s0..s1 */
-	char **lines;             /* state line of each shard done, s0..s1 */
-	struct tfr_post *post;    /* --post, or NULL */
-	unsigned char *post_ok;   /* per shard s0..s1: its command succeeded */
-	int keep;                 /* failed only in --post: keep the output */
-	pthread_mutex_t mu;
-};
-
-static int nomem(struct tfr_error *err)
-{
-	return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-}
 
 /* PREFIX + suffix, or PREFIX.part-I-of-N + suffix for a part. */
 static char *side_name(const struct tfr_output_run *run, const char *suffix)
@@ -264,16 +111,6 @@ static int family(const char *base, const char *name, uint32_t *s, uint32_t *n,
 	*s = (uint32_t)strtoul(name + bl + 1, NULL, 10);
 	*n = (uint32_t)strtoul(name + bl + 11, NULL, 10);
 	return 2;
-}
-
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
 }
 
 /* flock(2) on the lock file.  The file is unlinked by the holder when it
@@ -356,7 +193,7 @@ static int check_inputs(struct tfr_output_run *run, struct tfr_error *err)
 		return TFR_OK;
 	in = calloc(run->o.ninputs, sizeof(*in));
 	if (!in)
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	for (i = 0; i < run->o.ninputs; i++) {
 		struct stat st;
 
@@ -378,9 +215,9 @@ static int check_inputs(struct tfr_output_run *run, struct tfr_error *err)
 
 		if (!family(run->base, de->d_name, &s, &m, &c))
 			continue;
-		path = join(run->dir, de->d_name);
+		path = tfr_path_join(run->dir, de->d_name);
 		if (!path) {
-			rc = nomem(err);
+			rc = tfr_orun_nomem(err);
 			break;
 		}
 		if (stat(path, &st) == 0) {
@@ -408,7 +245,6 @@ static int remove_file(const char *path, struct tfr_error *err)
 	return TFR_OK;
 }
 
-static char *shard_name(const struct tfr_output_run *run, uint32_t s);
 
 /* A --post command ended (post.h; called with the post object's lock
  * held, never with run->mu held by this thread).  Success is appended
@@ -439,9 +275,9 @@ static int post_start(struct tfr_output_run *run, uint32_t s, struct tfr_error *
 
 	if (!run->post)
 		return TFR_OK;
-	path = shard_name(run, s);
+	path = tfr_orun_shard_name(run, s);
 	if (!path)
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	rc = tfr_post_start(run->post, s, path, err);
 	free(path);
 	return rc;
@@ -457,7 +293,7 @@ int tfr_output_run_new(struct tfr_output_run **runp,
 
 	*runp = NULL;
 	if (!run)
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	run->o = *o;
 	run->lock_fd = run->state_fd = -1;
 	pthread_mutex_init(&run->mu, NULL);
@@ -470,14 +306,14 @@ int tfr_output_run_new(struct tfr_output_run **runp,
 	run->base = strdup(slash ? slash + 1 : o->prefix);
 	if (!run->prefix || !run->dir || !run->base) {
 		tfr_output_run_free(run, 0);
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	}
 	run->lock_path = side_name(run, ".lock");
 	run->state_path = side_name(run, ".state.json");
 	run->manifest_path = tfr_output_manifest_name(o->prefix, o->part_i, o->part_n);
 	if (!run->lock_path || !run->state_path || !run->manifest_path) {
 		tfr_output_run_free(run, 0);
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	}
 	rc = take_lock(run, err);
 	if (!rc)
@@ -530,7 +366,7 @@ int tfr_output_run_key_options(struct tfr_output_run *run,
 	if (!rc)
 		tfr_output_run_key_add(run, b.data, b.len);
 	tfr_buf_release(&b);
-	return rc ? nomem(err) : TFR_OK;
+	return rc ? tfr_orun_nomem(err) : TFR_OK;
 }
 
 static int pid_dead(long pid)
@@ -585,105 +421,11 @@ static int sweep(struct tfr_output_run *run, struct tfr_error *err)
 		}
 		if (!drop)
 			continue;
-		path = join(run->dir, de->d_name);
-		rc = path ? remove_file(path, err) : nomem(err);
+		path = tfr_path_join(run->dir, de->d_name);
+		rc = path ? remove_file(path, err) : tfr_orun_nomem(err);
 		free(path);
 	}
 	closedir(d);
-	return rc;
-}
-
-static int unhex(const char *h, unsigned char *out, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned v;
-
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (unsigned char)v;
-	}
-	return 0;
-}
-
-/* Read the state lines of this run's key; a line that does not parse
- * in full (a kill mid-append) is ignored, and its shard rebuilt. */
-static int read_state(struct tfr_output_run *run, struct tfr_buf *keep,
-		      struct tfr_error *err)
-{
-	struct tfr_buf b;
-	char *line, *next;
-	int rc;
-
-	if (access(run->state_path, F_OK) != 0)
-		return TFR_OK; /* nothing recorded: everything is rebuilt */
-	tfr_buf_init(&b, 0);
-	rc = tfr_file_read(run->state_path, &b, 0, err);
-	if (rc) {
-		tfr_buf_release(&b);
-		return rc;
-	}
-	if (tfr_buf_append(&b, "", 1)) {
-		tfr_buf_release(&b);
-		return nomem(err);
-	}
-	for (line = (char *)b.data; line && *line; line = next) {
-		unsigned s;
-		unsigned long long rec, bytes, cnt[TFR_OUTPUT_NCOUNTS];
-		char key[65], sha[65];
-		int at = 0, i;
-		size_t len;
-		struct prev_shard *p;
-
-		next = strchr(line, '\n');
-		if (!next)
-			break; /* cut short */
-		*next++ = '\0';
-		len = strlen(line);
-		/* A --post command that succeeded (post_done, below). */
-		if (sscanf(line, "{\"shard\": %u, \"key\": \"%64[0-9a-f]\", \"post\": \"ok\"}%n",
-			   &s, key, &at) == 2 && at && (size_t)at == len) {
-			if (!strcmp(key, run->key) && s >= run->s0 && s < run->s1) {
-				run->prev[s - run->s0].post_ok = 1;
-				if (tfr_buf_printf(keep, "%s\n", line)) {
-					rc = nomem(err);
-					break;
-				}
-			}
-			continue;
-		}
-		at = 0;
-		if (sscanf(line, "{\"shard\": %u, \"key\": \"%64[0-9a-f]\", \"records\": %llu, "
-			   "\"bytes\": %llu, \"sha256\": \"%64[0-9a-f]\", "
-			   "\"counts\": [%llu, %llu, %llu], \"skipped\": [%n",
-			   &s, key, &rec, &bytes, sha, &cnt[0], &cnt[1], &cnt[2], &at) != 8 || !at ||
-		    len < 2 || strcmp(line + len - 2, "]}") || strcmp(key, run->key) ||
-		    strlen(sha) != 64 || s < run->s0 || s >= run->s1)
-			continue;
-		p = &run->prev[s - run->s0];
-		free(p->skipped);
-		free(p->line);
-		p->skipped = strndup(line + at, len - 2 - (size_t)at);
-		p->line = strdup(line);
-		if (!p->skipped || !p->line || unhex(sha, p->sha, 32)) {
-			rc = p->skipped && p->line ? TFR_OK : nomem(err);
-			p->have = 0;
-			if (rc)
-				break;
-			continue;
-		}
-		p->have = 1;
-		p->records = rec;
-		p->bytes = bytes;
-		for (i = 0; i < TFR_OUTPUT_NCOUNTS; i++)
-			p->counts[i] = cnt[i];
-		if (tfr_buf_printf(keep, "%s\n", line)) {
-			rc = nomem(err);
-			break;
-		}
-	}
-	tfr_buf_release(&b);
 	return rc;
 }
 
@@ -711,7 +453,7 @@ int tfr_output_run_plan(struct tfr_output_run *run, const struct tfr_plan *plan,
 	run->first_hi = plan->first[s1];
 	run->sh = calloc((size_t)(s1 - s0) + 1, sizeof(*run->sh));
 	if (!run->sh)
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	for (s = s0; s < s1; s++)
 		run->sh[s - s0].expect = plan->first[s + 1] - plan->first[s];
 	tfr_output_run_key_add(run, run->o.command, strlen(run->o.command) + 1);
@@ -723,14 +465,14 @@ int tfr_output_run_plan(struct tfr_output_run *run, const struct tfr_plan *plan,
 	run->lines = calloc((size_t)(s1 - s0) + 1, sizeof(char *));
 	run->post_ok = calloc((size_t)(s1 - s0) + 1, 1);
 	if (!run->prev || !run->committed || !run->lines || !run->post_ok)
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	rc = sweep(run, err);
 	if (rc)
 		return rc;
 	/* The state keeps only lines that can still be used. */
 	tfr_buf_init(&keep, 0);
 	if (run->o.resume)
-		rc = read_state(run, &keep, err);
+		rc = tfr_orun_state_read(run, &keep, err);
 	if (!rc)
 		rc = tfr_file_write_atomic(run->state_path, keep.data ? (char *)keep.data : "",
 					   keep.len, !run->o.no_fsync, err);
@@ -743,90 +485,9 @@ int tfr_output_run_plan(struct tfr_output_run *run, const struct tfr_plan *plan,
 	return TFR_OK;
 }
 
-/* Decode the skip list of a state line: "HEX:HEX", ... */
-static int parse_skips(const char *p, struct tfr_problem **out, size_t *nout)
-{
-	size_t n = 0, i;
-	const char *q;
-	struct tfr_problem *v;
-
-	for (q = p; (q = strchr(q, '"')); q++)
-		n++;
-	n /= 2;
-	v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const char *a = strchr(p, '"'), *colon, *b;
-		char *s[2];
-		int k;
-
-		if (!a || !(b = strchr(a + 1, '"')) || !(colon = memchr(a, ':', (size_t)(b - a))))
-			goto bad;
-		for (k = 0; k < 2; k++) {
-			const char *h = k ? colon + 1 : a + 1;
-			size_t hl = (size_t)((k ? b : colon) - h);
-
-			s[k] = calloc(hl / 2 + 1, 1);
-			if (!s[k] || hl % 2 || unhex(h, (unsigned char *)s[k], hl / 2) ||
-			    strlen(s[k]) != hl / 2) {
-				free(s[k]);
-				if (k)
-					free(s[0]);
-				goto bad;
-			}
-		}
-		v[i].file = s[0];
-		v[i].reason = s[1];
-		v[i].record = v[i].offset = TFR_NO_POS;
-		p = b + 1;
-	}
-	*out = v;
-	*nout = n;
-	return 0;
-bad:
-	while (i--) {
-		free(v[i].file);
-		free(v[i].reason);
-	}
-	free(v);
-	return 1;
-}
-
-static char *idx_name(const char *shard)
-{
-	size_t n = strlen(shard) + 5;
-	char *p = malloc(n);
-
-	if (p)
-		snprintf(p, n, "%s.idx", shard);
-	return p;
-}
-
-static char *shard_name(const struct tfr_output_run *run, uint32_t s)
+char *tfr_orun_shard_name(const struct tfr_output_run *run, uint32_t s)
 {
 	return tfr_shard_name(run->prefix, s, run->nshards, run->comp);
-}
-
-/* A kept shard gets its index again: the old one may be of another run. */
-static int rebuild_index(struct tfr_output_run *run, const char *path,
-			 struct tfr_error *err)
-{
-	char *ipath = idx_name(path);
-	struct tfr_buf ib;
-	uint64_t cnt;
-	int rc;
-
-	if (!ipath)
-		return nomem(err);
-	tfr_buf_init(&ib, 0);
-	rc = tfr_index_build(path, &ib, &cnt, err);
-	if (!rc)
-		rc = tfr_file_write_atomic(ipath, ib.data ? (char *)ib.data : "", ib.len,
-					   !run->o.no_fsync, err);
-	tfr_buf_release(&ib);
-	free(ipath);
-	return rc;
 }
 
 int tfr_output_run_resumed(struct tfr_output_run *run, uint32_t s,
@@ -843,23 +504,25 @@ int tfr_output_run_resumed(struct tfr_output_run *run, uint32_t s,
 
 	if (!run->o.resume || !p->have)
 		return 0;
-	rc = parse_skips(p->skipped, &skips, &nskips);
+	rc = tfr_orun_state_skips(p->skipped, &skips, &nskips);
 	if (rc < 0)
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	if (rc || p->records + nskips != d->expect)
 		goto no;
-	path = shard_name(run, s);
+	path = tfr_orun_shard_name(run, s);
 	if (!path) {
 		tfr_problems_free(skips, nskips);
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	}
 	if (tfr_file_sha256(path, got, &size, NULL) || size != p->bytes ||
 	    memcmp(got, p->sha, 32))
 		goto no;
-	rc = run->o.index ? rebuild_index(run, path, err) : TFR_OK;
+	/* A kept shard gets its index again: the old one may be of
+	 * another run. */
+	rc = run->o.index ? tfr_sidecar_write(path, NULL, run->o.no_fsync, NULL, err) : TFR_OK;
 	line = rc ? NULL : strdup(p->line);
 	if (!rc && !line)
-		rc = nomem(err);
+		rc = tfr_orun_nomem(err);
 	free(path);
 	if (rc) {
 		tfr_problems_free(skips, nskips);
@@ -899,23 +562,16 @@ int tfr_output_run_open(struct tfr_output_run *run, uint32_t s,
 	struct tfr_writer_opts wo = { .compression = run->comp,
 				      .level = run->o.level,
 				      .no_fsync = run->o.no_fsync };
-	char *path = shard_name(run, s);
-	char *ipath = NULL;
-	int rc;
+	char *path = tfr_orun_shard_name(run, s);
+	int rc = TFR_OK;
 
 	if (!path)
-		return nomem(err);
-	if (run->o.index) {
-		ipath = idx_name(path);
-		if (!ipath) {
-			free(path);
-			return nomem(err);
-		}
-		wo.index_path = ipath;
-	}
-	rc = tfr_writer_open(w, path, &wo, err); /* copies both paths */
+		return tfr_orun_nomem(err);
+	if (run->o.index)
+		rc = tfr_sidecar_hook(&wo.hook, path, run->o.no_fsync, err);
+	if (!rc)
+		rc = tfr_writer_open(w, path, &wo, err); /* copies the path, owns the hook */
 	free(path);
-	free(ipath);
 	return rc;
 }
 
@@ -932,13 +588,12 @@ int tfr_output_run_problem(struct tfr_output_run *run, uint64_t at,
 
 	pthread_mutex_lock(&run->mu);
 	rc = tfr_problems_push(&run->extra, file, record, offset, length, reason);
-	if (!rc && run->extra.n > run->extra_cap) {
-		size_t ncap = run->extra.n * 2;
-		uint64_t *p = realloc(run->extra_at, ncap * sizeof(*p));
+	if (!rc) {
+		uint64_t *p = tfr_grow_array(run->extra_at, &run->extra_cap, run->extra.n,
+					     sizeof(*p));
 
 		if (p) {
 			run->extra_at = p;
-			run->extra_cap = ncap;
 		} else {
 			run->extra.n--;
 			free(run->extra.v[run->extra.n].file);
@@ -949,7 +604,7 @@ int tfr_output_run_problem(struct tfr_output_run *run, uint64_t at,
 	if (!rc)
 		run->extra_at[run->extra.n - 1] = at;
 	pthread_mutex_unlock(&run->mu);
-	return rc ? nomem(err) : TFR_OK;
+	return rc ? tfr_orun_nomem(err) : TFR_OK;
 }
 
 /* Does this part list a problem found at plan position at? */
@@ -962,15 +617,6 @@ static int part_lists(const struct tfr_output_run *run, uint64_t at)
 	return at >= run->first_hi && run->s1 == run->nshards;
 }
 
-static int hex_str(struct tfr_buf *b, const char *s)
-{
-	int rc = 0;
-
-	for (; *s && !rc; s++)
-		rc = tfr_buf_printf(b, "%02x", (unsigned char)*s);
-	return rc;
-}
-
 int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
 			  struct tfr_writer *w, const struct tfr_problem *skips,
 			  size_t nskips, const uint64_t counts[TFR_OUTPUT_NCOUNTS],
@@ -980,7 +626,6 @@ int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
 	struct shard_done *d = &run->sh[s - run->s0];
 	struct tfr_problems copy = { NULL, 0, 0 };
 	struct tfr_buf b;
-	char hex[65];
 	size_t i;
 	int rc;
 
@@ -996,38 +641,21 @@ int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
 				       skips[i].offset, skips[i].length, skips[i].reason);
 	if (rc) {
 		tfr_problems_release(&copy);
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	}
 	d->skips = copy.v;
 	d->nskips = copy.n;
 	/* From here on the shard is under its final name. */
-	tfr_hex32(d->sha, hex);
 	tfr_buf_init(&b, 0);
-	if (!counts)
-		counts = zeros;
-	rc = tfr_buf_printf(&b, "{\"shard\": %u, \"key\": \"%s\", \"records\": %llu, "
-			    "\"bytes\": %llu, \"sha256\": \"%s\", \"counts\": [%llu, %llu, %llu], "
-			    "\"skipped\": [",
-			    s, run->key, (unsigned long long)d->records,
-			    (unsigned long long)d->bytes, hex, (unsigned long long)counts[0],
-			    (unsigned long long)counts[1], (unsigned long long)counts[2]);
-	for (i = 0; i < nskips && !rc; i++) {
-		rc = tfr_buf_puts(&b, i ? ", \"" : "\"");
-		rc |= hex_str(&b, skips[i].file);
-		rc |= tfr_buf_puts(&b, ":");
-		rc |= hex_str(&b, skips[i].reason);
-		rc |= tfr_buf_puts(&b, "\"");
-	}
-	rc |= tfr_buf_puts(&b, "]}\n");
-	if (rc) {
+	if (tfr_orun_state_line(&b, run, s, counts ? counts : zeros, skips, nskips)) {
 		tfr_buf_release(&b);
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	}
 	pthread_mutex_lock(&run->mu);
 	free(run->lines[s - run->s0]);
 	run->lines[s - run->s0] = strndup((char *)b.data, b.len - 1);
 	if (!run->lines[s - run->s0])
-		rc = nomem(err);
+		rc = tfr_orun_nomem(err);
 	/* One write per line with O_APPEND: lines never interleave, and a
 	 * kill leaves at most a cut last line, which is ignored. */
 	if (!rc && (tfr_write_all(run->state_fd, b.data, b.len) ||
@@ -1037,141 +665,6 @@ int tfr_output_run_commit(struct tfr_output_run *run, uint32_t s,
 	tfr_buf_release(&b);
 	/* Complete and under its final name: --post may take it. */
 	return rc ? rc : post_start(run, s, err);
-}
-
-static int write_state(struct tfr_output_run *run, struct tfr_error *err)
-{
-	struct tfr_buf b;
-	uint32_t s;
-	int rc = 0;
-
-	tfr_buf_init(&b, 0);
-	for (s = run->s0; s < run->s1 && !rc; s++) {
-		if (run->lines[s - run->s0])
-			rc = tfr_buf_printf(&b, "%s\n", run->lines[s - run->s0]);
-		if (!rc && run->lines[s - run->s0] && run->post_ok[s - run->s0])
-			rc = tfr_buf_printf(&b, "{\"shard\": %u, \"key\": \"%s\", \"post\": \"ok\"}\n",
-					    s, run->key);
-	}
-	rc = rc ? nomem(err)
-		: tfr_file_write_atomic(run->state_path, b.data ? (char *)b.data : "",
-					b.len, !run->o.no_fsync, err);
-	tfr_buf_release(&b);
-	return rc;
-}
-
-static int write_labels(struct tfr_output_run *run, const struct tfr_manifest *m,
-			struct tfr_error *err)
-{
-	struct tfr_buf b;
-	char *path;
-	size_t i;
-	int rc = 0;
-
-	if (!m->nlabels)
-		return TFR_OK;
-	path = malloc(strlen(run->prefix) + 16);
-	if (!path)
-		return nomem(err);
-	sprintf(path, "%s.labels.txt", run->prefix);
-	tfr_buf_init(&b, 0);
-	for (i = 0; i < m->nlabels && !rc; i++)
-		rc = tfr_buf_printf(&b, "%s\n", m->labels[i]);
-	rc = rc ? nomem(err) : tfr_file_write_atomic(path, b.data, b.len, !run->o.no_fsync, err);
-	tfr_buf_release(&b);
-	free(path);
-	return rc;
-}
-
-/* The manifest's text; the layout is fixed (tools read it). */
-static int manifest_json(struct tfr_output_run *run, const struct tfr_manifest *m,
-			 const struct tfr_output_result *res, struct tfr_buf *b)
-{
-	size_t i;
-	uint32_t s;
-	int rc = 0;
-
-	rc |= tfr_buf_printf(b, "{\n  \"tool\": \"tfrec %s\",\n  \"command\": \"%s\",\n"
-			     "  \"options\": ", PACKAGE_VERSION, run->o.command);
-	rc |= tfr_output_options_json(b, m->options, m->noptions);
-	rc |= tfr_buf_puts(b, ",\n");
-	if (m->input_files) {
-		rc |= tfr_buf_puts(b, "  \"inputs\": [");
-		for (i = 0; i < m->ninputs; i++) {
-			rc |= tfr_buf_puts(b, i ? ", " : "");
-			rc |= tfr_json_cstr(b, m->input_files[i]);
-		}
-		rc |= tfr_buf_puts(b, "],\n");
-	}
-	rc |= tfr_buf_printf(b, "  \"part\": {\"index\": %u, \"count\": %u", run->o.part_i,
-			     run->o.part_n);
-	/* For tfrec manifest merge (manifest.h): the problems of no plan
-	 * position (convert's inputs that could not be listed, pushed last)
-	 * are listed by every part. */
-	if (run->o.part_n > 1) {
-		size_t shared = 0;
-
-		for (i = 0; i < run->extra.n; i++)
-			shared += run->extra_at[i] == TFR_NO_POS;
-		rc |= tfr_buf_printf(b, ", \"shared_skips\": %zu", shared);
-	}
-	rc |= tfr_buf_printf(b, "},\n  \"shards_total\": %u,\n", run->nshards);
-	if (m->input_files)
-		rc |= tfr_buf_printf(b, "  \"records_in\": %llu,\n",
-				     (unsigned long long)m->records_in);
-	else
-		rc |= tfr_buf_printf(b, "  \"inputs\": %zu,\n", m->ninputs);
-	rc |= tfr_buf_printf(b, "  \"records\": %llu,\n", (unsigned long long)res->records);
-	if (!m->input_files) {
-		rc |= tfr_buf_puts(b, "  \"labels\": [");
-		for (i = 0; i < m->nlabels; i++) {
-			rc |= tfr_buf_puts(b, i ? ", " : "");
-			rc |= tfr_json_cstr(b, m->labels[i]);
-		}
-		rc |= tfr_buf_puts(b, "],\n");
-	}
-	if (m->boxes)
-		rc |= tfr_buf_printf(b, "  \"boxes\": {\"kept\": %llu, \"dropped_by_crop\": %llu, "
-				     "\"annotation_problems\": %llu},\n",
-				     (unsigned long long)m->boxes_kept,
-				     (unsigned long long)m->boxes_dropped,
-				     (unsigned long long)m->annotation_problems);
-	if (m->stats_json)
-		rc |= tfr_buf_printf(b, "  \"stats\": %s,\n", m->stats_json);
-	rc |= tfr_buf_puts(b, "  \"shards\": [");
-	for (s = run->s0; s < run->s1 && !rc; s++) {
-		const struct shard_done *d = &run->sh[s - run->s0];
-		char *name = shard_name(run, s), hex[65];
-		const char *base;
-
-		if (!name)
-			return -1;
-		base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-		tfr_hex32(d->sha, hex);
-		rc |= tfr_buf_puts(b, s == run->s0 ? "\n    {\"file\": " : ",\n    {\"file\": ");
-		rc |= tfr_json_cstr(b, base);
-		rc |= tfr_buf_printf(b, ", \"records\": %llu, \"bytes\": %llu, \"sha256\": \"%s\"}",
-				     (unsigned long long)d->records,
-				     (unsigned long long)d->bytes, hex);
-		free(name);
-	}
-	rc |= tfr_buf_puts(b, "\n  ],\n  \"skipped\": [");
-	for (i = 0; i < res->nskipped; i++) {
-		const struct tfr_problem *p = &res->skipped[i];
-
-		rc |= tfr_buf_puts(b, i ? ",\n    {\"file\": " : "\n    {\"file\": ");
-		rc |= tfr_json_cstr(b, p->file);
-		/* A damaged span of a record file, or an item left out. */
-		if (p->offset != TFR_NO_POS)
-			rc |= tfr_buf_printf(b, ", \"offset\": %llu, \"length\": %llu",
-					     (unsigned long long)p->offset,
-					     (unsigned long long)p->length);
-		rc |= tfr_buf_puts(b, ", \"reason\": ");
-		rc |= tfr_json_cstr(b, p->reason);
-		rc |= tfr_buf_puts(b, "}");
-	}
-	rc |= tfr_buf_puts(b, res->nskipped ? "\n  ]\n}\n" : "]\n}\n");
-	return rc;
 }
 
 int tfr_output_run_finish(struct tfr_output_run *run, const struct tfr_manifest *m,
@@ -1217,18 +710,18 @@ int tfr_output_run_finish(struct tfr_output_run *run, const struct tfr_manifest 
 	res->manifest = strdup(run->manifest_path);
 	if (rc || !res->manifest) {
 		tfr_output_result_release(res);
-		return nomem(err);
+		return tfr_orun_nomem(err);
 	}
-	rc = write_state(run, err);
+	rc = tfr_orun_state_write(run, err);
 	if (!rc)
-		rc = write_labels(run, m, err);
+		rc = tfr_orun_labels_write(run, m, err);
 	if (rc) {
 		tfr_output_result_release(res);
 		return rc;
 	}
 	tfr_buf_init(&b, 0);
-	rc = manifest_json(run, m, res, &b)
-		? nomem(err)
+	rc = tfr_orun_manifest_text(run, m, res, &b)
+		? tfr_orun_nomem(err)
 		: tfr_file_write_atomic(run->manifest_path, b.data, b.len, !run->o.no_fsync, err);
 	tfr_buf_release(&b);
 	if (!rc && post_rc) {
@@ -1267,8 +760,8 @@ void tfr_output_run_free(struct tfr_output_run *run, int failed)
 
 			if (!run->committed[s - run->s0])
 				continue;
-			path = shard_name(run, s);
-			idx = path ? idx_name(path) : NULL;
+			path = tfr_orun_shard_name(run, s);
+			idx = path ? tfr_sidecar_name(path) : NULL;
 			if (path)
 				unlink(path);
 			if (idx)
