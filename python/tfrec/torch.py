@@ -58,6 +58,7 @@ torchvision transform per image, a DataLoader collate of your own) and
 for random access; they follow the same plan, so a job can switch
 between them and keep its order.
 """
+import os
 import warnings
 
 import numpy as np
@@ -91,6 +92,30 @@ def _use_engine(engine):
                       "shards; build and install libtfrec (make install) for the C engine",
                       RuntimeWarning, stacklevel=3)
     return ok if engine is None else bool(engine)
+
+
+# The engine's reasons in the pure-Python path's words, so that both
+# paths raise the same TFRecordError text.
+_REASONS = {"bad data CRC": "data CRC mismatch", "bad length CRC": "length CRC mismatch"}
+
+
+def _same_error(e):
+    """A TFRecordError of the engine as the Python path words it: its
+    reason, and the offset of a record that lacks a feature (the engine's
+    batch does not carry it: looked up here, on the error path only)."""
+    reason, offset = _REASONS.get(e.reason, e.reason), e.offset
+    if offset is None and e.index is not None and e.path:
+        try:
+            from ._core import _scan_offsets
+            idx = e.path + ".idx"
+            if os.path.exists(idx):
+                from .records import read_index
+                offset = int(read_index(idx)[0][e.index])
+            else:
+                offset = int(_scan_offsets(e.path)[0][e.index])
+        except Exception:
+            offset = None
+    return TFRecordError(e.path, e.index, offset, reason)
 
 
 def _where(paths, counts, gid):
@@ -382,6 +407,9 @@ class ShardDataset(_Items, _Resumable, torch.utils.data.IterableDataset):
                     del b, items, it
                     self._delivered += 1
                     yield item
+        except TFRecordError as err:
+            e.close()
+            raise _same_error(err) from None
         except BaseException:
             e.close()
             raise
@@ -489,12 +517,13 @@ class IndexedDataset(_Items, _Resumable, torch.utils.data.Dataset):
                                        label_key=self.label_key, keys=self.keys,
                                        layout=self.layout, prefetch=1)
             self._eng_pid = os.getpid()
-        b = self._eng.read(gid)
         try:
+            b = self._eng.read(gid)
             img, label, extras = _engine_items(b, self.label_key, self.keys, self.index.paths,
                                                self.index.counts)[0]
         except TFRecordError as e:
-            raise TFRecordError(e.path, e.index, int(self.index.offsets[gid]), e.reason) from None
+            raise TFRecordError(e.path, e.index, int(self.index.offsets[gid]),
+                                _REASONS.get(e.reason, e.reason)) from None
         return self._item((np.array(img), label, extras))
 
     def close(self):

@@ -154,7 +154,7 @@ for eng in (False, True):
         except TFRecordError as e:
             err = e
         report(err is not None and err.path == bad_path and err.index == 1 and err.offset == int(offs[1])
-               and "data CRC" in str(err),
+               and "data CRC mismatch" in str(err),
                "%s on %s, %d workers: damage is TFRecordError with shard, record 1, offset %d: %s"
                % (what, "the engine" if eng else "Python", nw, int(offs[1]),
                   str(err).splitlines()[-1] if err else None))

@@ -292,7 +292,7 @@ for mode in ("none", "full"):
         except TFRecordError as e:
             err = e
         report(err is not None and err.path == bad_path and err.index == 1 and err.offset == int(offs[1])
-               and "data CRC" in str(err),  # engine: "bad data CRC", Python: "data CRC mismatch"
+               and "data CRC mismatch" in str(err),
                "damage, %s, %d workers: TFRecordError with path, record 1, offset %d: %s"
                % (mode, nw, int(offs[1]), str(err).splitlines()[-1] if err else None))
 sys.exit(1 if fails else 0)
