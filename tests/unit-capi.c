@@ -153,6 +153,9 @@ static void loader_api(void)
 		ok(rc < 0 && !b && strstr(e.message, path) && strstr(e.message, want) && e.record == 7 &&
 		   e.offset == (uint64_t)at9, "read of a damaged record names shard, record, offset: %s",
 		   e.message);
+		ok(!strcmp(e.subject, path) && e.reason[0] && !strstr(e.reason, path) &&
+		   strstr(e.message, e.reason), "... and as fields: subject '%s', reason '%s'",
+		   e.subject, e.reason);
 		ok(rc < 0 && tfrec_loader_read(l, 6, &b, &e) == 0 && b->ids[0] == 6,
 		   "the loader reads on after the error");
 		if (b)

@@ -430,11 +430,9 @@ int main(void)
 				   * the CRC of a record read into place */
 		rc = run_epoch(one, 1, &o, 0, 0, &r, &e);
 		o.batch_size = 5;
-		char want[64];
-
-		snprintf(want, sizeof want, "record 2 at offset %llu", (unsigned long long)(rl * 2));
-		ok(rc == TFR_ERR_CORRUPT && strstr(e.msg, "bad.tfrecord") && strstr(e.msg, want) &&
-		   e.record == 2 && e.offset == rl * 2, "corrupt record named: %s", e.msg);
+		ok(rc == TFR_ERR_CORRUPT && strstr(e.subject, "bad.tfrecord") && !strstr(e.msg, "bad.tfrecord") &&
+		   e.record == 2 && e.offset == rl * 2, "corrupt record named as fields: '%s': %s", e.subject,
+		   e.msg);
 		o.verify = TFR_VERIFY_LENGTH;
 		rc = run_epoch(one, 1, &o, 0, 0, &r, &e);
 		ok(!rc && r.n == 5, "verify=length does not read the data CRC");
@@ -539,7 +537,8 @@ int main(void)
 		o.verify = TFR_VERIFY_LENGTH; /* the data CRC would catch it first */
 		o.shuffle = TFR_SHUFFLE_NONE;
 		rc = run_epoch(one, 1, &o, 0, 0, &r, &e);
-		ok(rc && strstr(e.msg, "badenc.tfrecord: record 0 at offset 0"), "damaged image named: %s", e.msg);
+		ok(rc && strstr(e.subject, "badenc.tfrecord") && e.record == 0 && e.offset == 0,
+		   "damaged image named: '%s': %s", e.subject, e.msg);
 		o.skip_errors = 1;
 		rc = tfr_loader_open(&l, one, 1, &o, &e);
 		if (!rc)
@@ -683,7 +682,8 @@ int main(void)
 			fwrite(buf, 1, n, out);
 			fclose(out);
 			rc = run_epoch(one, 1, &o, 0, 0, &r, &e);
-			good = rc == TFR_OK || strstr(e.msg, "fuzz.tfrecord") != NULL;
+			good = rc == TFR_OK || strstr(e.subject, "fuzz.tfrecord") != NULL ||
+			       strstr(e.msg, "fuzz.tfrecord") != NULL;
 			if (!good)
 				tap_diag("byte %zu: %s", at, e.msg);
 			runs++;

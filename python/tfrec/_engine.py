@@ -54,8 +54,10 @@ class _Options(ctypes.Structure):
 
 
 class _Error(ctypes.Structure):
+    # subject and reason: API 3 (an older library leaves them empty).
     _fields_ = [("size", _u32), ("status", _i32), ("record", _u64), ("offset", _u64),
-                ("message", ctypes.c_char * 640)]
+                ("message", ctypes.c_char * 640), ("subject", ctypes.c_char * 1024),
+                ("reason", ctypes.c_char * 640)]
 
 
 class _Extra(ctypes.Structure):
@@ -143,7 +145,13 @@ _WHERE = re.compile(r"^(?P<path>.*?): record (?P<index>\d+) at offset (?P<offset
 
 
 def _raise(err, paths):
-    """TFRecordError from a C error (its message names shard, record, offset)."""
+    """TFRecordError from a C error: shard, record and offset from its
+    fields; a library older than API 3 has them only in its message."""
+    index = None if err.record == 2 ** 64 - 1 else err.record
+    offset = None if err.offset == 2 ** 64 - 1 else err.offset
+    if err.subject:
+        raise TFRecordError(os.fsdecode(err.subject), index, offset,
+                            err.reason.decode("utf-8", "replace"))
     msg = err.message.decode("utf-8", "replace")
     m = _WHERE.match(msg)
     if m:
@@ -152,8 +160,6 @@ def _raise(err, paths):
     path = next((p for p in paths if p in msg), None)
     if path is not None and msg.startswith(path + ": "):
         msg = msg[len(path) + 2:]
-    index = None if err.record == 2 ** 64 - 1 else err.record
-    offset = None if err.offset == 2 ** 64 - 1 else err.offset
     raise TFRecordError(path if path is not None else "", index, offset, msg)
 
 

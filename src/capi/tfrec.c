@@ -139,13 +139,33 @@ TFREC_EXPORT void tfrec_loader_options_init(struct tfrec_loader_options *o)
 
 static int put_error(struct tfrec_error *out, const struct tfr_error *e, int rc)
 {
+	int n;
+
 	if (!out || out->size < offsetof(struct tfrec_error, message))
 		return rc;
 	out->status = rc;
 	out->record = e->record == TFR_NO_POS ? UINT64_MAX : e->record;
 	out->offset = e->offset == TFR_NO_POS ? UINT64_MAX : e->offset;
-	if (out->size >= sizeof(*out))
-		tfr_error_text(e, out->message, sizeof(out->message));
+	if (out->size < offsetof(struct tfrec_error, subject))
+		return rc;
+	/* Truncated to fit (a return value read keeps GCC from warning). */
+	if (!e->subject[0])
+		n = snprintf(out->message, sizeof(out->message), "%s", e->msg);
+	else if (e->record == TFR_NO_POS)
+		n = snprintf(out->message, sizeof(out->message), "%s: %s", e->subject, e->msg);
+	else if (e->offset == TFR_NO_POS)
+		n = snprintf(out->message, sizeof(out->message), "%s: record %llu: %s", e->subject,
+			     (unsigned long long)e->record, e->msg);
+	else
+		n = snprintf(out->message, sizeof(out->message), "%s: record %llu at offset %llu: %s",
+			     e->subject, (unsigned long long)e->record,
+			     (unsigned long long)e->offset, e->msg);
+	if (n < 0)
+		out->message[0] = '\0';
+	if (out->size >= sizeof(*out)) {
+		snprintf(out->subject, sizeof(out->subject), "%s", e->subject);
+		snprintf(out->reason, sizeof(out->reason), "%s", e->msg);
+	}
 	return rc;
 }
 

@@ -176,12 +176,18 @@ struct tfrec_loader_options {
 	uint64_t max_record;        /* payload cap, 0: 1 GiB */
 };
 
-/* What went wrong: message names shard, record and offset where known. */
+/* What went wrong.  message is the whole text for people: "SHARD: record
+ * N at offset M: REASON" where those are known.  Programs read the parts
+ * as fields instead (API 3; a caller whose size ends before subject gets
+ * message only): subject is the shard or file the error is about ("" when
+ * none), reason the message without subject, record and offset. */
 struct tfrec_error {
 	uint32_t size;              /* sizeof(struct tfrec_error) */
 	int32_t status;             /* negative; see tfrec_loader_next */
 	uint64_t record, offset;    /* UINT64_MAX when unknown */
 	char message[640];
+	char subject[1024];
+	char reason[640];
 };
 
 struct tfrec_extra {

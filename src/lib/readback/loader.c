@@ -770,9 +770,11 @@ static int open_shard(struct shard *s, const struct tfr_loader_opts *o, struct t
 static int rec_fail(struct tfr_loader *l, struct rec *r, int rc, struct tfr_error *err,
 		    const char *fmt, const char *what)
 {
-	return tfr_error_at(err, rc, r->index, r->offset, "%s: record %llu at offset %llu: %s%s",
-			    l->sh[r->shard].path, (unsigned long long)r->index,
-			    (unsigned long long)r->offset, fmt, what ? what : "");
+	/* The shard, record and offset as fields: the C API and Python
+	 * read them there, never from the text. */
+	tfr_error_at(err, rc, r->index, r->offset, "%s%s", fmt, what ? what : "");
+	tfr_error_subject(err, l->sh[r->shard].path);
+	return rc;
 }
 
 static void rec_locate(struct tfr_loader *l, struct rec *r, uint64_t id)
@@ -849,10 +851,11 @@ static int job_r(void *ctx, size_t i, int w, const int *stop, struct tfr_error *
 		while (s->rd_next <= r->index) {
 			rc = tfr_reader_next(s->rd, &rec, err);
 			if (rc) {
-				if (rc == TFR_EOF)
-					rc = tfr_error_set(err, TFR_ERR_CORRUPT,
-							   "%s: ends before record %llu",
-							   s->path, (unsigned long long)r->index);
+				if (rc == TFR_EOF) {
+					rc = tfr_error_at(err, TFR_ERR_CORRUPT, r->index, TFR_NO_POS,
+							  "the shard ends before this record");
+					tfr_error_subject(err, s->path);
+				}
 				tfr_reader_free(s->rd);
 				s->rd = NULL;
 				break;
@@ -946,10 +949,7 @@ static int fill_a(struct slot *sl, struct rec *r, int w, struct tfr_error *err)
 			got = pread(s->fd, p, want, (off_t)r->offset);
 		}
 		if (got < 0)
-			return tfr_error_at(err, TFR_ERR_IO, r->index, r->offset,
-					    "%s: record %llu at offset %llu: %s", s->path,
-					    (unsigned long long)r->index,
-					    (unsigned long long)r->offset, strerror(errno));
+			return rec_fail(l, r, TFR_ERR_IO, err, strerror(errno), NULL);
 		if ((uint64_t)got != want)
 			return rec_fail(l, r, TFR_ERR_CORRUPT, err, "truncated record", NULL);
 		if (l->o.verify != TFR_VERIFY_NONE &&
