@@ -11,6 +11,13 @@
 #include "hygiene/inputs.h"
 #include "readback/inspect.h"
 
+/* The listing of an input: its own, or the caller's.  (Not a pointer
+ * to its own member: the array of inputs moves as it grows.) */
+static const struct tfr_dataset *ds_of(const struct tfr_fp_input *in)
+{
+	return in->dsp ? in->dsp : &in->ds;
+}
+
 void tfr_fp_inputs_init(struct tfr_fp_inputs *s)
 {
 	memset(s, 0, sizeof *s);
@@ -35,8 +42,7 @@ void tfr_fp_inputs_release(struct tfr_fp_inputs *s)
 	for (i = 0; i < s->nin; i++) {
 		struct tfr_fp_input *in = &s->in[i];
 
-		if (in->dsp == &in->ds)
-			tfr_dataset_release(&in->ds);
+		tfr_dataset_release(&in->ds);  /* empty when borrowed */
 		for (k = 0; in->shard && k < in->n; k++) {
 			free(in->names[k]);
 			free(in->labels[k]);
@@ -77,7 +83,6 @@ int tfr_fp_inputs_add(struct tfr_fp_inputs *s, const char *path, const char *spl
 	in->split = split;
 	in->kind = kind;
 	tfr_dataset_init(&in->ds);
-	in->dsp = &in->ds;
 	return TFR_OK;
 }
 
@@ -89,6 +94,7 @@ int tfr_fp_inputs_add_dataset(struct tfr_fp_inputs *s, const struct tfr_dataset 
 	if (!in)
 		return TFR_ERR_NOMEM;
 	in->path = "";
+	tfr_dataset_init(&in->ds);
 	in->dsp = ds;
 	in->listed = 1;
 	in->first = s->n;
@@ -299,7 +305,7 @@ const char *tfr_fp_inputs_name(const struct tfr_fp_inputs *s, size_t g)
 {
 	const struct tfr_fp_input *in = tfr_fp_inputs_at(s, g);
 
-	return in->shard ? in->names[g - in->first] : tfr_dataset_name(in->dsp, g - in->first);
+	return in->shard ? in->names[g - in->first] : tfr_dataset_name(ds_of(in), g - in->first);
 }
 
 const char *tfr_fp_inputs_path(const struct tfr_fp_inputs *s, size_t g)
@@ -307,7 +313,7 @@ const char *tfr_fp_inputs_path(const struct tfr_fp_inputs *s, size_t g)
 	const struct tfr_fp_input *in = tfr_fp_inputs_at(s, g);
 
 	return in->shard ? in->names[g - in->first]
-			 : tfr_dataset_filename(in->dsp, g - in->first);
+			 : tfr_dataset_filename(ds_of(in), g - in->first);
 }
 
 const char *tfr_fp_inputs_label(struct tfr_fp_inputs *s, size_t g)
@@ -319,14 +325,14 @@ const char *tfr_fp_inputs_label(struct tfr_fp_inputs *s, size_t g)
 
 	if (in->shard)
 		return in->labels[g - in->first];
-	n = tfr_dataset_labels(in->dsp, g - in->first, &ids);
+	n = tfr_dataset_labels(ds_of(in), g - in->first, &ids);
 	if (!n)
 		return NULL;
 	s->label.len = 0;
 	for (k = 0; k < n; k++) {
 		if (k)
 			rc |= tfr_buf_puts(&s->label, ",");
-		rc |= tfr_buf_puts(&s->label, in->dsp->classes[ids[k]]);
+		rc |= tfr_buf_puts(&s->label, ds_of(in)->classes[ids[k]]);
 	}
 	rc |= tfr_buf_append(&s->label, "", 1);
 	return rc ? NULL : (const char *)s->label.data;
@@ -360,14 +366,14 @@ static int fp_one(struct fpjob *j, size_t g, struct fpworker *w, struct tfr_erro
 		s->fp[g] = in->sfp[i];
 		return TFR_OK;
 	}
-	rc = tfr_dataset_read(in->dsp, i, &w->rd[k], &w->data, err);
+	rc = tfr_dataset_read(ds_of(in), i, &w->rd[k], &w->data, err);
 	if (!rc) {
 		tfr_error_clear(&e);
 		rc = tfr_fp_image(w->data.data, w->data.len, j->max_pixels, &w->img,
 				  &s->fp[g], &e);
 		/* the codec's reason does not name the item */
 		if (rc) {
-			const char *where = tfr_dataset_where(in->dsp, i, &w->rd[k]);
+			const char *where = tfr_dataset_where(ds_of(in), i, &w->rd[k]);
 
 			tfr_error_about(err, rc, where ? where : "?", &e);
 		}
@@ -460,8 +466,8 @@ int tfr_fp_inputs_fingerprint(struct tfr_fp_inputs *s, int threads, uint64_t max
 		rc = merge_problems(s, j.w, nt, err);
 	for (k = 0; j.w && k < nt; k++) {
 		for (i = 0; j.w[k].rd && i < s->nin; i++)
-			if (s->in[i].dsp)
-				tfr_dataset_reader_release(s->in[i].dsp, &j.w[k].rd[i]);
+			if (s->in[i].listed)
+				tfr_dataset_reader_release(ds_of(&s->in[i]), &j.w[k].rd[i]);
 		free(j.w[k].rd);
 		tfr_buf_release(&j.w[k].data);
 		tfr_image_release(&j.w[k].img);
@@ -505,7 +511,7 @@ int tfr_fp_inputs_sheet(const struct tfr_fp_inputs *s, const uint32_t *member,
 			sheet->n++;  /* a grey cell */
 			continue;
 		}
-		if ((rc = tfr_dataset_read(in->dsp, member[k] - in->first, &rd[ki], &data, err)) ||
+		if ((rc = tfr_dataset_read(ds_of(in), member[k] - in->first, &rd[ki], &data, err)) ||
 		    (rc = tfr_image_decode(data.data, data.len, &o, &img, err)))
 			break;
 		p.width = img.width;
@@ -519,7 +525,7 @@ int tfr_fp_inputs_sheet(const struct tfr_fp_inputs *s, const uint32_t *member,
 	tfr_image_release(&img);
 	tfr_buf_release(&data);
 	for (c = 0; c < s->nin; c++)
-		tfr_dataset_reader_release(s->in[c].dsp, &rd[c]);
+		tfr_dataset_reader_release(ds_of(&s->in[c]), &rd[c]);
 	free(rd);
 	return rc;
 }

@@ -41,7 +41,7 @@ struct tfr_fp_input {
 	int listed;
 	int shard;                      /* a tensor shard of tfrec's */
 	struct tfr_dataset ds;          /* the listing, when owned */
-	const struct tfr_dataset *dsp;  /* the listing read: &ds or the caller's */
+	const struct tfr_dataset *dsp;  /* the caller's listing, or NULL: ds */
 	char **names, **labels;         /* a shard's, n each */
 	struct tfr_fp *sfp;
 	size_t cap;
