@@ -339,6 +339,11 @@ const char *tfr_fp_inputs_label(struct tfr_fp_inputs *s, size_t g)
 }
 
 /* The threaded loop: one slot per item, a reader per input per worker. */
+struct skipped {
+	size_t g;                 /* the item */
+	struct tfr_problem p;
+};
+
 struct fpjob {
 	struct tfr_fp_inputs *s;
 	uint64_t max_pixels;
@@ -347,10 +352,8 @@ struct fpjob {
 		struct tfr_dataset_reader *rd;  /* one per input */
 		struct tfr_buf data;
 		struct tfr_image img;
-		/* skipped items, ascending g: idx[k] is prob[k]'s item */
-		struct tfr_problem *prob;
-		size_t *idx;
-		size_t nprob, cap, icap;
+		struct skipped *skip;           /* this worker's skipped items */
+		size_t nskip, cap;
 	} *w;
 };
 
@@ -385,56 +388,76 @@ static int fp_task(void *ctx, size_t g, int wk, const int *stop, struct tfr_erro
 {
 	struct fpjob *j = ctx;
 	struct fpworker *w = &j->w[wk];
-	size_t *ix;
+	struct skipped *v;
+	struct tfr_error e;
 	int rc;
 
 	if (*stop)
 		return TFR_ERR_INTERRUPTED;
-	rc = fp_one(j, g, w, err);
-	if (!rc || rc == TFR_ERR_NOMEM || rc == TFR_ERR_INTERRUPTED || !j->keep_going)
+	tfr_error_clear(&e);
+	rc = fp_one(j, g, w, &e);
+	if (rc && (rc == TFR_ERR_NOMEM || rc == TFR_ERR_INTERRUPTED || !j->keep_going)) {
+		*err = e;
 		return rc;
+	}
+	if (!rc)
+		return TFR_OK;
 	j->s->skip[g] = 1;
 	memset(&j->s->fp[g], 0, sizeof j->s->fp[g]);
-	/* a worker takes items in ascending order, so its list is sorted */
-	ix = tfr_grow_array(w->idx, &w->icap, w->nprob + 1, sizeof *ix);
-	if (ix)
-		w->idx = ix;
-	if (!ix || add_problem(&w->prob, &w->nprob, &w->cap,
-			       err->subject[0] ? err->subject : "?", err->record,
-			       err->offset, err->msg[0] ? err->msg : tfr_status_str(rc)))
+	v = tfr_grow_array(w->skip, &w->cap, w->nskip + 1, sizeof *v);
+	if (!v)
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	w->idx[w->nprob - 1] = g;
+	w->skip = v;
+	v += w->nskip;
+	memset(v, 0, sizeof *v);
+	v->g = g;
+	v->p.record = e.record;
+	v->p.offset = e.offset;
+	v->p.file = strdup(e.subject[0] ? e.subject : "?");
+	v->p.reason = strdup(e.msg[0] ? e.msg : tfr_status_str(rc));
+	w->nskip++;  /* freed with the worker, even when half made */
+	if (!v->p.file || !v->p.reason)
+		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	return TFR_OK;
 }
 
-/* Move the workers' problems into s->prob, merged in input order. */
-static int merge_problems(struct tfr_fp_inputs *s, struct fpworker *w, int nt,
-			  struct tfr_error *err)
+static int by_item(const void *a, const void *b)
 {
-	size_t total = s->nprob, *pos = calloc((size_t)nt, sizeof *pos);
+	size_t x = ((const struct skipped *)a)->g, y = ((const struct skipped *)b)->g;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Move the workers' skipped items into s->prob, in input order (which
+ * worker took which item depends on timing). */
+static int collect_skips(struct tfr_fp_inputs *s, struct fpworker *w, int nt,
+			 struct tfr_error *err)
+{
+	size_t total = 0, n = 0, i;
+	struct skipped *all;
 	struct tfr_problem *v;
 	int k;
 
 	for (k = 0; k < nt; k++)
-		total += w[k].nprob;
-	v = pos ? tfr_grow_array(s->prob, &s->prob_cap, total ? total : 1, sizeof *v) : NULL;
+		total += w[k].nskip;
+	if (!total)
+		return TFR_OK;
+	all = malloc(total * sizeof *all);
+	v = all ? tfr_grow_array(s->prob, &s->prob_cap, s->nprob + total, sizeof *v) : NULL;
 	if (!v) {
-		free(pos);
+		free(all);
 		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	}
 	s->prob = v;
-	while (s->nprob < total) {
-		int best = -1;
-
-		for (k = 0; k < nt; k++)
-			if (pos[k] < w[k].nprob &&
-			    (best < 0 || w[k].idx[pos[k]] < w[best].idx[pos[best]]))
-				best = k;
-		v[s->nprob++] = w[best].prob[pos[best]++];
+	for (k = 0; k < nt; k++) {
+		memcpy(all + n, w[k].skip, w[k].nskip * sizeof *all);
+		n += w[k].nskip;
+		w[k].nskip = 0;  /* moved */
 	}
-	for (k = 0; k < nt; k++)
-		w[k].nprob = 0;  /* moved */
-	free(pos);
+	qsort(all, total, sizeof *all, by_item);
+	for (i = 0; i < total; i++)
+		v[s->nprob++] = all[i].p;
+	free(all);
 	return TFR_OK;
 }
 
@@ -463,7 +486,7 @@ int tfr_fp_inputs_fingerprint(struct tfr_fp_inputs *s, int threads, uint64_t max
 	if (!rc)
 		rc = tfr_parallel_for(s->n, nt, fp_task, &j, err);
 	if (!rc)
-		rc = merge_problems(s, j.w, nt, err);
+		rc = collect_skips(s, j.w, nt, err);
 	for (k = 0; j.w && k < nt; k++) {
 		for (i = 0; j.w[k].rd && i < s->nin; i++)
 			if (s->in[i].listed)
@@ -471,8 +494,11 @@ int tfr_fp_inputs_fingerprint(struct tfr_fp_inputs *s, int threads, uint64_t max
 		free(j.w[k].rd);
 		tfr_buf_release(&j.w[k].data);
 		tfr_image_release(&j.w[k].img);
-		problems_free(j.w[k].prob, j.w[k].nprob);
-		free(j.w[k].idx);
+		for (i = 0; i < j.w[k].nskip; i++) {
+			free(j.w[k].skip[i].p.file);
+			free(j.w[k].skip[i].p.reason);
+		}
+		free(j.w[k].skip);
 	}
 	free(j.w);
 	return rc;
