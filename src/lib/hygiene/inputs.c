@@ -450,7 +450,8 @@ static int collect_skips(struct tfr_fp_inputs *s, struct fpworker *w, int nt,
 	}
 	s->prob = v;
 	for (k = 0; k < nt; k++) {
-		memcpy(all + n, w[k].skip, w[k].nskip * sizeof *all);
+		if (w[k].nskip)  /* skip is NULL for a worker with none */
+			memcpy(all + n, w[k].skip, w[k].nskip * sizeof *all);
 		n += w[k].nskip;
 		w[k].nskip = 0;  /* moved */
 	}
