@@ -13,7 +13,12 @@
  *     stay apart;
  *   - search: planted groups are found, in input order, with the right
  *     kinds, the same as an all-pairs reference on random hashes;
- *   - garbage bytes are an error, not a crash.
+ *   - garbage bytes are an error, not a crash;
+ *   - hygiene/inputs: two folders as two inputs with split names and
+ *     global indexes; -j 1 and -j 3 give the same fingerprints, skips
+ *     and problems (structs naming each bad file, in input order); the
+ *     item accessors; without keep_going the first bad item is the error;
+ *     dedupe.h's tfr_fp_dataset goes through the same loop (same slots).
  */
 #include "config.h"
 #include <dirent.h>
@@ -21,10 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <turbojpeg.h>
+#include <unistd.h>
 
 #include "tap.h"
+#include "hygiene/dedupe.h"
 #include "hygiene/fingerprint.h"
+#include "hygiene/inputs.h"
 #include "hygiene/search.h"
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -430,11 +439,130 @@ static void search(void)
 	tfr_dup_groups_free(&g);
 }
 
+static int put_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	rc = fwrite(data, 1, len, f) == len ? 0 : -1;
+	return fclose(f) ? -1 : rc;
+}
+
+/* List and fingerprint dirs a (split train) and b (split val). */
+static int run_set(const char *a, const char *b, int threads, int keep_going,
+		   struct tfr_fp_inputs *s, struct tfr_error *err)
+{
+	struct tfr_source_opts so;
+	int rc;
+
+	memset(&so, 0, sizeof so);
+	tfr_fp_inputs_init(s);
+	rc = tfr_fp_inputs_add(s, a, "train", NULL, err);
+	if (!rc)
+		rc = tfr_fp_inputs_add(s, b, "val", NULL, err);
+	if (!rc)
+		rc = tfr_fp_inputs_list(s, &so, err);
+	if (!rc)
+		rc = tfr_fp_inputs_fingerprint(s, threads, 0, keep_going, err);
+	return rc;
+}
+
+static void inputs_set(void)
+{
+	static const unsigned char junk[] = "not an image at all";
+	char top[] = "/tmp/unit-fingerprint.XXXXXX", a[64], b[64], cmd[128];
+	unsigned char rgb[32 * 24 * 3];
+	unsigned char *png;
+	size_t np = 0, i;
+	struct tfr_fp_inputs s1, s3;
+	struct tfr_error err;
+	int rc, same;
+
+	if (!mkdtemp(top)) {
+		ok(0, "temporary folder");
+		return;
+	}
+	snprintf(a, sizeof a, "%s/a", top);
+	snprintf(b, sizeof b, "%s/b", top);
+	for (i = 0; i < sizeof rgb; i++)
+		rgb[i] = (unsigned char)(i * 31 / 7);
+	png = png_enc(rgb, 32, 24, 0, &np);
+	/* a: 1.png, 2-bad.png, 3.png (another image); b: 0-bad.jpg, 4.png
+	 * (a byte copy of a/1.png) */
+	ok(png && !mkdir(a, 0700) && !mkdir(b, 0700) && !put_file(a, "1.png", png, np) &&
+	   !put_file(a, "2-bad.png", junk, sizeof junk) && !put_file(b, "0-bad.jpg", junk, sizeof junk) &&
+	   !put_file(b, "4.png", png, np), "inputs: two folders made");
+	for (i = 0; i < sizeof rgb; i++)
+		rgb[i] = (unsigned char)(i * i % 253);
+	free(png);
+	png = png_enc(rgb, 32, 24, 0, &np);
+	ok(png && !put_file(a, "3.png", png, np), "inputs: a third image");
+	free(png);
+
+	rc = run_set(a, b, 1, 1, &s1, &err);
+	ok(rc == TFR_OK && s1.n == 5 && s1.nin == 2, "inputs -j 1: 5 items in 2 inputs (rc %d)", rc);
+	rc = run_set(a, b, 3, 1, &s3, &err);
+	ok(rc == TFR_OK && s3.n == 5, "inputs -j 3: 5 items (rc %d)", rc);
+	same = s1.n == s3.n && s1.nprob == s3.nprob &&
+	       !memcmp(s1.fp, s3.fp, s1.n * sizeof *s1.fp) && !memcmp(s1.skip, s3.skip, s1.n);
+	for (i = 0; same && i < s1.nprob; i++)
+		same = !strcmp(s1.prob[i].file, s3.prob[i].file) &&
+		       !strcmp(s1.prob[i].reason, s3.prob[i].reason);
+	ok(same, "inputs: -j 1 and -j 3 give the same fingerprints, skips and problems");
+	ok(s1.nprob == 2 && s1.nlisted == 0 && s1.skip[1] && s1.skip[3] && !s1.skip[0] &&
+	   !s1.skip[2] && !s1.skip[4], "inputs: the two bad files skipped, nothing else");
+	ok(s1.nprob == 2 && strstr(s1.prob[0].file, "a/2-bad.png") &&
+	   strstr(s1.prob[1].file, "b/0-bad.jpg") && s1.prob[0].reason[0] &&
+	   !strstr(s1.prob[0].reason, "2-bad"),
+	   "inputs: problems name the files, in input order, the reason apart");
+	ok(s1.fp[0].exact == s1.fp[4].exact && s1.fp[0].exact != s1.fp[2].exact &&
+	   s1.fp[1].exact == 0 && s1.fp[1].phash == 0,
+	   "inputs: the byte copy shares the exact key; skipped slots are zero");
+	ok(tfr_fp_inputs_at(&s1, 2) == &s1.in[0] && tfr_fp_inputs_at(&s1, 3) == &s1.in[1] &&
+	   s1.in[1].first == 3 && !strcmp(tfr_fp_inputs_at(&s1, 4)->split, "val"),
+	   "inputs: global index to input, first index, split");
+	ok(!strcmp(tfr_fp_inputs_name(&s1, 4), "4.png") && strstr(tfr_fp_inputs_path(&s1, 2), "3.png") &&
+	   tfr_fp_inputs_label(&s1, 0) == NULL, "inputs: name, path and (no) label of an item");
+	{
+		struct tfr_source_opts so;
+		struct tfr_dataset ds;
+		struct tfr_fp fps[3];
+		unsigned char bad[3];
+
+		memset(&so, 0, sizeof so);
+		tfr_dataset_init(&ds);
+		rc = tfr_dataset_add_path(&ds, a, &so, &err);
+		if (!rc)
+			rc = tfr_dataset_finish(&ds, NULL, 0, &err);
+		if (!rc)
+			rc = ds.n == 3 ? tfr_fp_dataset(&ds, 2, 0, fps, bad, &err) : -1;
+		ok(rc == TFR_OK && !memcmp(fps, s1.fp, sizeof fps) && !memcmp(bad, s1.skip, 3),
+		   "tfr_fp_dataset: the same slots as the inputs loop");
+		tfr_dataset_release(&ds);
+	}
+	tfr_fp_inputs_release(&s3);
+	tfr_error_clear(&err);
+	rc = run_set(a, b, 3, 0, &s3, &err);
+	ok(rc < 0 && strstr(err.subject, "a/2-bad.png"),
+	   "inputs without keep_going: the error names the first bad item (%s)", err.subject);
+	tfr_fp_inputs_release(&s3);
+	tfr_fp_inputs_release(&s1);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
+	if (system(cmd))
+		tap_diag("could not remove %s", top);
+}
+
 int main(void)
 {
 	known_answer();
 	exact_keys();
 	photos();
 	search();
+	inputs_set();
 	return tap_done();
 }

@@ -8,69 +8,29 @@
 
 #include "base/buf.h"
 #include "base/fileio.h"
-#include "base/parallel.h"
 #include "hygiene/dedupe.h"
+#include "hygiene/inputs.h"
 #include "hygiene/search.h"
 
 static const unsigned char fp_magic[8] = { 'T', 'F', 'R', 'F', 'P', '1', '\n', 0 };
 
-struct fpjob {
-	const struct tfr_dataset *ds;
-	uint64_t max_pixels;
-	struct tfr_fp *fps;
-	unsigned char *bad;
-	struct fpworker {
-		struct tfr_dataset_reader rd;
-		struct tfr_buf data;
-		struct tfr_image img;
-	} *w;
-};
-
-static int fp_task(void *ctx, size_t i, int wk, const int *stop, struct tfr_error *err)
-{
-	struct fpjob *j = ctx;
-	struct fpworker *w = &j->w[wk];
-	struct tfr_error e;
-	int rc;
-
-	if (*stop)
-		return TFR_ERR_INTERRUPTED;
-	rc = tfr_dataset_read(j->ds, i, &w->rd, &w->data, &e);
-	if (!rc)
-		rc = tfr_fp_image(w->data.data, w->data.len, j->max_pixels, &w->img,
-				  &j->fps[i], &e);
-	if (rc == TFR_ERR_NOMEM || rc == TFR_ERR_INTERRUPTED) {
-		*err = e;
-		return rc;
-	}
-	if (rc) {
-		j->bad[i] = 1;
-		memset(&j->fps[i], 0, sizeof j->fps[i]);
-	}
-	return TFR_OK;
-}
-
+/* The one threaded fingerprinting loop is inputs.c's: the listing as
+ * a set of one input, every failure a skip. */
 int tfr_fp_dataset(const struct tfr_dataset *ds, int threads, uint64_t max_pixels,
 		   struct tfr_fp *fps, unsigned char *bad, struct tfr_error *err)
 {
-	struct fpjob j;
-	int nt = tfr_parallel_threads(threads), k, rc;
+	struct tfr_fp_inputs s;
+	int rc;
 
-	j.ds = ds;
-	j.max_pixels = max_pixels;
-	j.fps = fps;
-	j.bad = bad;
-	j.w = calloc((size_t)nt, sizeof *j.w);
-	if (!j.w)
-		return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
-	memset(bad, 0, ds->n);
-	rc = tfr_parallel_for(ds->n, nt, fp_task, &j, err);
-	for (k = 0; k < nt; k++) {
-		tfr_dataset_reader_release(ds, &j.w[k].rd);
-		tfr_buf_release(&j.w[k].data);
-		tfr_image_release(&j.w[k].img);
+	tfr_fp_inputs_init(&s);
+	rc = tfr_fp_inputs_add_dataset(&s, ds, err);
+	if (!rc)
+		rc = tfr_fp_inputs_fingerprint(&s, threads, max_pixels, 1, err);
+	if (!rc && ds->n) {
+		memcpy(fps, s.fp, ds->n * sizeof *fps);
+		memcpy(bad, s.skip, ds->n);
 	}
-	free(j.w);
+	tfr_fp_inputs_release(&s);
 	return rc;
 }
 

@@ -30,7 +30,8 @@ enum tfr_dedupe_mode { TFR_DEDUPE_NONE = 0, TFR_DEDUPE_EXACT, TFR_DEDUPE_NEAR };
 #define TFR_FP_FILE_MAX_IMAGES (UINT64_C(1) << 26)
 
 /*
- * Fingerprint every item of ds on threads workers (parallel.h).  An
+ * Fingerprint every item of ds on threads workers, through the one
+ * threaded fingerprinting loop (inputs.h, a set of one input).  An
  * item that cannot be read or decoded gets bad[i] = 1 (convert reports
  * it later, in its shard); only allocation failure and interruption are
  * errors.  fps and bad hold ds->n entries, caller-owned.
