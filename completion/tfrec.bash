@@ -72,9 +72,10 @@ _tfrec()
 		;;
 	duplicates)
 		opts="--distance --exact --split --list --table --json --export --jobs
-		      --skip-errors --max-pixels --help"
+		      --on-error --max-pixels --help"
 		case $prev in
 		--export|-e) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+		--on-error) COMPREPLY=($(compgen -W "fail skip" -- "$cur")); return 0 ;;
 		--list|-l|--table|-t) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
 		esac
 		;;

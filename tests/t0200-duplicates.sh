@@ -11,7 +11,7 @@
 #   - convert --dedupe: -j and --part byte identity, skips with reasons;
 #     --fingerprints and --against;
 #   - every file in ../shared/testdata/images-bad gives exit 0 or a clear
-#     error naming it, and --skip-errors warns and goes on.
+#     error naming it, and --on-error skip warns and goes on.
 . "${TOP_SRCDIR}/tests/lib.sh"
 need_numpy_python
 "$PY" -c 'import PIL.Image' 2>/dev/null || skip_all "python3 PIL is not installed"
@@ -102,12 +102,12 @@ n=$(ls "$TMP/sheets" | grep -c '^group-0000[0-9][0-9]\.png$')
 [ "$n" = 3 ] && ok "--export: a contact sheet per group" || not_ok "--export: a contact sheet per group ($n)"
 check "--export sheets are PNG images" "$PY" -c 'import sys; from PIL import Image; [Image.open(p).verify() for p in sys.argv[1:]]' "$TMP"/sheets/*.png
 
-# a bad image: exit 1 naming it; --skip-errors warns and goes on
+# a bad image: exit 1 naming it; --on-error skip warns and goes on
 printf 'not a jpeg' >"$D/train/cat/zz-bad.jpg"
 check_exit 1 "an undecodable image: exit 1" "$TFREC" duplicates "$D/train"
 err_has "the error names the file" "zz-bad.jpg"
-check_exit 3 "--skip-errors: goes on" "$TFREC" duplicates --skip-errors "$D/train"
-err_has "--skip-errors: a warning names the file" "zz-bad.jpg': not an image"
+check_exit 3 "--on-error skip: goes on" "$TFREC" duplicates --on-error skip "$D/train"
+err_has "--on-error skip: a warning names the file" "zz-bad.jpg': not an image"
 rm -f "$D/train/cat/zz-bad.jpg"
 
 if have_testdata images-bad "images-bad: clear errors"; then
@@ -122,11 +122,11 @@ if have_testdata images-bad "images-bad: clear errors"; then
 		esac
 	done
 	[ $bad = 0 ] && ok "images-bad: every file exits 0 or 1 with its name" || not_ok "images-bad: $bad files without a clear error"
-	"$TFREC" duplicates --skip-errors "$TESTDATA/images-bad" >"$TMP/.out" 2>"$TMP/.err"
+	"$TFREC" duplicates --on-error skip "$TESTDATA/images-bad" >"$TMP/.out" 2>"$TMP/.err"
 	rc=$?
 	{ [ $rc = 0 ] || [ $rc = 3 ]; } && grep -q "warning: skipped" "$TMP/.err" &&
-		ok "images-bad with --skip-errors: warnings, no failure" ||
-		not_ok "images-bad with --skip-errors (exit $rc)"
+		ok "images-bad with --on-error skip: warnings, no failure" ||
+		not_ok "images-bad with --on-error skip (exit $rc)"
 fi
 
 # tfrec's tensor shards as INPUTs: the pictures read back (float16 here)

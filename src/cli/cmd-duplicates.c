@@ -45,7 +45,7 @@ static const char usage_text[] =
 "  -J, --json          one JSON object per group per line\n"
 "  -e, --export DIR    a contact sheet per group: DIR/group-NNNNNN.png\n"
 "  -j, --jobs N        fingerprint on N threads (default: every core)\n"
-"      --skip-errors   skip images that cannot be read or decoded (a\n"
+"      --on-error MODE fail (default), or skip images that cannot be read\n"
 "                      warning each) instead of failing\n"
 "      --max-pixels N  refuse images over N pixels (default 100000000)\n"
 "  -h, --help          show this help\n"
@@ -164,7 +164,7 @@ static int export_group(const struct tfr_fp_inputs *s, const struct tfr_dup_grou
 	return rc;
 }
 
-/* Report what was skipped; without --skip-errors the first one fails. */
+/* Report what was skipped; without --on-error skip the first one fails. */
 static int report_skips(const struct tfr_fp_inputs *s, size_t from, int skip_errors)
 {
 	size_t k;
@@ -191,7 +191,7 @@ int cmd_duplicates(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "export", required_argument, NULL, 'e' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "skip-errors", no_argument, NULL, OPT_SKIP },
+		{ "on-error", required_argument, NULL, OPT_SKIP },
 		{ "max-pixels", required_argument, NULL, OPT_MAXPIX },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -255,7 +255,10 @@ int cmd_duplicates(int argc, char **argv)
 			jobs = (int)v;
 			break;
 		case OPT_SKIP:
-			skip_errors = 1;
+			if (strcmp(optarg, "skip") && strcmp(optarg, "fail"))
+				return cli_usage("duplicates", "--on-error takes fail or skip, not '%s'",
+						 optarg);
+			skip_errors = !strcmp(optarg, "skip");
 			break;
 		case OPT_MAXPIX:
 			if (cli_parse_u64(optarg, &v) || !v) {

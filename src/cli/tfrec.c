@@ -32,7 +32,7 @@ static void usage(FILE *f)
 
 	fputs("usage: tfrec COMMAND [OPTIONS] [ARGS]\n\ncommands:\n", f);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nRun 'tfrec COMMAND --help' for a command's options, and see tfrec(1).\n"
 	      "Exit status: 0 success, 1 failure, 2 usage error.\n", f);
 }
