@@ -100,28 +100,7 @@ bench_listing() {
 	n=${BENCH_ITEMS:-1280000}
 	if [ ! -f "$D/tree-$n.done" ]; then
 		rm -rf "$D/tree" "$D/tree.list"
-		$PY - "$D" "$n" <<'PYEOF'
-import os, sys
-from PIL import Image
-d, n = sys.argv[1], int(sys.argv[2])
-os.makedirs(d + "/tree", exist_ok=True)
-per = -(-n // 1000)
-with open(d + "/tree.list", "w") as lst:
-    k = 0
-    for c in range(1000):
-        cls = "n%08d" % (1440764 + c)
-        os.makedirs("%s/tree/%s" % (d, cls), exist_ok=True)
-        if c % 40 == 0:  # a file takes at most ~65,000 links
-            one = "%s/one-%d.jpg" % (d, c)
-            Image.new("RGB", (16, 16), (120, 30, c % 256)).save(one, quality=80)
-        for i in range(per):
-            if k == n:
-                break
-            name = "%s/%s_%d.JPEG" % (cls, cls, 10026 + i)
-            os.link(one, "%s/tree/%s" % (d, name))
-            lst.write("tree/%s %s\n" % (name, cls))
-            k += 1
-PYEOF
+		$PY bench/make-tree.py "$D" "$n"
 		touch "$D/tree-$n.done"
 	fi
 	for kind in folder list; do
