@@ -1,7 +1,7 @@
 #!/bin/sh
 # duplicates.sh - tfrec duplicates (issue 23): quality, speed and memory.
 #
-#   sh bench/duplicates.sh [quality|speed|rss|all]
+#   sh bench/duplicates.sh [quality|speed|search|rss|all]
 #
 # quality: a planted set made with Pillow from real photos, the 60
 #          photos of ../shared/testdata/dataset/dali-coco and the labelled
@@ -21,6 +21,8 @@
 #          (bench/tjdecode -s 1) and against tfrec convert --resize-short
 #          256 --crop 224x224, measured in the same run.  Goal: >= 0.8x
 #          the 1/8-scale decode.
+# search:  the search alone over 1,281,167 fingerprints (bench/dupsearch.c),
+#          against fingerprinting as many photos at speed's rate.
 # rss:     peak RSS of tfrec duplicates -j 2 over the 1,280,000-item
 #          folder bench/sources.sh listing makes (BENCH_ITEMS; made here
 #          the same way when absent, shared with it).  Goal: <= 128 MiB.
@@ -177,6 +179,21 @@ bench_speed() {
 		"$(cut -d' ' -f1 /proc/loadavg)" "$best_tjw" "$best_fpw" "$(echo "$best_fpw / $best_tjw" | bc -l)"
 }
 
+# The search alone on 1,281,167 fingerprints (random hashes with planted
+# copies: bench/dupsearch.c), against fingerprinting as many photos at
+# the rate bench_speed measured (per CPU second, -j 1).
+bench_search() {
+	[ -x bench/dupsearch ] || make -s bench/dupsearch
+	set -- $(bench/dupsearch "${BENCH_ITEMS:-1281167}" 10)
+	printf 'search: %s fingerprints, distance 10: %s groups in %.1f s' "$2" "$6" "$8"
+	if [ -n "${best_fp:-}" ]; then
+		printf '; fingerprinting them at %.1f img/s takes %.0f CPU s (search %.3fx of it; goal < 1)\n' \
+			"$best_fp" "$(echo "$2 / $best_fp" | bc -l)" "$(echo "$8 * $best_fp / $2" | bc -l)"
+	else
+		printf '\n'
+	fi
+}
+
 bench_rss() {
 	n=${BENCH_ITEMS:-1280000}
 	S=$B/sources
@@ -199,6 +216,7 @@ case $what in
 quality) bench_quality ;;
 speed) bench_speed ;;
 rss) bench_rss ;;
-all) bench_quality; bench_speed; bench_rss ;;
+search) bench_search ;;
+all) bench_quality; bench_speed; bench_search; bench_rss ;;
 *) echo "usage: sh bench/duplicates.sh [quality|speed|rss|all]" >&2; exit 2 ;;
 esac
