@@ -707,7 +707,7 @@ static int stats_json(struct run *r, struct tfr_buf *b, struct tfr_error *err)
 /* Tell the caller what is about to be written.  Record sizes are known
  * before writing for fixed-shape tensors and whatever was probed; with
  * --store they are those of the uint8 tensor, a bound on the encoding. */
-static void project(struct run *r, int probed)
+static void project(struct run *r, int probed, uint64_t dropped)
 {
 	const struct tfr_convert_opts *o = r->o;
 	struct tfr_convert_projection pj;
@@ -718,7 +718,8 @@ static void project(struct run *r, int probed)
 	pj.nshards = r->plan.nshards;
 	pj.shard_lo = r->s0;
 	pj.shard_hi = r->s1;
-	pj.records = r->plan.first[r->s1] - r->plan.first[r->s0];
+	/* less the duplicates already known to be dropped (their skips) */
+	pj.records = r->plan.first[r->s1] - r->plan.first[r->s0] - dropped;
 	pj.shard_min = r->s1 > r->s0 ? UINT64_MAX : 0;
 	for (s = r->s0; s < r->s1; s++) {
 		uint64_t n = r->plan.first[s + 1] - r->plan.first[s];
@@ -1070,7 +1071,7 @@ int tfr_convert(const struct tfr_dataset *ds, const struct tfr_convert_opts *o,
 			res->dropped += r.drop[(size_t)(unit_at(&r, pos) / o->copies)] != NULL;
 	}
 	if (o->on_plan)
-		project(&r, need_probe);
+		project(&r, need_probe, res->dropped);
 	r.st = calloc((size_t)(r.s1 - r.s0) + 1, sizeof(*r.st));
 	if (!r.st) {
 		rc = tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
