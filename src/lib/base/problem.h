@@ -26,4 +26,22 @@ struct tfr_problem {
 	uint64_t length; /* bytes of a skipped span at offset (shard), or 0 */
 };
 
+/* Append a problem, its strings copied, to the array *v of *n (room for
+ * *cap, grown as needed).  TFR_OK, or TFR_ERR_NOMEM with nothing
+ * changed but the room.  Not thread-safe. */
+int tfr_problem_append(struct tfr_problem **v, size_t *n, size_t *cap, const char *file,
+		       uint64_t record, uint64_t offset, uint64_t length, const char *reason);
+/* Free an array of n problems and their strings (NULL is fine). */
+void tfr_problems_free(struct tfr_problem *v, size_t n);
+
+/* A growable list of problems, the same as a struct. */
+struct tfr_problems {
+	struct tfr_problem *v;
+	size_t n, cap;
+};
+
+int tfr_problems_push(struct tfr_problems *l, const char *file, uint64_t record,
+		      uint64_t offset, uint64_t length, const char *reason);
+void tfr_problems_release(struct tfr_problems *l);
+
 #endif

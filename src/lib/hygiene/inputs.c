@@ -103,30 +103,6 @@ int tfr_fp_inputs_add_dataset(struct tfr_fp_inputs *s, const struct tfr_dataset 
 	return TFR_OK;
 }
 
-/* Append a problem (strings copied); -1 when out of memory. */
-static int add_problem(struct tfr_problem **v, size_t *n, size_t *cap, const char *file,
-		       uint64_t record, uint64_t offset, const char *reason)
-{
-	struct tfr_problem *p = tfr_grow_array(*v, cap, *n + 1, sizeof *p);
-
-	if (!p)
-		return -1;
-	*v = p;
-	p += *n;
-	memset(p, 0, sizeof *p);
-	p->file = strdup(file);
-	p->reason = strdup(reason);
-	p->record = record;
-	p->offset = offset;
-	if (!p->file || !p->reason) {
-		free(p->file);
-		free(p->reason);
-		return -1;
-	}
-	++*n;
-	return 0;
-}
-
 /* Whether the first record of path holds a tensor (image/raw), as
  * convert writes them. */
 static int first_is_tensor(void *ctx, const char *file, const struct tfr_record *rec,
@@ -248,8 +224,8 @@ static int list_one(struct tfr_fp_inputs *s, struct tfr_fp_input *in,
 	for (k = 0; k < in->ds.nbad; k++) {
 		const struct tfr_problem *b = &in->ds.bad[k];
 
-		if (add_problem(&s->prob, &s->nprob, &s->prob_cap, b->file, b->record,
-				b->offset, b->reason))
+		if (tfr_problem_append(&s->prob, &s->nprob, &s->prob_cap, b->file, b->record,
+				b->offset, 0, b->reason))
 			return tfr_error_set(err, TFR_ERR_NOMEM, "out of memory");
 	}
 	s->nlisted = s->nprob;

@@ -22,19 +22,6 @@
 char *tfr_output_manifest_name(const char *prefix, unsigned part_i,
 			       unsigned part_n);
 
-/* A growable list of problems; push copies the strings.  Not
- * thread-safe. */
-struct tfr_problems {
-	struct tfr_problem *v;
-	size_t n, cap;
-};
-
-int tfr_problems_push(struct tfr_problems *l, const char *file, uint64_t record,
-		      uint64_t offset, uint64_t length, const char *reason);
-void tfr_problems_release(struct tfr_problems *l);
-/* Free an array of n problems and their strings (NULL is fine). */
-void tfr_problems_free(struct tfr_problem *v, size_t n);
-
 /* What a run reports back.  Owned by the caller once filled; release
  * with tfr_output_result_release (which accepts a zeroed struct). */
 struct tfr_output_result {

@@ -100,21 +100,8 @@ int tfr_dataset_problem(struct tfr_dataset *ds, const char *file,
 			uint64_t record, uint64_t offset, const char *reason,
 			struct tfr_error *err)
 {
-	struct tfr_problem *p;
-
-	if (grow((void **)&ds->bad, &ds->bad_cap, ds->nbad, sizeof(*ds->bad), 16))
+	if (tfr_problem_append(&ds->bad, &ds->nbad, &ds->bad_cap, file, record, offset, 0, reason))
 		return nomem(err);
-	p = &ds->bad[ds->nbad];
-	p->file = strdup(file);
-	p->reason = strdup(reason);
-	p->record = record;
-	p->offset = offset;
-	if (!p->file || !p->reason) {
-		free(p->file);
-		free(p->reason);
-		return nomem(err);
-	}
-	ds->nbad++;
 	return TFR_OK;
 }
 

@@ -1,20 +1,21 @@
-/* output/problems.c - growable lists of problems; see output.h. */
+/* base/problem.c - growable lists of problems; see problem.h. */
 #include "config.h"
-#include "output/output.h"
+#include "base/problem.h"
+#include "base/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int tfr_problems_push(struct tfr_problems *l, const char *file, uint64_t record,
-		      uint64_t offset, uint64_t length, const char *reason)
+int tfr_problem_append(struct tfr_problem **v, size_t *n, size_t *cap, const char *file,
+		       uint64_t record, uint64_t offset, uint64_t length, const char *reason)
 {
 	struct tfr_problem *p;
 
-	p = tfr_grow_array(l->v, &l->cap, l->n + 1, sizeof(*p));
+	p = tfr_grow_array(*v, cap, *n + 1, sizeof(*p));
 	if (!p)
 		return TFR_ERR_NOMEM;
-	l->v = p;
-	p = &l->v[l->n];
+	*v = p;
+	p = &p[*n];
 	p->file = strdup(file);
 	p->reason = strdup(reason);
 	p->record = record;
@@ -25,8 +26,14 @@ int tfr_problems_push(struct tfr_problems *l, const char *file, uint64_t record,
 		free(p->reason);
 		return TFR_ERR_NOMEM;
 	}
-	l->n++;
+	++*n;
 	return TFR_OK;
+}
+
+int tfr_problems_push(struct tfr_problems *l, const char *file, uint64_t record,
+		      uint64_t offset, uint64_t length, const char *reason)
+{
+	return tfr_problem_append(&l->v, &l->n, &l->cap, file, record, offset, length, reason);
 }
 
 void tfr_problems_free(struct tfr_problem *v, size_t n)
